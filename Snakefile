@@ -1,0 +1,28 @@
+# skysift: find transients and anomalies in ZTF data releases.
+# This file only wires: config, includes, and the default target. Logic lives in src/skysift.
+from snakemake.utils import min_version
+
+min_version("9.20")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/fetch.smk"
+include: "workflow/rules/clean.smk"
+include: "workflow/rules/crossmatch.smk"
+include: "workflow/rules/features.smk"
+include: "workflow/rules/classify.smk"
+include: "workflow/rules/anomaly.smk"
+include: "workflow/rules/candidates.smk"
+
+
+rule all:
+    input:
+        CANDIDATES,
+        "results/classify/metrics.json",
+    default_target: True

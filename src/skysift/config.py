@@ -1,0 +1,152 @@
+"""Configuration: validation against the JSON schema (with defaults) and its Markdown reference.
+
+The workflow's ``common.smk`` calls :func:`validate_config`; so can a Python user who runs
+stages without Snakemake. Errors name the dotted key (``clean.max_magerr``) and what was
+wrong, all at once, instead of the first one only.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from jsonschema import Draft202012Validator, validators
+
+__all__ = ["ConfigError", "load_schema", "validate_config", "load_config", "schema_markdown"]
+
+
+class ConfigError(ValueError):
+    """The configuration does not follow the schema; the message lists every offending key."""
+
+
+def load_schema(path: str | Path) -> dict:
+    """Read the YAML/JSON schema file."""
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def _with_defaults(validator_class):
+    """A validator that fills in ``default`` values while validating (the jsonschema FAQ recipe)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    """Dotted key path of an error, e.g. ``clean.max_magerr`` or ``demo.fields[2]``."""
+    out = ""
+    for part in error.absolute_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One line per error: the key and what is wrong with it."""
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        where = _key_path(error)
+        prefix = "" if where == "<top level>" else where + "."
+        keys = ", ".join(prefix + k for k in extra)
+        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key {keys}{hint}"
+    return f"{_key_path(error)}: {error.message}"
+
+
+def validate_config(config: dict, schema: dict | str | Path) -> dict:
+    """Validate ``config`` in place, fill in defaults, and return it; raise ConfigError on any error."""
+    if not isinstance(schema, dict):
+        schema = load_schema(schema)
+    if config is None:
+        config = {}
+    validator = _with_defaults(Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = "\n".join(f"  - {_describe(e)}" for e in errors)
+        raise ConfigError(f"invalid configuration:\n{lines}")
+    return config
+
+
+def load_config(path: str | Path, schema: dict | str | Path) -> dict:
+    """Read a YAML config file and validate it (with defaults)."""
+    with open(path) as fh:
+        config = yaml.safe_load(fh) or {}
+    try:
+        return validate_config(config, schema)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
+def _type_name(schema: dict) -> str:
+    """Short type description for the Markdown table."""
+    if "enum" in schema:
+        return " \\| ".join(f"`{v}`" for v in schema["enum"])
+    if "oneOf" in schema:
+        return " or ".join(_type_name(s) for s in schema["oneOf"])
+    kind = schema.get("type", "any")
+    if isinstance(kind, list):
+        return " or ".join(kind)
+    if kind == "array" and "items" in schema:
+        return f"list of {_type_name(schema['items'])}"
+    return str(kind)
+
+
+def _rows(schema: dict, prefix: str) -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) rows of every key, depth first."""
+    rows = []
+    for name, sub in schema.get("properties", {}).items():
+        key = f"{prefix}{name}"
+        default = sub.get("default", "")
+        default_text = (
+            "" if default == {} else f"`{yaml.safe_dump(default, default_flow_style=True).strip()}`"
+        )
+        default_text = default_text.replace("`...`", "").replace("\n...", "")
+        description = " ".join(str(sub.get("description", "")).split())
+        if sub.get("type") == "object" and "properties" in sub:
+            rows.append((key, "section", "", description))
+            rows.extend(_rows(sub, key + "."))
+        else:
+            rows.append((key, _type_name(sub), default_text, description))
+            extra = sub.get("additionalProperties")
+            if isinstance(extra, dict) and "properties" in extra:
+                rows.extend(_rows(extra, key + ".<name>."))
+    return rows
+
+
+def schema_markdown(schema: dict | str | Path) -> str:
+    """The config reference as Markdown (config/README.md is generated from this)."""
+    if not isinstance(schema, dict):
+        schema = load_schema(schema)
+    lines = [
+        "# Configuration reference",
+        "",
+        "Generated from `workflow/schemas/config.schema.yaml` by `skysift config-doc`; do not edit by hand.",
+        "Every key is optional: the defaults below apply. Unknown keys are errors.",
+        "",
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for key, kind, default, description in _rows(schema, ""):
+        escaped = description.replace("|", "\\|")
+        lines.append(f"| `{key}` | {kind} | {default} | {escaped} |")
+    return "\n".join(lines) + "\n"
+
+
+def get(config: dict, dotted: str) -> Any:
+    """``get(config, "clean.min_epochs")``: a value by dotted key (KeyError names the key)."""
+    node: Any = config
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"config key {dotted!r} not found")
+        node = node[part]
+    return node

@@ -1,0 +1,23 @@
+"""Logging set-up for workflow scripts: everything a stage logs goes to the rule's log file."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["log_to_file"]
+
+
+def log_to_file(path: str | Path, level: int = logging.INFO) -> None:
+    """Send stderr and the ``logging`` root logger to ``path`` (line-buffered, so a killed job keeps its log)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    stream = open(path, "w", buffering=1)  # noqa: SIM115 - lives as long as the script
+    sys.stderr = stream
+    logging.basicConfig(
+        level=level,
+        stream=stream,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    logging.captureWarnings(True)

@@ -1,0 +1,107 @@
+"""Fetch from a local mirror of a ZTF DR release (or the demo survey's simulated release).
+
+A batch (one ZTF field) is "fetched" when its files are present and verified against the
+release's ``checksum.md5``; the result is a manifest (TSV) listing the verified files, which
+is what downstream rules read. Nothing is copied: the mirror stays where it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+from skysift.io import InputError, atomic_path
+from skysift.layout import md5sum, parse_dr_path, read_checksums
+
+__all__ = ["release_fields", "fetch_local_batch", "read_manifest", "MANIFEST_COLUMNS"]
+
+log = logging.getLogger(__name__)
+
+MANIFEST_COLUMNS = ("path", "md5", "bytes", "fieldid", "filterid", "ccdid", "qid")
+VERIFY_MODES = ("md5", "exists", "none")
+
+
+def _release_files(release_root: Path) -> dict[str, str | None]:
+    """{relative path: md5 or None} from checksum.md5, or a directory scan when it is absent."""
+    checksum = release_root / "checksum.md5"
+    if checksum.exists():
+        return {rel: md5 for rel, md5 in read_checksums(checksum).items() if rel.endswith(".parquet")}
+    if not release_root.is_dir():
+        raise InputError(
+            f"{release_root}: release directory not found; set fetch.local.path to the directory "
+            "that holds the <drNN> release (e.g. /data/ztf/lc, containing dr24/0/field000633/...)"
+        )
+    return {
+        p.relative_to(release_root).as_posix(): None
+        for p in sorted(release_root.glob("*/field*/ztf_*.parquet"))
+    }
+
+
+def release_fields(release_root: str | Path) -> list[int]:
+    """Sorted ZTF field ids present in a release (from checksum.md5, else from the directory tree)."""
+    root = Path(release_root)
+    return sorted({parse_dr_path(rel).fieldid for rel in _release_files(root)})
+
+
+def fetch_local_batch(
+    release_root: str | Path, fieldid: int, manifest: str | Path, verify: str = "md5"
+) -> list[Path]:
+    """Verify one field's files in a local release and write the batch manifest; return the file paths.
+
+    ``verify``: ``md5`` checks every file against checksum.md5 (required to exist),
+    ``exists`` only checks presence, ``none`` trusts the listing.
+    """
+    if verify not in VERIFY_MODES:
+        raise ValueError(f"fetch.verify: {verify!r} is not one of {VERIFY_MODES}")
+    root = Path(release_root)
+    listing = _release_files(root)
+    if verify == "md5" and not (root / "checksum.md5").exists():
+        raise InputError(
+            f"{root / 'checksum.md5'}: missing, so the files cannot be verified; "
+            "restore it or set fetch.verify: exists"
+        )
+    rows = []
+    for rel in sorted(listing):
+        info = parse_dr_path(rel)
+        if info.fieldid != fieldid:
+            continue
+        path = (root / rel).resolve()
+        if verify != "none" and not path.exists():
+            raise InputError(f"{path}: listed in {root / 'checksum.md5'} but missing from the mirror")
+        expected = listing[rel]
+        if verify == "md5":
+            actual = md5sum(path)
+            if actual != expected:
+                raise InputError(
+                    f"{path}: md5 {actual} does not match checksum.md5 ({expected}); "
+                    "the file is corrupt or partial: re-download it"
+                )
+        rows.append(
+            {
+                "path": str(path),
+                "md5": expected or "",
+                "bytes": path.stat().st_size if path.exists() else -1,
+                "fieldid": info.fieldid,
+                "filterid": info.filterid,
+                "ccdid": info.ccdid,
+                "qid": info.qid,
+            }
+        )
+    if not rows:
+        raise InputError(f"{root}: no light-curve files for field {fieldid}; check fetch.fields")
+    with atomic_path(manifest) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, delimiter="\t")
+        writer.writeheader()
+        writer.writerows(rows)
+    log.info("field %d: %d files verified (%s) in %s", fieldid, len(rows), verify, root)
+    return [Path(r["path"]) for r in rows]
+
+
+def read_manifest(manifest: str | Path) -> list[Path]:
+    """The file paths listed in a batch manifest, in order."""
+    with open(manifest, newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t")
+        if reader.fieldnames is None or "path" not in reader.fieldnames:
+            raise InputError(f"{manifest}: not a skysift batch manifest (no 'path' column)")
+        return [Path(row["path"]) for row in reader]

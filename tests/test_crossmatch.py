@@ -1,0 +1,69 @@
+"""Local cross-match: nearest source within the radius, type -> class mapping, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from astropy.table import Table
+
+from skysift.crossmatch import CatalogSpec, crossmatch_objects, load_taxonomy, map_type
+from skysift.io import InputError
+
+
+def test_map_type_handles_compound_uncertain_and_unknown_types():
+    vsx = load_taxonomy()["vsx"]
+    assert map_type("RRAB", vsx) == "rrlyrae"
+    assert map_type("EA/DM", vsx) == "eclipsing_binary"
+    assert map_type("EW:", vsx) == "eclipsing_binary"
+    assert map_type("RRAB|RRC", vsx) == "rrlyrae"
+    assert map_type("MISC", vsx) == ""
+    assert map_type("XYZ", vsx) == ""
+    assert map_type(None, vsx) == ""
+    simbad = load_taxonomy()["simbad"]
+    assert map_type("RR*", simbad) == "rrlyrae"
+    assert map_type("RR*?", simbad) == ""  # candidates are not labels
+    assert map_type("SN Ia", load_taxonomy()["tns"]) == "snia"
+
+
+def test_nearest_match_within_radius(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 200
+    ra = 150 + rng.uniform(-1, 1, n)
+    dec = 20 + rng.uniform(-1, 1, n)
+    objects = pd.DataFrame({"objectid": np.arange(n, dtype=np.int64) + 1000, "ra": ra, "dec": dec})
+    # catalog: the first 100 objects shifted by 0.5", the next 50 by 5" (too far), plus a decoy 0.9" away
+    offset = np.r_[np.full(100, 0.5), np.full(50, 5.0)] / 3600
+    cat = Table(
+        {
+            "ID": [f"V{i}" for i in range(150)] + ["decoy"],
+            "RAJ2000": np.r_[ra[:150] + offset / np.cos(np.radians(dec[:150])), ra[0]],
+            "DEJ2000": np.r_[dec[:150], dec[0] + 0.9 / 3600],
+            "VType": ["RRAB"] * 50 + ["EW"] * 50 + ["RRAB"] * 50 + ["M"],
+        }
+    )
+    path = tmp_path / "vsx.ecsv"
+    cat.write(path)
+    spec = CatalogSpec(name="vsx", path=str(path), id_column="ID", ra_column="RAJ2000",
+                       dec_column="DEJ2000", type_column="VType", radius_arcsec=1.0)
+    out_path = tmp_path / "x.parquet"
+    result = crossmatch_objects(objects, [spec], out_path)
+    assert len(result) == 100
+    assert set(result["objectid"]) == set(range(1000, 1100))
+    assert result["sep_arcsec"].between(0.45, 0.55).all()
+    first = result.set_index("objectid").loc[1000]
+    assert first["match_name"] == "V0"  # nearer than the decoy
+    assert (result["label"] == np.where(result["objectid"] < 1050, "rrlyrae", "eclipsing_binary")).all()
+    assert pq.read_table(out_path).num_rows == 100
+
+
+def test_missing_column_names_the_config_key(tmp_path):
+    path = tmp_path / "cat.parquet"
+    pd.DataFrame({"name": ["a"], "RA": [1.0], "dec": [2.0], "type": ["*"]}).to_parquet(path)
+    spec = CatalogSpec(name="simbad", path=str(path))
+    with pytest.raises(InputError, match=r"crossmatch.catalogs.simbad.ra_column='ra'"):
+        crossmatch_objects(pd.DataFrame({"objectid": [1], "ra": [1.0], "dec": [2.0]}), [spec])
+    with pytest.raises(InputError, match="not found"):
+        crossmatch_objects(pd.DataFrame({"objectid": [1], "ra": [1.0], "dec": [2.0]}),
+                           [CatalogSpec(name="x", path=str(tmp_path / "nope.parquet"))])

@@ -1,0 +1,91 @@
+"""DR layout (paths, checksums) and the local-mirror fetch (verification, manifest)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_dr_table
+
+from skysift.io import InputError, read_dr_files, write_parquet
+from skysift.layout import DRFile, dr_file_path, parse_dr_path, read_checksums, write_checksums
+from skysift.sources.local import fetch_local_batch, read_manifest, release_fields
+
+
+def _mirror(tmp_path, fields=(633, 1721)):
+    """A tiny mirror: two fields, g and r, one quadrant each, with checksum.md5."""
+    root = tmp_path / "mirror" / "dr24"
+    for field in fields:
+        for filterid in (1, 2):
+            lc = {"objectid": field * 10 + filterid, "filterid": filterid, "hmjd": np.arange(12.0),
+                  "mag": np.full(12, 18.0), "magerr": np.full(12, 0.05)}
+            path = root / dr_file_path("dr24", field, filterid, 1, 2)
+            write_parquet(make_dr_table([lc], fieldid=field, rcid=1), path)
+    write_checksums(root)
+    return root
+
+
+def test_paths_follow_the_irsa_layout():
+    rel = dr_file_path("dr24", 1721, 2, 3, 4)
+    assert rel == "1/field001721/ztf_001721_zr_c03_q4_dr24.parquet"
+    info = parse_dr_path(rel)
+    assert info == DRFile("dr24", 1721, 2, 3, 4)
+    assert info.rcid == 11
+    assert info.relpath == rel
+    with pytest.raises(ValueError, match="not a ZTF DR"):
+        parse_dr_path("field001721/lightcurves.parquet")
+
+
+def test_checksums_round_trip_and_tolerate_md5sum_variants(tmp_path):
+    root = _mirror(tmp_path)
+    sums = read_checksums(root / "checksum.md5")
+    assert len(sums) == 4 and all(len(v) == 32 for v in sums.values())
+    (tmp_path / "alt.md5").write_text(f"{'A' * 32} *./0/field000633/x.parquet\n\n")
+    assert read_checksums(tmp_path / "alt.md5") == {"0/field000633/x.parquet": "a" * 32}
+    (tmp_path / "bad.md5").write_text("not a checksum line\n")
+    with pytest.raises(ValueError, match="bad.md5:1"):
+        read_checksums(tmp_path / "bad.md5")
+
+
+def test_fetch_verifies_and_lists_the_field(tmp_path):
+    root = _mirror(tmp_path)
+    assert release_fields(root) == [633, 1721]
+    manifest = tmp_path / "m.tsv"
+    files = fetch_local_batch(root, 1721, manifest)
+    assert [f.name for f in files] == ["ztf_001721_zg_c01_q2_dr24.parquet", "ztf_001721_zr_c01_q2_dr24.parquet"]
+    assert read_manifest(manifest) == files
+    table = read_dr_files(files)
+    assert table.column("objectid").to_pylist() == [17211, 17212]
+
+
+def test_fetch_refuses_a_corrupt_or_missing_file(tmp_path):
+    root = _mirror(tmp_path)
+    victim = root / dr_file_path("dr24", 633, 2, 1, 2)
+    data = bytearray(victim.read_bytes())
+    data[-20] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="does not match checksum.md5"):
+        fetch_local_batch(root, 633, tmp_path / "m.tsv")
+    assert not (tmp_path / "m.tsv").exists()
+    victim.unlink()
+    with pytest.raises(InputError, match="missing from the mirror"):
+        fetch_local_batch(root, 633, tmp_path / "m.tsv")
+    with pytest.raises(InputError, match="no light-curve files for field 999"):
+        fetch_local_batch(root, 999, tmp_path / "m.tsv")
+
+
+def test_fetch_without_checksum_needs_a_weaker_verify_mode(tmp_path):
+    root = _mirror(tmp_path)
+    (root / "checksum.md5").unlink()
+    with pytest.raises(InputError, match="fetch.verify: exists"):
+        fetch_local_batch(root, 633, tmp_path / "m.tsv")
+    assert len(fetch_local_batch(root, 633, tmp_path / "m.tsv", verify="exists")) == 2
+    assert release_fields(root) == [633, 1721]
+
+
+def test_reader_names_the_file_with_a_wrong_schema(tmp_path):
+    import pyarrow as pa
+
+    bad = tmp_path / "ztf_000633_zr_c01_q1_dr24.parquet"
+    write_parquet(pa.table({"objectid": [1], "mag": [[1.0]]}), bad)
+    with pytest.raises(InputError, match="ztf_000633_zr_c01_q1_dr24.parquet: missing DR light-curve column"):
+        read_dr_files([bad])

@@ -1,0 +1,49 @@
+# Config validation (once, with defaults from the schema) and the small helpers the rules share.
+# Nothing else reads raw config.
+from pathlib import Path
+
+from skysift.config import validate_config
+from skysift.layout import batch_name
+from skysift.sources import demo_catalog_specs, resolve_fields
+
+
+validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+
+DR = config["dr"]
+DEMO_ROOT = "results/demo"
+# The directory that holds the release directory <dr>/ (the demo writes its own).
+RELEASE_PARENT = DEMO_ROOT if config["source"] == "demo" else config["fetch"]["local_path"]
+FIELDS = resolve_fields(config)
+BATCHES = [batch_name(f) for f in FIELDS]
+CATALOGS = (
+    config["crossmatch"]["catalogs"]
+    or (demo_catalog_specs(DEMO_ROOT) if config["source"] == "demo" else {})
+)
+CANDIDATES = [f"results/candidates/candidates{ext}" for ext in (".ecsv", ".csv", ".vot")]
+
+
+wildcard_constraints:
+    batch=r"field\d{6}",
+
+
+def release_input(wildcards):
+    """What a fetch job depends on: the simulated release (demo) or the mirror's checksum.md5."""
+    if config["source"] == "demo":
+        return f"{DEMO_ROOT}/{DR}"
+    checksum = Path(RELEASE_PARENT) / DR / "checksum.md5"
+    return [str(checksum)] if checksum.exists() else []
+
+
+def field_of(wildcards):
+    """The ZTF field id of a batch wildcard (batches are fields)."""
+    return int(wildcards.batch.removeprefix("field"))
+
+
+def catalog_files(wildcards):
+    """The catalog files of the cross-match (the demo's are outputs of simulate_survey)."""
+    return [spec["path"] for spec in CATALOGS.values()]
+
+
+def all_batches(pattern):
+    """Expand a per-batch path pattern over every batch."""
+    return expand(pattern, batch=BATCHES)

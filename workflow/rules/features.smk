@@ -1,0 +1,25 @@
+# Stage 4: light-curve features per band, spread over a Dask cluster sized from the job.
+
+
+rule extract_features:
+    input:
+        "results/clean/{batch}.parquet",
+    output:
+        report(
+            "results/features/{batch}.parquet",
+            caption="../report/features.rst",
+            category="Features",
+        ),
+    log:
+        "logs/extract_features/{batch}.log",
+    benchmark:
+        "results/benchmarks/extract_features/{batch}.tsv"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=60,
+    params:
+        features=config["features"],
+        dask=config["dask"],
+    script:
+        "../scripts/extract_features.py"

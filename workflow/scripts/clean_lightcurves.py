@@ -1,0 +1,15 @@
+"""Glue: quality cuts on one batch; the counts go to the log."""
+
+
+def main(smk) -> None:
+    from skysift.clean import clean_files
+    from skysift.sources.local import read_manifest
+
+    clean_files(read_manifest(smk.input[0]), smk.output[0], smk.params.clean)
+
+
+if __name__ == "__main__":
+    from skysift.logutil import log_to_file
+
+    log_to_file(snakemake.log[0])
+    main(snakemake)

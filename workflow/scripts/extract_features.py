@@ -1,0 +1,16 @@
+"""Glue: light-curve features of one batch over a Dask cluster sized from this job."""
+
+
+def main(smk) -> None:
+    from skysift.cluster import cluster_for_job
+    from skysift.features import extract_features
+
+    with cluster_for_job(smk.threads, smk.resources.mem_mb, smk.resources.tmpdir, smk.params.dask) as client:
+        extract_features(smk.input, smk.output[0], smk.params.features, client=client)
+
+
+if __name__ == "__main__":
+    from skysift.logutil import log_to_file
+
+    log_to_file(snakemake.log[0])
+    main(snakemake)
