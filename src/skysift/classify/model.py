@@ -1,0 +1,259 @@
+"""Train light-curve classifiers with cross-validated per-class metrics, and predict every object.
+
+A model is a scikit-learn :class:`~sklearn.pipeline.Pipeline` of a median imputer (the NaN
+policy of :mod:`skysift.classify.features`) and a forest. It is fitted on a DataFrame, so
+it remembers its feature names (``model.feature_names_in_``) and prediction selects those
+columns by name, whatever the column order or extra columns of a later features table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from imblearn.ensemble import BalancedRandomForestClassifier
+from sklearn.base import ClassifierMixin
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline
+
+from skysift.classify.features import FeaturesLike, as_features_frame, features_matrix, nan_fractions
+from skysift.classify.labels import clean_labels
+from skysift.io import InputError
+
+__all__ = ["MODELS", "build_pipeline", "train_classifier", "cross_validate", "predict_classes"]
+
+logger = logging.getLogger(__name__)
+
+
+def _balanced_random_forest(n_estimators: int, random_state: int | None, n_jobs: int) -> ClassifierMixin:
+    """Random forest where every tree sees a class-balanced random undersample (imbalanced-learn)."""
+    # The sampling options are set explicitly: their defaults changed across imblearn releases.
+    return BalancedRandomForestClassifier(
+        n_estimators=n_estimators,
+        sampling_strategy="all",
+        replacement=True,
+        bootstrap=False,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+
+
+def _random_forest(n_estimators: int, random_state: int | None, n_jobs: int) -> ClassifierMixin:
+    """Plain scikit-learn random forest: the unbalanced baseline."""
+    return RandomForestClassifier(n_estimators=n_estimators, random_state=random_state, n_jobs=n_jobs)
+
+
+#: Classifier name (config key ``classify.model``) -> factory(n_estimators, random_state, n_jobs).
+MODELS: dict[str, Callable[[int, int | None, int], ClassifierMixin]] = {
+    "balanced_random_forest": _balanced_random_forest,
+    "random_forest": _random_forest,
+}
+
+
+def build_pipeline(
+    model: str = "balanced_random_forest",
+    *,
+    n_estimators: int = 300,
+    random_state: int | None = 0,
+    n_jobs: int = 1,
+) -> Pipeline:
+    """Unfitted pipeline: median imputation (kept for all-NaN features) then the named classifier."""
+    if model not in MODELS:
+        raise ValueError(f"classify.model = {model!r} is not one of {sorted(MODELS)}")
+    return Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("classify", MODELS[model](n_estimators, random_state, n_jobs)),
+        ]
+    )
+
+
+def train_classifier(
+    features_df: FeaturesLike,
+    labels: pd.Series,
+    *,
+    model: str = "balanced_random_forest",
+    n_estimators: int = 300,
+    min_class_count: int = 5,
+    cv_folds: int = 5,
+    random_state: int | None = 0,
+    n_jobs: int = 1,
+) -> tuple[Pipeline, dict[str, Any]]:
+    """Fit a classifier on the labelled objects; return it and a JSON-ready metrics report.
+
+    ``labels`` maps objectid -> class (e.g. :func:`~skysift.classify.labels_from_crossmatch`);
+    objects without a label are not trained on. Classes with fewer than ``min_class_count``
+    labelled objects are dropped (logged, listed in ``report["dropped_classes"]``). Metrics
+    come from stratified k-fold cross-validation (see :func:`cross_validate`); the returned
+    model is then refitted on all kept labelled objects.
+    """
+    if model not in MODELS:
+        raise ValueError(f"classify.model = {model!r} is not one of {sorted(MODELS)}")
+    df = as_features_frame(features_df)
+    if labels.index.has_duplicates:
+        raise InputError("labels have duplicated objectids; give one label per objectid")
+    clean = clean_labels(labels)
+    clean = clean[clean.notna()]
+    try:
+        clean.index = clean.index.astype(np.int64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"labels must be indexed by integer objectid: {exc}") from exc
+    aligned = clean.reindex(df["objectid"].to_numpy())
+    labelled = aligned.notna().to_numpy()
+    n_orphans = int((~clean.index.isin(df["objectid"])).sum())
+    if n_orphans:
+        logger.info("%d labelled objectid(s) are not in the features table and are ignored", n_orphans)
+
+    y_all = aligned.to_numpy(dtype=object)[labelled].astype(str)
+    counts_all = pd.Series(y_all).value_counts().sort_index()
+    dropped = {str(k): int(v) for k, v in counts_all.items() if v < min_class_count}
+    for name, count in dropped.items():
+        logger.warning(
+            "dropping class %r: %d labelled object(s) < min_class_count=%d", name, count, min_class_count
+        )
+    keep = labelled.copy()
+    keep[labelled] = ~np.isin(y_all, list(dropped))
+    y = aligned.to_numpy(dtype=object)[keep].astype(str)
+    classes = sorted(set(y.tolist()))
+    if len(classes) < 2:
+        raise InputError(
+            f"need at least 2 classes with >= {min_class_count} labelled objects to train a classifier, "
+            f"got {dict(counts_all)}; label more objects or lower classify.min_class_count"
+        )
+
+    X, names = features_matrix(df.loc[keep])
+    nan_frac = nan_fractions(X, names)
+    X_df = pd.DataFrame(X, columns=names)
+    counts = {c: int((y == c).sum()) for c in classes}
+    logger.info("training %s on %d objects, %d features, classes %s", model, len(y), len(names), counts)
+
+    pipeline = build_pipeline(model, n_estimators=n_estimators, random_state=random_state, n_jobs=n_jobs)
+    cv = cross_validate(pipeline, X_df, y, classes, cv_folds=cv_folds, random_state=random_state)
+    pipeline.fit(X_df, y)
+
+    importances = getattr(pipeline.named_steps["classify"], "feature_importances_", None)
+    report: dict[str, Any] = {
+        "model": model,
+        "params": {
+            "n_estimators": n_estimators,
+            "min_class_count": min_class_count,
+            "cv_folds": cv_folds,
+            "random_state": random_state,
+        },
+        "n_objects": len(df),
+        "n_labelled": int(labelled.sum()),
+        "n_train": len(y),
+        "classes": classes,
+        "class_counts": counts,
+        "dropped_classes": dropped,
+        "features": names,
+        "nan_fraction": nan_frac,
+        "nan_policy": "median imputation per feature learned at fit time; all-NaN features imputed with 0",
+        "feature_importance": (
+            dict(sorted(zip(names, map(float, importances), strict=True), key=lambda kv: -kv[1]))
+            if importances is not None
+            else None
+        ),
+        "cv": cv,
+    }
+    return pipeline, report
+
+
+def cross_validate(
+    pipeline: Pipeline,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    classes: list[str],
+    *,
+    cv_folds: int = 5,
+    random_state: int | None = 0,
+) -> dict[str, Any]:
+    """Stratified k-fold CV metrics: per-class and macro precision/recall/F1 and the confusion matrix.
+
+    The number of folds is reduced to the smallest class count when needed (at least 2);
+    when even 2 folds are impossible, or ``cv_folds < 2``, the result says why CV was skipped.
+    The confusion matrix has true classes as rows and predicted classes as columns, both in
+    ``labels`` order.
+    """
+    min_count = min(int((y == c).sum()) for c in classes)
+    if cv_folds < 2:
+        reason = f"cross-validation disabled (cv_folds={cv_folds} < 2)"
+        logger.warning(reason)
+        return {"skipped": reason}
+    n_splits = min(cv_folds, min_count)
+    if n_splits < 2:
+        reason = f"cross-validation impossible: the smallest class has {min_count} object(s), need >= 2"
+        logger.warning(reason)
+        return {"skipped": reason}
+    if n_splits < cv_folds:
+        logger.warning(
+            "reducing CV folds from %d to %d (smallest class has %d)", cv_folds, n_splits, min_count
+        )
+
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    proba = cross_val_predict(pipeline, X, y, cv=folds, method="predict_proba")
+    # predict_proba columns follow the sorted class labels, which is ``classes``.
+    y_pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)].astype(str)
+
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, y_pred, labels=classes, zero_division=0
+    )
+    per_class = {
+        c: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
+    }
+    macro = {"precision": float(precision.mean()), "recall": float(recall.mean()), "f1": float(f1.mean())}
+    matrix = confusion_matrix(y, y_pred, labels=classes)
+    result = {
+        "n_splits": n_splits,
+        "per_class": per_class,
+        "macro": macro,
+        "accuracy": float(np.mean(y == y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y, y_pred)),
+        "confusion_matrix": {
+            "labels": list(classes),
+            "rows": "true",
+            "columns": "predicted",
+            "matrix": matrix.astype(int).tolist(),
+        },
+    }
+    logger.info(
+        "CV (%d folds): macro precision %.3f recall %.3f F1 %.3f",
+        n_splits,
+        macro["precision"],
+        macro["recall"],
+        macro["f1"],
+    )
+    return result
+
+
+def predict_classes(model: Pipeline, features_df: FeaturesLike) -> pd.DataFrame:
+    """Class probabilities for every object: objectid, predicted_class, max_probability, prob_<class>.
+
+    ``predicted_class`` is the class of highest probability (ties: the first in class order),
+    so it is always consistent with ``max_probability``.
+    """
+    df = as_features_frame(features_df)
+    names = getattr(model, "feature_names_in_", None)
+    X, names = features_matrix(df, None if names is None else list(names))
+    classes = [str(c) for c in model.classes_]
+    out = pd.DataFrame({"objectid": df["objectid"].to_numpy(dtype=np.int64)})
+    if len(df):
+        proba = model.predict_proba(pd.DataFrame(X, columns=names))
+        best = np.argmax(proba, axis=1)
+        out["predicted_class"] = pd.array(np.asarray(classes, dtype=object)[best], dtype="string")
+        out["max_probability"] = proba[np.arange(len(df)), best].astype(np.float64)
+    else:
+        proba = np.empty((0, len(classes)))
+        out["predicted_class"] = pd.array([], dtype="string")
+        out["max_probability"] = np.empty(0, dtype=np.float64)
+    for j, c in enumerate(classes):
+        out[f"prob_{c}"] = proba[:, j].astype(np.float64)
+    logger.info("predicted %d objects over %d classes", len(out), len(classes))
+    return out
