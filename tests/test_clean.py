@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from conftest import make_dr_table
 
+from conftest import make_dr_table
 from skysift.clean import CleanConfig, CleanStats, clean_files, clean_table
 from skysift.io import write_parquet
 from skysift.layout import DR_SCHEMA

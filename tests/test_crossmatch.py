@@ -45,8 +45,15 @@ def test_nearest_match_within_radius(tmp_path):
     )
     path = tmp_path / "vsx.ecsv"
     cat.write(path)
-    spec = CatalogSpec(name="vsx", path=str(path), id_column="ID", ra_column="RAJ2000",
-                       dec_column="DEJ2000", type_column="VType", radius_arcsec=1.0)
+    spec = CatalogSpec(
+        name="vsx",
+        path=str(path),
+        id_column="ID",
+        ra_column="RAJ2000",
+        dec_column="DEJ2000",
+        type_column="VType",
+        radius_arcsec=1.0,
+    )
     out_path = tmp_path / "x.parquet"
     result = crossmatch_objects(objects, [spec], out_path)
     assert len(result) == 100
@@ -65,5 +72,17 @@ def test_missing_column_names_the_config_key(tmp_path):
     with pytest.raises(InputError, match=r"crossmatch.catalogs.simbad.ra_column='ra'"):
         crossmatch_objects(pd.DataFrame({"objectid": [1], "ra": [1.0], "dec": [2.0]}), [spec])
     with pytest.raises(InputError, match="not found"):
-        crossmatch_objects(pd.DataFrame({"objectid": [1], "ra": [1.0], "dec": [2.0]}),
-                           [CatalogSpec(name="x", path=str(tmp_path / "nope.parquet"))])
+        crossmatch_objects(
+            pd.DataFrame({"objectid": [1], "ra": [1.0], "dec": [2.0]}),
+            [CatalogSpec(name="x", path=str(tmp_path / "nope.parquet"))],
+        )
+
+
+def test_taxonomy_covers_every_type_the_demo_emits():
+    """A demo catalog type without a taxonomy entry would silently lose training labels."""
+    from skysift.sources.demo import CATALOG_TYPES
+
+    taxonomy = load_taxonomy()
+    for catalog, types in CATALOG_TYPES.items():
+        unmapped = {t for t in types if t and t.rstrip(":") not in taxonomy[catalog]}
+        assert not unmapped, (catalog, unmapped)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_dr_table
 
+from conftest import make_dr_table
 from skysift.io import InputError, read_dr_files, write_parquet
 from skysift.layout import DRFile, dr_file_path, parse_dr_path, read_checksums, write_checksums
 from skysift.sources.local import fetch_local_batch, read_manifest, release_fields
@@ -16,8 +16,13 @@ def _mirror(tmp_path, fields=(633, 1721)):
     root = tmp_path / "mirror" / "dr24"
     for field in fields:
         for filterid in (1, 2):
-            lc = {"objectid": field * 10 + filterid, "filterid": filterid, "hmjd": np.arange(12.0),
-                  "mag": np.full(12, 18.0), "magerr": np.full(12, 0.05)}
+            lc = {
+                "objectid": field * 10 + filterid,
+                "filterid": filterid,
+                "hmjd": np.arange(12.0),
+                "mag": np.full(12, 18.0),
+                "magerr": np.full(12, 0.05),
+            }
             path = root / dr_file_path("dr24", field, filterid, 1, 2)
             write_parquet(make_dr_table([lc], fieldid=field, rcid=1), path)
     write_checksums(root)
@@ -51,7 +56,10 @@ def test_fetch_verifies_and_lists_the_field(tmp_path):
     assert release_fields(root) == [633, 1721]
     manifest = tmp_path / "m.tsv"
     files = fetch_local_batch(root, 1721, manifest)
-    assert [f.name for f in files] == ["ztf_001721_zg_c01_q2_dr24.parquet", "ztf_001721_zr_c01_q2_dr24.parquet"]
+    assert [f.name for f in files] == [
+        "ztf_001721_zg_c01_q2_dr24.parquet",
+        "ztf_001721_zr_c01_q2_dr24.parquet",
+    ]
     assert read_manifest(manifest) == files
     table = read_dr_files(files)
     assert table.column("objectid").to_pylist() == [17211, 17212]

@@ -21,3 +21,6 @@ def log_to_file(path: str | Path, level: int = logging.INFO) -> None:
         force=True,
     )
     logging.captureWarnings(True)
+    # Dask's per-worker start/stop chatter would drown the stage's own counts.
+    for noisy in ("distributed", "dask"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -10,6 +10,8 @@ rule search_anomalies:
             caption="../report/anomaly.rst",
             category="Anomalies",
         ),
+    conda:
+        "../../envs/skysift.yaml"
     log:
         "logs/search_anomalies.log",
     benchmark:

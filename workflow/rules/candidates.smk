@@ -15,6 +15,8 @@ rule make_candidates:
         ),
         csv="results/candidates/candidates.csv",
         votable="results/candidates/candidates.vot",
+    conda:
+        "../../envs/skysift.yaml"
     log:
         "logs/make_candidates.log",
     resources:

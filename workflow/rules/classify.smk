@@ -2,13 +2,6 @@
 # and class probabilities for every object.
 
 
-def label_inputs(wildcards):
-    """Training labels: the cross-match tables, or the demo truth table."""
-    if config["classify"]["labels"] == "truth":
-        return {"truth": f"{DEMO_ROOT}/truth.parquet"}
-    return {"crossmatch": all_batches("results/crossmatch/{batch}.parquet")}
-
-
 rule train_classifier:
     input:
         unpack(label_inputs),
@@ -21,6 +14,8 @@ rule train_classifier:
             category="Classification",
         ),
         predictions="results/classify/predictions.parquet",
+    conda:
+        "../../envs/skysift.yaml"
     log:
         "logs/train_classifier.log",
     benchmark:

@@ -6,6 +6,8 @@ rule clean_lightcurves:
         "results/fetch/{batch}.tsv",
     output:
         "results/clean/{batch}.parquet",
+    conda:
+        "../../envs/skysift.yaml"
     log:
         "logs/clean_lightcurves/{batch}.log",
     benchmark:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from skysift.config import validate_config
 from skysift.layout import batch_name
-from skysift.sources import demo_catalog_specs, resolve_fields
+from skysift.sources import DEMO_CATALOG_COLUMNS, demo_catalog_specs, resolve_fields
 
 
 validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
@@ -47,3 +47,10 @@ def catalog_files(wildcards):
 def all_batches(pattern):
     """Expand a per-batch path pattern over every batch."""
     return expand(pattern, batch=BATCHES)
+
+
+def label_inputs(wildcards):
+    """Training labels: the cross-match tables, or the demo truth table."""
+    if config["classify"]["labels"] == "truth":
+        return {"truth": f"{DEMO_ROOT}/truth.parquet"}
+    return {"crossmatch": all_batches("results/crossmatch/{batch}.parquet")}

@@ -7,6 +7,8 @@ rule crossmatch:
         catalogs=catalog_files,
     output:
         "results/crossmatch/{batch}.parquet",
+    conda:
+        "../../envs/skysift.yaml"
     log:
         "logs/crossmatch/{batch}.log",
     benchmark:

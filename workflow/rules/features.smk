@@ -10,6 +10,8 @@ rule extract_features:
             caption="../report/features.rst",
             category="Features",
         ),
+    conda:
+        "../../envs/skysift.yaml"
     log:
         "logs/extract_features/{batch}.log",
     benchmark:

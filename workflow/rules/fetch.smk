@@ -6,7 +6,9 @@ rule simulate_survey:
     output:
         release=directory(f"{DEMO_ROOT}/{DR}"),
         truth=f"{DEMO_ROOT}/truth.parquet",
-        catalogs=directory(f"{DEMO_ROOT}/catalogs"),
+        catalogs=[f"{DEMO_ROOT}/catalogs/{name}.parquet" for name in DEMO_CATALOG_COLUMNS],
+    conda:
+        "../../envs/skysift.yaml"
     log:
         "logs/simulate_survey.log",
     benchmark:
@@ -24,6 +26,8 @@ rule fetch_lightcurves:
         release_input,
     output:
         "results/fetch/{batch}.tsv",
+    conda:
+        "../../envs/skysift.yaml"
     log:
         "logs/fetch_lightcurves/{batch}.log",
     params:

@@ -1,0 +1,43 @@
+# skysift: the two commands of the README, and a few helpers.
+#   make demo   - create .venv, install, run the demo survey end to end (snakemake, default config)
+#   make test   - create .venv, install, run ruff and the test suite (what CI runs)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= all
+
+.PHONY: setup demo test lint bench report config-doc rulegraph clean-results
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,slurm]'
+	touch $@
+
+demo: setup
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES)
+
+test: setup lint
+	$(BIN)/pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check src tests workflow/scripts benchmarks
+	$(BIN)/ruff format --check src tests workflow/scripts benchmarks
+	$(BIN)/snakemake --lint --cores 1
+
+report: setup
+	$(BIN)/snakemake --report results/report.html
+
+bench: setup
+	$(BIN)/python benchmarks/bench_features.py
+
+config-doc: setup
+	$(BIN)/skysift config-doc
+
+rulegraph: setup
+	$(BIN)/snakemake --rulegraph --cores 1
+
+clean-results:
+	rm -rf results logs .snakemake

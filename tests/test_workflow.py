@@ -1,0 +1,152 @@
+"""End to end: the real `snakemake` on a tiny demo config in a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from astropy.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+RULES = [
+    "simulate_survey",
+    "fetch_lightcurves",
+    "clean_lightcurves",
+    "crossmatch",
+    "extract_features",
+    "train_classifier",
+    "search_anomalies",
+    "make_candidates",
+]
+RARE = {"kilonova", "microlensing", "flare", "cv", "tde", "slsn", "artefact"}
+
+TINY = {
+    "demo": {"seed": 7, "n_objects": 2000, "fields": [633, 1721]},
+    "classify": {"n_estimators": 50, "cv_folds": 3},
+    "anomaly": {"n_trees": 100},
+    "candidates": {"top_n": None},
+}
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real snakemake on the repository's Snakefile inside ``workdir``."""
+    cmd = [
+        str(SNAKEMAKE),
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+        )
+    return proc
+
+
+def planned_rules(proc: subprocess.CompletedProcess) -> set[str]:
+    """Rule names in a dry run's job table."""
+    out = proc.stdout + proc.stderr
+    return {rule for rule in [*RULES, "all"] if f"\n{rule} " in out or f"rule {rule}:" in out}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One complete tiny run, shared by the tests of this module."""
+    workdir = tmp_path_factory.mktemp("run")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+    dry = snakemake(workdir, "-n")
+    snakemake(workdir)
+    return workdir, dry
+
+
+def test_dry_run_plans_every_rule(run):
+    _, dry = run
+    assert planned_rules(dry) >= set(RULES)
+
+
+def test_candidate_table_is_complete_and_ranks_rare_objects_high(run):
+    workdir, _ = run
+    table = Table.read(workdir / "results/candidates/candidates.ecsv")
+    assert len(table) > 1000
+    for column in ("rank", "objectid", "ra", "dec", "anomaly_score", "predicted_class", "xmatch_name"):
+        assert column in table.colnames
+    assert table["ra"].unit == "deg"
+    assert list(table["rank"]) == sorted(table["rank"])
+    truth = pd.read_parquet(workdir / "results/demo/truth.parquet")
+    df = table.to_pandas()[["objectid", "anomaly_score"]].merge(truth[["objectid", "class"]], on="objectid")
+    rare = df[df["class"].isin(RARE)]
+    assert len(rare) >= 5
+    median = df["anomaly_score"].median()
+    assert (rare["anomaly_score"] > median).mean() > 0.7, rare
+    csv = pd.read_csv(workdir / "results/candidates/candidates.csv")
+    assert len(csv) == len(table)
+    assert Table.read(workdir / "results/candidates/candidates.vot", format="votable").colnames
+
+
+def test_every_rule_logged_and_benchmarked(run):
+    workdir, _ = run
+    for rule in RULES:
+        logs = list((workdir / "logs").glob(f"{rule}*")) + list((workdir / "logs" / rule).glob("*.log"))
+        assert logs, f"no log for {rule}"
+    clean_log = next((workdir / "logs/clean_lightcurves").glob("*.log")).read_text()
+    assert "dropped epochs" in clean_log and "flagged" in clean_log
+    assert list((workdir / "results/benchmarks/extract_features").glob("*.tsv"))
+
+
+def test_rerun_is_a_no_op_and_forcerun_features_reruns_downstream_only(run):
+    workdir, _ = run
+    again = snakemake(workdir, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr
+    forced = snakemake(workdir, "-n", "--forcerun", "extract_features")
+    assert planned_rules(forced) == {
+        "extract_features",
+        "train_classifier",
+        "search_anomalies",
+        "make_candidates",
+        "all",
+    }
+
+
+def test_classifier_metrics_exist_with_per_class_scores(run):
+    import json
+
+    workdir, _ = run
+    metrics = json.loads((workdir / "results/classify/metrics.json").read_text())
+    text = json.dumps(metrics)
+    assert "rrlyrae" in text
+    predictions = pd.read_parquet(workdir / "results/classify/predictions.parquet")
+    features = pd.concat(pd.read_parquet(p) for p in (workdir / "results/features").glob("*.parquet"))
+    assert len(predictions) == len(features)
+    prob = predictions.filter(like="prob_").to_numpy()
+    assert np.allclose(prob.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_a_bad_config_key_fails_with_its_name(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"clean": {"max_magerror": 0.5}}))
+    proc = snakemake(tmp_path, "-n", check=False)
+    assert proc.returncode != 0
+    assert "unknown key clean.max_magerror" in proc.stdout + proc.stderr
+
+
+def test_lint_is_clean(tmp_path):
+    shutil.copy(ROOT / "config" / "config.yaml", tmp_path / "config.yaml")
+    proc = snakemake(tmp_path, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
