@@ -63,7 +63,9 @@ def test_epochs_are_sorted_and_duplicates_keep_the_best_epoch():
     magerr = np.full(11, 0.05)
     magerr[2] = 0.2  # the worse of the two epochs at t=3
     mag = np.arange(11, dtype=float) + 15
-    out = clean_table(make_dr_table([_lc(7, n=11, hmjd=hmjd, magerr=magerr, mag=mag)]), CleanConfig(min_epochs=5))
+    out = clean_table(
+        make_dr_table([_lc(7, n=11, hmjd=hmjd, magerr=magerr, mag=mag)]), CleanConfig(min_epochs=5)
+    )
     times = out.column("hmjd").to_pylist()[0]
     assert times == sorted(times)
     assert len(times) == 10

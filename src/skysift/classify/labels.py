@@ -17,7 +17,14 @@ import pandas as pd
 
 from skysift.io import InputError
 
-__all__ = ["DEFAULT_PRIORITY", "XMATCH_COLUMNS", "best_crossmatch", "labels_from_crossmatch", "labels_from_truth", "clean_labels"]
+__all__ = [
+    "DEFAULT_PRIORITY",
+    "XMATCH_COLUMNS",
+    "best_crossmatch",
+    "labels_from_crossmatch",
+    "labels_from_truth",
+    "clean_labels",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,116 @@
+"""A Dask client for one Snakemake job: a LocalCluster sized from the job, or an existing scheduler.
+
+Snakemake fans out over batches; inside a job Dask spreads the batch's work over workers.
+The local cluster is sized from the job's ``threads`` and ``mem_mb`` -- never from the
+machine, which on an HPC node is shared with other jobs -- so a job never uses more cores
+or memory than Slurm granted it. The ``dask`` config section selects the mode::
+
+    dask:
+      mode: local              # "local" (LocalCluster per job) or "scheduler" (connect to one)
+      threads_per_worker: 1    # local: threads per worker process
+      scheduler_address: null  # scheduler: "tcp://host:8786" ...
+      scheduler_file: null     # ... or the JSON file written by `dask scheduler --scheduler-file`
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from distributed import Client, LocalCluster
+
+__all__ = ["cluster_for_job", "local_cluster_size"]
+
+logger = logging.getLogger(__name__)
+
+#: Fraction of the job's memory handed to Dask workers (the rest: the client process, Python overhead).
+MEMORY_FRACTION = 0.9
+
+
+def local_cluster_size(threads: int, mem_mb: int, threads_per_worker: int = 1) -> tuple[int, int, int]:
+    """Return (n_workers, threads_per_worker, memory_limit bytes per worker) for a job's threads/mem_mb."""
+    threads = int(threads)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1 (got {threads}); set the rule's threads")
+    if mem_mb is None or int(mem_mb) <= 0:
+        raise ValueError(
+            f"mem_mb must be a positive number of MB (got {mem_mb!r}); set resources.mem_mb "
+            "for the rule or in the profile, Dask must not size itself from the machine"
+        )
+    tpw = int(threads_per_worker)
+    if tpw < 1:
+        raise ValueError(f"dask.threads_per_worker must be >= 1 (got {threads_per_worker!r})")
+    # A job with fewer threads than threads_per_worker still gets one worker, never more threads than granted.
+    tpw = min(tpw, threads)
+    n_workers = max(1, threads // tpw)
+    memory_limit = int(int(mem_mb) * MEMORY_FRACTION / n_workers) * 2**20
+    return n_workers, tpw, memory_limit
+
+
+@contextlib.contextmanager
+def cluster_for_job(
+    threads: int, mem_mb: int, tmpdir: str | None, dask_config: Mapping[str, Any]
+) -> Iterator[Client]:
+    """Yield a distributed.Client for a job: a job-sized LocalCluster or a connection to a scheduler.
+
+    ``dask_config`` is the ``dask`` config section (keys ``mode``, ``threads_per_worker``,
+    ``scheduler_address``, ``scheduler_file``). The cluster (local mode) and the client are
+    closed on exit, also after an exception; an external scheduler is left running.
+    """
+    dask_config = dict(dask_config or {})
+    mode = dask_config.get("mode", "local")
+    if mode == "local":
+        n_workers, tpw, memory_limit = local_cluster_size(
+            threads, mem_mb, dask_config.get("threads_per_worker") or 1
+        )
+        logger.info(
+            "starting Dask LocalCluster: %d worker process(es) x %d thread(s), memory_limit %d MiB each "
+            "(job: %d threads, %d MB), local_directory=%s",
+            n_workers,
+            tpw,
+            memory_limit // 2**20,
+            threads,
+            mem_mb,
+            tmpdir,
+        )
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=tpw,
+            processes=True,
+            memory_limit=memory_limit,
+            local_directory=tmpdir,
+            dashboard_address=None,
+        )
+        try:
+            with Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+        logger.info("Dask LocalCluster closed")
+    elif mode == "scheduler":
+        address = dask_config.get("scheduler_address")
+        scheduler_file = dask_config.get("scheduler_file")
+        if bool(address) == bool(scheduler_file):
+            raise ValueError(
+                "dask.mode is 'scheduler': set exactly one of dask.scheduler_address "
+                f"(got {address!r}) and dask.scheduler_file (got {scheduler_file!r})"
+            )
+        client = Client(address) if address else Client(scheduler_file=str(scheduler_file))
+        try:
+            info = client.scheduler_info(n_workers=-1)
+            workers = info.get("workers", {})
+            logger.info(
+                "connected to Dask scheduler %s: %d worker(s), %d thread(s)",
+                info.get("address", address or scheduler_file),
+                len(workers),
+                sum(w.get("nthreads", 0) for w in workers.values()),
+            )
+            yield client
+        finally:
+            client.close()
+    else:
+        raise ValueError(
+            f"dask.mode must be 'local' or 'scheduler', got {mode!r}; fix the config key dask.mode"
+        )

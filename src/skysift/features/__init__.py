@@ -1,0 +1,50 @@
+"""Light-curve features of ZTF DR light curves: per-band magnitude features with the Rust ``light-curve``.
+
+Public API::
+
+    build_extractor(names="default", periodogram=None) -> (light_curve.Extractor, column names)
+    extract_table(table, feature_names="default", min_points=10) -> pyarrow.Table   # one chunk, pure
+    extract_features(paths, output_path, features, client=None) -> stats dict    # a batch, Dask or serial
+
+Output columns: objectid int64, filterid int8, fieldid int16, rcid int8, ra float64,
+dec float64 (from objra/objdec), n_points int64, then float32 features named as in
+:data:`FEATURE_DOCS` (meanings; ID columns in :data:`ID_COLUMN_DOCS`) -- the default set::
+
+    amplitude, beyond_1_std, beyond_2_std, cusum, eta, eta_e, inter_percentile_range_25,
+    inter_percentile_range_10, kurtosis, linear_fit_slope, linear_fit_slope_sigma,
+    linear_fit_reduced_chi2, linear_trend, linear_trend_sigma, linear_trend_noise,
+    magnitude_percentage_ratio_40_5, magnitude_percentage_ratio_20_10, maximum_slope, mean,
+    median_absolute_deviation, median_buffer_range_percentage_5, percent_amplitude,
+    percent_difference_magnitude_percentile_5, percent_difference_magnitude_percentile_20,
+    periodogram_period_0, periodogram_period_s_to_n_0, periodogram_period_1,
+    periodogram_period_s_to_n_1, chi2, skew, standard_deviation, stetson_k, weighted_mean,
+    anderson_darling_normal, duration, observation_count
+"""
+
+from skysift.features.batch import DEFAULTS, extract_features, plan_tasks
+from skysift.features.magnitude import (
+    DEFAULT_PERIODOGRAM,
+    FEATURE_DOCS,
+    FEATURE_SETS,
+    FEATURES,
+    ID_COLUMN_DOCS,
+    build_extractor,
+    extract_table,
+    output_schema,
+    required_min_points,
+)
+
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_PERIODOGRAM",
+    "FEATURES",
+    "FEATURE_DOCS",
+    "FEATURE_SETS",
+    "ID_COLUMN_DOCS",
+    "build_extractor",
+    "extract_features",
+    "extract_table",
+    "output_schema",
+    "plan_tasks",
+    "required_min_points",
+]
