@@ -3,21 +3,29 @@
 from pathlib import Path
 
 from skysift.config import validate_config
+from skysift.crossmatch import catalog_inputs, resolve_catalogs
 from skysift.layout import batch_name
-from skysift.sources import DEMO_CATALOG_COLUMNS, demo_catalog_specs, resolve_fields
+from skysift.sources import (
+    DEMO_CATALOG_COLUMNS,
+    ONLINE_SOURCES,
+    demo_catalog_specs,
+    release_parent,
+    resolve_fields,
+)
 
 
 validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
 
 DR = config["dr"]
 DEMO_ROOT = "results/demo"
-# The directory that holds the release directory <dr>/ (the demo writes its own).
-RELEASE_PARENT = DEMO_ROOT if config["source"] == "demo" else config["fetch"]["local_path"]
+# The directory that holds the release directory <dr>/ (the demo and the online sources write their own).
+RELEASE_PARENT = release_parent(config, DEMO_ROOT)
 FIELDS = resolve_fields(config)
 BATCHES = [batch_name(f) for f in FIELDS]
-CATALOGS = (
-    config["crossmatch"]["catalogs"]
-    or (demo_catalog_specs(DEMO_ROOT) if config["source"] == "demo" else {})
+# Cross-match catalogs with their backends (local files, CDS XMatch, TNS).
+CATALOGS = resolve_catalogs(
+    config["crossmatch"]["catalogs"],
+    demo_catalog_specs(DEMO_ROOT) if config["source"] == "demo" else {},
 )
 CANDIDATES = [f"results/candidates/candidates{ext}" for ext in (".ecsv", ".csv", ".vot")]
 
@@ -27,9 +35,11 @@ wildcard_constraints:
 
 
 def release_input(wildcards):
-    """What a fetch job depends on: the simulated release (demo) or the mirror's checksum.md5."""
+    """What a fetch job depends on: the simulated release (demo), the fetched index (online) or the mirror's checksum.md5."""
     if config["source"] == "demo":
         return f"{DEMO_ROOT}/{DR}"
+    if config["source"] in ONLINE_SOURCES:
+        return f"{RELEASE_PARENT}/{DR}/checksum.md5"
     checksum = Path(RELEASE_PARENT) / DR / "checksum.md5"
     return [str(checksum)] if checksum.exists() else []
 
@@ -40,8 +50,9 @@ def field_of(wildcards):
 
 
 def catalog_files(wildcards):
-    """The catalog files of the cross-match (the demo's are outputs of simulate_survey)."""
-    return [spec["path"] for spec in CATALOGS.values()]
+    """A batch's cross-match inputs by catalog: files (demo: outputs of simulate_survey, tns: of
+    download_tns_catalog) or the batch's CDS XMatch result (query_xmatch)."""
+    return catalog_inputs(CATALOGS, wildcards.batch)
 
 
 def all_batches(pattern):
