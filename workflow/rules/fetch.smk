@@ -1,5 +1,8 @@
 # Stage 1: fetch. A batch is fetched when its files are present and verified; its manifest
 # lists them. Downloads and verification are local rules (compute nodes are often offline).
+# irsa_bulk: fetch_checksums caches the release's checksum.md5 once, then each batch downloads
+# its field's files. irsa_api/snad: query_lightcurves runs every query once and writes the
+# answers as a DR tree; each batch then verifies its field like a local mirror.
 
 
 rule simulate_survey:
@@ -21,6 +24,43 @@ rule simulate_survey:
         "../scripts/simulate_survey.py"
 
 
+if config["source"] == "irsa_bulk":
+
+    rule fetch_checksums:
+        output:
+            f"{RELEASE_PARENT}/{DR}/checksum.md5",
+        conda:
+            "../../envs/skysift.yaml"
+        log:
+            "logs/fetch_checksums.log",
+        params:
+            fetch=config["fetch"],
+            dr=DR,
+        localrule: True
+        script:
+            "../scripts/fetch_checksums.py"
+
+
+if config["source"] in ("irsa_api", "snad"):
+
+    rule query_lightcurves:
+        input:
+            [path for path in (config["fetch"]["ids_file"], config["fetch"]["cones_file"]) if path],
+        output:
+            f"{RELEASE_PARENT}/{DR}/checksum.md5",
+        conda:
+            "../../envs/skysift.yaml"
+        log:
+            "logs/query_lightcurves.log",
+        params:
+            fetch=config["fetch"],
+            dr=DR,
+            source=config["source"],
+        localrule: True
+        script:
+            "../scripts/query_lightcurves.py"
+
+
 rule fetch_lightcurves:
     input:
         release_input,
@@ -34,6 +74,9 @@ rule fetch_lightcurves:
         release_root=f"{RELEASE_PARENT}/{DR}",
         fieldid=field_of,
         verify=config["fetch"]["verify"],
+        source=config["source"],
+        fetch=config["fetch"],
+        dr=DR,
     localrule: True
     script:
         "../scripts/fetch_lightcurves.py"

@@ -1,7 +1,9 @@
-"""Stage 1, fetch: where light curves come from (demo survey, local mirror) and which batches exist.
+"""Stage 1, fetch: where light curves come from and which batches exist.
 
-A batch is one ZTF field. ``resolve_fields`` decides the batches from the config at
-workflow-parse time; ``skysift.sources.local`` verifies a batch's files and writes its manifest.
+Sources: ``demo`` (simulated), ``local`` (a mirror), ``irsa_bulk`` (IRSA's DR parquet files),
+``irsa_api`` (IRSA nph_light_curves) and ``snad`` (SNAD ZTF DR API). A batch is one ZTF field.
+``resolve_fields`` decides the batches from the config at workflow-parse time without any network
+access; ``release_parent`` says where each source's DR tree lives.
 """
 
 from __future__ import annotations
@@ -10,7 +12,24 @@ from pathlib import Path
 
 from skysift.io import InputError
 
-__all__ = ["resolve_fields", "demo_catalog_specs", "DEMO_CATALOG_COLUMNS"]
+__all__ = ["resolve_fields", "release_parent", "demo_catalog_specs", "DEMO_CATALOG_COLUMNS", "ONLINE_SOURCES"]
+
+#: Sources that fetch over the network (their download rules are local rules).
+ONLINE_SOURCES = ("irsa_bulk", "irsa_api", "snad")
+
+
+def release_parent(config: dict, demo_root: str = "results/demo") -> str:
+    """The directory holding the ``<dr>/`` release tree of the configured source."""
+    source = config["source"]
+    if source == "demo":
+        return demo_root
+    if source == "local":
+        return config["fetch"]["local_path"] or ""
+    if source == "irsa_bulk":
+        return config["fetch"]["cache_dir"]
+    # API answers are converted files, never byte-identical to IRSA's: keep them apart.
+    return f"{config['fetch']['cache_dir'].rstrip('/')}/{source}"
+
 
 #: Column names of the demo survey's catalog files, as the real services name them.
 DEMO_CATALOG_COLUMNS: dict[str, dict] = {
@@ -69,4 +88,24 @@ def resolve_fields(config: dict) -> list[int]:
         if missing:
             raise InputError(f"fetch.fields {missing} are not in the mirror {Path(parent) / config['dr']}")
         return sorted(set(requested or available))
+    if config["source"] == "irsa_bulk":
+        if not requested:
+            raise InputError(
+                "source is 'irsa_bulk' but fetch.fields is empty: list the ZTF fields to download "
+                "(e.g. fetch: {fields: [633]}); a whole DR is ~250k files"
+            )
+        return sorted(set(requested))
+    if config["source"] in ("irsa_api", "snad"):
+        fetch = config["fetch"]
+        if not fetch["ids_file"] and not fetch["cones_file"]:
+            raise InputError(f"source is {config['source']!r}: set fetch.ids_file and/or fetch.cones_file")
+        if requested:
+            return sorted(set(requested))
+        if fetch["cones_file"]:
+            raise InputError(
+                "fetch.cones_file needs fetch.fields: the ZTF fields covering the cones (only those become batches)"
+            )
+        from skysift.sources.convert import fields_of_objectids, read_ids
+
+        return fields_of_objectids(read_ids(fetch["ids_file"]))
     raise InputError(f"source: unknown source {config['source']!r}")

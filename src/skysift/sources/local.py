@@ -12,13 +12,22 @@ import logging
 from pathlib import Path
 
 from skysift.io import InputError, atomic_path
-from skysift.layout import md5sum, parse_dr_path, read_checksums
+from skysift.layout import FILTER_IDS, md5sum, parse_dr_path, read_checksums
 
-__all__ = ["release_fields", "fetch_local_batch", "read_manifest", "MANIFEST_COLUMNS"]
+__all__ = [
+    "release_fields",
+    "fetch_local_batch",
+    "read_manifest",
+    "write_manifest",
+    "select_files",
+    "MANIFEST_COLUMNS",
+]
 
 log = logging.getLogger(__name__)
 
-MANIFEST_COLUMNS = ("path", "md5", "bytes", "fieldid", "filterid", "ccdid", "qid")
+#: Manifest columns; ``url`` (where the file came from, empty for a local mirror) was appended
+#: after the first release, so older manifests without it still read.
+MANIFEST_COLUMNS = ("path", "md5", "bytes", "fieldid", "filterid", "ccdid", "qid", "url")
 VERIFY_MODES = ("md5", "exists", "none")
 
 
@@ -44,13 +53,50 @@ def release_fields(release_root: str | Path) -> list[int]:
     return sorted({parse_dr_path(rel).fieldid for rel in _release_files(root)})
 
 
+def select_files(
+    relpaths: list[str] | dict[str, str | None],
+    fieldid: int,
+    filters: list[str | int] | None = None,
+    ccds: list[int] | None = None,
+) -> list[str]:
+    """The release-relative paths of one field, optionally only some filters (g/r/i or zg/zr/zi) and CCDs."""
+    filterids = {FILTER_IDS[f] if isinstance(f, str) else int(f) for f in filters or []}
+    chosen = []
+    for rel in sorted(relpaths):
+        info = parse_dr_path(rel)
+        if info.fieldid != fieldid:
+            continue
+        if filterids and info.filterid not in filterids:
+            continue
+        if ccds and info.ccdid not in set(ccds):
+            continue
+        chosen.append(rel)
+    return chosen
+
+
+def write_manifest(rows: list[dict], manifest: str | Path) -> Path:
+    """Write a batch manifest (TSV with MANIFEST_COLUMNS) atomically."""
+    with atomic_path(manifest) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, delimiter="\t")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"url": "", **row})
+    return Path(manifest)
+
+
 def fetch_local_batch(
-    release_root: str | Path, fieldid: int, manifest: str | Path, verify: str = "md5"
+    release_root: str | Path,
+    fieldid: int,
+    manifest: str | Path,
+    verify: str = "md5",
+    filters: list[str | int] | None = None,
+    ccds: list[int] | None = None,
 ) -> list[Path]:
     """Verify one field's files in a local release and write the batch manifest; return the file paths.
 
     ``verify``: ``md5`` checks every file against checksum.md5 (required to exist),
-    ``exists`` only checks presence, ``none`` trusts the listing.
+    ``exists`` only checks presence, ``none`` trusts the listing. ``filters``/``ccds`` restrict
+    the batch to some filters and CCDs (empty = all).
     """
     if verify not in VERIFY_MODES:
         raise ValueError(f"fetch.verify: {verify!r} is not one of {VERIFY_MODES}")
@@ -62,10 +108,8 @@ def fetch_local_batch(
             "restore it or set fetch.verify: exists"
         )
     rows = []
-    for rel in sorted(listing):
+    for rel in select_files(listing, fieldid, filters, ccds):
         info = parse_dr_path(rel)
-        if info.fieldid != fieldid:
-            continue
         path = (root / rel).resolve()
         if verify != "none" and not path.exists():
             raise InputError(f"{path}: listed in {root / 'checksum.md5'} but missing from the mirror")
@@ -89,11 +133,10 @@ def fetch_local_batch(
             }
         )
     if not rows:
-        raise InputError(f"{root}: no light-curve files for field {fieldid}; check fetch.fields")
-    with atomic_path(manifest) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, delimiter="\t")
-        writer.writeheader()
-        writer.writerows(rows)
+        raise InputError(
+            f"{root}: no light-curve files for field {fieldid}; check fetch.fields (and fetch.filters/ccds)"
+        )
+    write_manifest(rows, manifest)
     log.info("field %d: %d files verified (%s) in %s", fieldid, len(rows), verify, root)
     return [Path(r["path"]) for r in rows]
 

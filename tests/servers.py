@@ -1,0 +1,302 @@
+"""Real HTTP servers on 127.0.0.1 for the source tests: IRSA's bulk tree, nph_light_curves and SNAD.
+
+``FakeServices(release_parent)`` serves a DR tree written by the demo simulator:
+
+* ``/lc/lc_<dr>/<relpath>`` and ``/lc/lc_<dr>/checksum.md5``: the files, with optional Range
+  support (206 / 416) and throttling;
+* ``/cgi-bin/ZTF/nph_light_curves?ID=..|POS=CIRCLE ra dec r&COLLECTION=ztf_<dr>&FORMAT=csv``: the
+  documented CSV columns, built from the same tree;
+* ``/api/v3/data/<dr>/oid/full/json`` and ``.../circle/full/json``: SNAD's JSON, with SNAD's
+  rules (only catflags == 0 and magerr > 0 epochs; ``mjd`` is the DR hmjd).
+
+Faults are injected per path key (the release-relative path, ``nph`` or ``snad``):
+``status`` (answer 500 that many times), ``slow`` (sleep ``slow_seconds`` before answering),
+``cut`` (send headers with the full Content-Length, half the body, then close), ``wrong`` (flip
+bytes of the body). Each answered request consumes one fault, in that order. ``stats`` counts
+requests, bytes sent, Range requests and complete full-body (200) answers per key.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import Counter, defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from skysift.layout import FILTER_CODES
+
+JD_MJD_OFFSET = 2400000.5
+
+
+def demo_epochs(release_root: Path) -> pd.DataFrame:
+    """Every epoch of a DR tree as long-format rows (what the query services hold)."""
+    frames = []
+    for path in sorted(release_root.glob("*/field*/ztf_*.parquet")):
+        t = pq.read_table(path).to_pandas()
+        t = t.explode(["hmjd", "mag", "magerr", "clrcoeff", "catflags"], ignore_index=True)
+        frames.append(t)
+    df = pd.concat(frames, ignore_index=True)
+    return df.astype(
+        {
+            "hmjd": np.float64,
+            "mag": np.float32,
+            "magerr": np.float32,
+            "clrcoeff": np.float32,
+            "catflags": np.int32,
+        }
+    )
+
+
+def _irsa_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """nph_light_curves CSV rows (documented columns) for epochs of the DR tree."""
+    rng = np.random.default_rng(len(df))
+    n = len(df)
+    rcid = df["rcid"].to_numpy().astype(int)
+    cosd = np.cos(np.radians(df["objdec"].to_numpy(np.float64)))
+    return pd.DataFrame(
+        {
+            "oid": df["objectid"].to_numpy(np.int64),
+            "expid": (df["hmjd"].to_numpy() * 1e4).astype(np.int64),
+            "hjd": [repr(float(v) + JD_MJD_OFFSET) for v in df["hmjd"]],
+            "mjd": df["hmjd"].to_numpy() - 0.0031,
+            "mag": df["mag"].to_numpy(np.float32),
+            "magerr": df["magerr"].to_numpy(np.float32),
+            "catflags": df["catflags"].to_numpy(np.int32),
+            "filtercode": [FILTER_CODES[int(f)] for f in df["filterid"]],
+            "ra": df["objra"].to_numpy(np.float64) + rng.normal(0, 0.05, n) / 3600 / cosd,
+            "dec": df["objdec"].to_numpy(np.float64) + rng.normal(0, 0.05, n) / 3600,
+            "chi": 1.0,
+            "sharp": 0.0,
+            "filefracday": 20180101123456 + np.arange(n, dtype=np.int64),
+            "field": df["fieldid"].to_numpy(),
+            "ccdid": rcid // 4 + 1,
+            "qid": rcid % 4 + 1,
+            "limitmag": 20.5,
+            "magzp": 26.3,
+            "magzprms": 0.02,
+            "clrcoeff": df["clrcoeff"].to_numpy(np.float32),
+            "clrcounc": 1e-5,
+            "exptime": 30.0,
+            "airmass": 1.2,
+            "programid": 1,
+        }
+    )
+
+
+def _sep_arcsec(ra, dec, ra0, dec0):
+    """Angular separation (arcsec), haversine."""
+    ra, dec, ra0, dec0 = map(np.radians, (ra, dec, ra0, dec0))
+    h = np.sin((dec - dec0) / 2) ** 2 + np.cos(dec) * np.cos(dec0) * np.sin((ra - ra0) / 2) ** 2
+    return np.degrees(2 * np.arcsin(np.sqrt(h))) * 3600
+
+
+class FakeServices:
+    """The three services on one ThreadingHTTPServer in a daemon thread (use as a context manager)."""
+
+    def __init__(self, release_parent: Path, dr: str = "dr24", *, throttle: float = 0.0, chunk: int = 4096):
+        self.parent = Path(release_parent)
+        self.dr = dr
+        self.throttle = throttle
+        self.chunk = chunk
+        self.range_support = True
+        self.slow_seconds = 2.0
+        self.faults: dict[str, Counter] = defaultdict(Counter)
+        self.stats: dict[str, Counter] = defaultdict(Counter)
+        self.ranges: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self._epochs: pd.DataFrame | None = None
+        self._irsa: pd.DataFrame | None = None
+
+    # -- data ------------------------------------------------------------------------------------
+    @property
+    def epochs(self) -> pd.DataFrame:
+        """All epochs of the served tree (lazily built)."""
+        if self._epochs is None:
+            self._epochs = demo_epochs(self.parent / self.dr)
+            self._irsa = _irsa_rows(self._epochs)
+        return self._epochs
+
+    def _select(self, ids=None, cone=None) -> np.ndarray:
+        """Row mask of epochs of objects with these ids or inside a cone (ra, dec, radius_arcsec)."""
+        df = self.epochs
+        if ids is not None:
+            return df["objectid"].isin(ids).to_numpy()
+        ra, dec, radius = cone
+        return _sep_arcsec(df["objra"].to_numpy(float), df["objdec"].to_numpy(float), ra, dec) < radius
+
+    def irsa_csv(self, query: dict) -> bytes:
+        """The nph_light_curves CSV answer of a query."""
+        assert query["FORMAT"] == ["csv"] and query["COLLECTION"] == [f"ztf_{self.dr}"], query
+        if "ID" in query:
+            mask = self._select(ids=[int(x) for x in query["ID"][0].split(",")])
+        else:
+            shape, ra, dec, radius = query["POS"][0].split()
+            assert shape == "CIRCLE"
+            mask = self._select(cone=(float(ra), float(dec), float(radius) * 3600))
+        rows = self._irsa[mask]
+        if "BANDNAME" in query:
+            rows = rows[rows["filtercode"].str[-1].isin(query["BANDNAME"][0].split(","))]
+        return rows.to_csv(index=False).encode()
+
+    def snad_json(self, kind: str, query: dict) -> bytes:
+        """SNAD's JSON answer (only catflags == 0, magerr > 0 epochs; objects with none are absent)."""
+        if kind == "oid":
+            mask = self._select(ids=[int(x) for x in query["oid"]])
+        else:
+            mask = self._select(
+                cone=(float(query["ra"][0]), float(query["dec"][0]), float(query["radius_arcsec"][0]))
+            )
+        df = self.epochs[mask]
+        df = df[(df["catflags"] == 0) & (df["magerr"] > 0)]
+        out = {}
+        for oid, g in df.groupby("objectid", sort=True):
+            g = g.sort_values("hmjd", kind="stable")
+            first = g.iloc[0]
+            out[str(oid)] = {
+                "meta": {
+                    "nobs": int(first["nepochs"]),
+                    "ngoodobs": len(g),
+                    "duration": float(g["hmjd"].max() - g["hmjd"].min()),
+                    "filter": FILTER_CODES[int(first["filterid"])],
+                    "fieldid": int(first["fieldid"]),
+                    "rcid": int(first["rcid"]),
+                    "coord": {"ra": float(first["objra"]), "dec": float(first["objdec"])},
+                    "h3": {"10": 0},
+                },
+                "lc": [
+                    {"mjd": float(t), "mag": float(m), "magerr": float(e), "clrcoeff": float(c)}
+                    for t, m, e, c in zip(g["hmjd"], g["mag"], g["magerr"], g["clrcoeff"], strict=True)
+                ],
+            }
+        return json.dumps(out).encode()
+
+    # -- server ----------------------------------------------------------------------------------
+    def __enter__(self) -> FakeServices:
+        services = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                try:
+                    services._handle(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.bulk_url = self.url + "/lc/lc_{dr}"
+        self.api_url = self.url + "/cgi-bin/ZTF/nph_light_curves"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _take_fault(self, key: str) -> str | None:
+        """Consume the next injected fault of a key, if any."""
+        with self.lock:
+            for kind in ("status", "slow", "cut", "wrong"):
+                if self.faults[key][kind] > 0:
+                    self.faults[key][kind] -= 1
+                    return kind
+        return None
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        """Route one GET and apply faults."""
+        parts = urlsplit(h.path)
+        query = parse_qs(parts.query)
+        prefix = f"/lc/lc_{self.dr}/"
+        if parts.path.startswith(prefix):
+            key = parts.path[len(prefix) :]
+            path = self.parent / self.dr / key
+            if ".." in key or not path.is_file():
+                return self._send(h, key, 404, b"not found")
+            body = path.read_bytes()
+            return self._send_file(h, key, body)
+        if parts.path == "/cgi-bin/ZTF/nph_light_curves":
+            return self._send(h, "nph", 200, self.irsa_csv(query), "text/csv")
+        snad = f"/api/v3/data/{self.dr}/"
+        if parts.path in (snad + "oid/full/json", snad + "circle/full/json"):
+            kind = parts.path[len(snad) :].split("/")[0]
+            return self._send(h, "snad", 200, self.snad_json(kind, query), "application/json")
+        return self._send(h, parts.path, 404, b"not found")
+
+    def _send_file(self, h: BaseHTTPRequestHandler, key: str, body: bytes) -> None:
+        """A file answer with Range support (206/416) when enabled."""
+        rng = h.headers.get("Range")
+        with self.lock:
+            self.stats[key]["requests"] += 1
+            if rng:
+                self.stats[key]["range_requests"] += 1
+                self.ranges.append((key, rng))
+        if rng and self.range_support:
+            start = int(rng.removeprefix("bytes=").split("-")[0])
+            if start >= len(body):
+                return self._write(h, key, 416, b"", extra={"Content-Range": f"bytes */{len(body)}"})
+            return self._write(
+                h,
+                key,
+                206,
+                body[start:],
+                extra={"Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"},
+            )
+        return self._write(h, key, 200, body, full=True)
+
+    def _send(self, h, key: str, status: int, body: bytes, ctype: str = "text/plain") -> None:
+        """A non-file answer (counted)."""
+        with self.lock:
+            self.stats[key]["requests"] += 1
+        self._write(h, key, status, body, ctype=ctype)
+
+    def _write(self, h, key, status, body, *, ctype="application/octet-stream", extra=None, full=False):
+        """Send status, headers and body, applying the key's next fault."""
+        fault = self._take_fault(key) if status < 400 else None
+        if fault == "status":
+            status, body, full = 500, b"internal error", False
+        elif fault == "slow":
+            time.sleep(self.slow_seconds)
+        elif fault == "wrong":
+            body = bytes(b ^ 0x5A for b in body[:64]) + body[64:]
+        h.send_response(status)
+        h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        for name, value in (extra or {}).items():
+            h.send_header(name, value)
+        h.end_headers()
+        if fault == "cut":
+            h.wfile.write(body[: len(body) // 2])
+            h.wfile.flush()
+            with self.lock:
+                self.stats[key]["bytes"] += len(body) // 2
+            h.connection.shutdown(socket.SHUT_RDWR)
+            h.close_connection = True
+            return
+        sent = 0
+        for start in range(0, len(body), self.chunk):
+            piece = body[start : start + self.chunk]
+            h.wfile.write(piece)
+            h.wfile.flush()
+            sent += len(piece)
+            with self.lock:
+                self.stats[key]["bytes"] += len(piece)
+            if self.throttle:
+                time.sleep(self.throttle)
+        if full and status == 200 and fault != "wrong":
+            with self.lock:
+                self.stats[key]["full"] += 1

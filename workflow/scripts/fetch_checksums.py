@@ -1,0 +1,21 @@
+"""Glue: cache the release's checksum.md5 from IRSA (source irsa_bulk)."""
+
+
+def main(smk) -> None:
+    from pathlib import Path
+
+    from skysift.sources.irsa_bulk import fetch_checksums
+
+    fetch = smk.params.fetch
+    fetch_checksums(fetch["bulk_url"], smk.params.dr, Path(smk.output[0]).parent, fetch["http"])
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+    from skysift.logutil import log_to_file
+
+    log_to_file(snakemake.log[0])
+    main(snakemake)
