@@ -1,0 +1,258 @@
+"""The xmatch backend against a real HTTP server on 127.0.0.1 that speaks CDS XMatch (with faults)."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from email.parser import BytesParser
+from email.policy import default as email_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import astropy.units as u
+import numpy as np
+import pandas as pd
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.table import Table
+
+from skysift.crossmatch import CatalogSpec, crossmatch_objects
+from skysift.crossmatch.xmatch import XMatchBanned, XMatchError, XMatchSettings, query_xmatch
+
+ERROR_VOTABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<VOTABLE version="1.3" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">
+<RESOURCE type="results">
+<INFO name="QUERY_STATUS" ID="QUERY_STATUS" value="ERROR">%s</INFO>
+</RESOURCE>
+</VOTABLE>
+"""
+
+
+class FakeCDS:
+    """State of the fake service: its catalogs, a queue of faults, and what it received."""
+
+    def __init__(self, catalogs: dict[str, Table]):
+        self.catalogs = catalogs
+        self.faults: list[str] = []  # consumed one per POST: "403", "500", "slow"
+        self.posts: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.delay = 0.0
+        self.lock = threading.Lock()
+
+    def answer(self, form: dict) -> tuple[int, bytes]:
+        """The xmatch of the uploaded CSV against cat2, as a VOTable (angDist, cat1 cols, cat2 cols)."""
+        fault = self.faults.pop(0) if self.faults else ""
+        if fault == "403":
+            return 403, b"banned"
+        if fault == "500":
+            return 500, ERROR_VOTABLE % b"Internal error, try again"
+        if fault == "slow":
+            time.sleep(1.5)
+        time.sleep(self.delay)
+        table_id = form["cat2"].decode().removeprefix("vizier:")
+        if table_id not in self.catalogs:
+            return 400, ERROR_VOTABLE % b"unknown table"
+        cat = self.catalogs[table_id]
+        up = Table.read(io.BytesIO(form["cat1"]), format="ascii.csv")
+        radius = float(form["distMaxArcsec"])
+        ra_col = "ra" if "ra" in cat.colnames else "RAJ2000"
+        dec_col = "dec" if "dec" in cat.colnames else "DEJ2000"
+        c1 = SkyCoord(up[form["colRA1"].decode()] * u.deg, up[form["colDec1"].decode()] * u.deg)
+        c2 = SkyCoord(cat[ra_col] * u.deg, cat[dec_col] * u.deg)
+        sep = c1[:, None].separation(c2[None, :]).to_value(u.arcsec)
+        i, j = np.nonzero(sep <= radius)
+        out = Table({"angDist": np.round(sep[i, j], 6)})
+        for name in up.colnames:
+            out[name] = up[name][i]
+        for name in cat.colnames:
+            out[name] = cat[name][j]
+        buf = io.BytesIO()
+        out.write(buf, format="votable")
+        return 200, buf.getvalue()
+
+
+def _handler(state: FakeCDS):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep pytest output clean
+            pass
+
+        def do_GET(self):
+            body = b"simbad\nB/vsx/vsx\nI/355/gaiadr3\nII/246/out\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            msg = BytesParser(policy=email_policy).parsebytes(
+                b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw
+            )
+            form = {
+                p.get_param("name", header="content-disposition"): p.get_payload(decode=True)
+                for p in msg.iter_parts()
+            }
+            with state.lock:
+                state.in_flight += 1
+                state.max_in_flight = max(state.max_in_flight, state.in_flight)
+                state.posts.append(form)
+            try:
+                status, body = state.answer(form)
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client timed out
+                pass
+
+    return Handler
+
+
+@pytest.fixture
+def sky():
+    """Objects and a SIMBAD-like and VSX-like catalog holding counterparts of some of them."""
+    rng = np.random.default_rng(5)
+    n = 250
+    ra = rng.uniform(359.5, 360.5, n) % 360
+    dec = rng.uniform(-1, 1, n)
+    objects = pd.DataFrame(
+        {"objectid": 633_200_000_000_000 + np.arange(n, dtype=np.int64), "ra": ra, "dec": dec}
+    )
+    s = np.arange(0, n, 2)
+    simbad = Table(
+        {
+            "main_id": [f"Gaia DR3 {k}" for k in s],
+            "ra": (ra[s] + 0.4 / 3600) % 360,
+            "dec": dec[s],
+            "main_type": np.where(s % 4 == 0, "RRLyr", "EclBin"),
+            "coo_bibcode": ["2020yCat.1350....0G"] * len(s),
+        }
+    )
+    v = np.arange(0, n, 5)
+    vsx = Table(
+        {
+            "OID": np.arange(len(v)),
+            "Name": [f"ZTF J{k:06d}" for k in v],
+            "RAJ2000": ra[v],
+            "DEJ2000": dec[v] + 0.7 / 3600,
+            "Type": ["EW"] * len(v),
+        }
+    )
+    return objects, {"simbad": simbad, "B/vsx/vsx": vsx}
+
+
+@pytest.fixture
+def cds(sky):
+    """A running fake CDS XMatch service; yields (state, url)."""
+    state = FakeCDS(sky[1])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state, f"http://127.0.0.1:{server.server_port}/xmatch/api/v1/sync"
+    server.shutdown()
+    server.server_close()
+
+
+def _settings(url, tmp_path, **kw) -> XMatchSettings:
+    return XMatchSettings(url=url, cache_dir=str(tmp_path / "cache"), **{"backoff_seconds": 0.01, **kw})
+
+
+def test_chunks_labels_and_cache(cds, sky, tmp_path):
+    state, url = cds
+    objects, _ = sky
+    specs = [
+        CatalogSpec.from_config("simbad", {"backend": "xmatch", "table": "simbad", "radius_arcsec": 1.0}),
+        CatalogSpec.from_config(
+            "vsx", {"backend": "xmatch", "table": "vizier:B/vsx/vsx", "radius_arcsec": 1.0}
+        ),
+    ]
+    settings = _settings(url, tmp_path, chunk_size=100)
+    out = crossmatch_objects(objects, specs, tmp_path / "x.parquet", xmatch_settings=settings)
+    assert len(state.posts) == 6  # 250 positions in chunks of 100, two catalogs
+    assert [len(p["cat1"].decode().splitlines()) - 1 for p in state.posts[:3]] == [100, 100, 50]
+    assert {p["cat2"].decode() for p in state.posts} == {"vizier:simbad", "vizier:B/vsx/vsx"}
+    simbad = out[out["catalog"] == "simbad"].set_index("objectid")
+    assert len(simbad) == 125 and simbad["sep_arcsec"].between(0.39, 0.41).all()
+    first = objects["objectid"].iloc[0]
+    assert simbad.loc[first, "match_name"] == "Gaia DR3 0" and simbad.loc[first, "label"] == "rrlyrae"
+    assert simbad.loc[first + 2, "label"] == "eclipsing_binary"
+    vsx = out[out["catalog"] == "vsx"]
+    assert len(vsx) == 50 and (vsx["match_type"] == "EW").all() and (vsx["label"] == "eclipsing_binary").all()
+    # a rerun is served from the cache: no new request
+    again = crossmatch_objects(objects, specs, xmatch_settings=settings)
+    assert len(state.posts) == 6
+    pd.testing.assert_frame_equal(again, out)
+
+
+def test_500_then_success_retries_and_does_not_cache_the_error(cds, sky, tmp_path):
+    state, url = cds
+    objects, _ = sky
+    state.faults = ["500", "500"]
+    positions = objects.rename(columns={"objectid": "key"})
+    settings = _settings(url, tmp_path)
+    got = query_xmatch(positions, "simbad", 1.0, settings)
+    assert len(state.posts) == 3 and len(got) == 125
+    again = query_xmatch(positions, "simbad", 1.0, settings)  # the cached answer is the good one
+    assert len(state.posts) == 3
+    pd.testing.assert_frame_equal(again, got)
+
+
+def test_403_stops_at_once_with_a_clear_message_and_is_not_cached(cds, sky, tmp_path):
+    state, url = cds
+    objects, _ = sky
+    state.faults = ["403"]
+    positions = objects.rename(columns={"objectid": "key"})
+    with pytest.raises(XMatchBanned, match=r"403.*parallel"):
+        query_xmatch(positions, "simbad", 1.0, _settings(url, tmp_path))
+    assert len(state.posts) == 1  # no retries against a ban
+    assert len(query_xmatch(positions, "simbad", 1.0, _settings(url, tmp_path))) == 125
+    assert len(state.posts) == 2
+
+
+def test_timeouts_are_retried_then_give_up(cds, sky, tmp_path):
+    state, url = cds
+    objects, _ = sky
+    positions = objects.rename(columns={"objectid": "key"})
+    state.faults = ["slow"]
+    got = query_xmatch(positions, "simbad", 1.0, _settings(url, tmp_path, timeout=0.5))
+    assert len(got) == 125 and len(state.posts) == 2
+    state.faults = ["slow", "slow"]
+    with pytest.raises(XMatchError, match="failed 2 times"):
+        query_xmatch(positions, "vizier:B/vsx/vsx", 1.0, _settings(url, tmp_path, timeout=0.5, max_retries=1))
+
+
+def test_concurrent_jobs_send_one_request_at_a_time(cds, sky, tmp_path):
+    state, url = cds
+    objects, _ = sky
+    state.delay = 0.2
+    positions = objects.rename(columns={"objectid": "key"})
+    settings = _settings(url, tmp_path, chunk_size=100, cache=False)
+    errors = []
+
+    def job(table):
+        try:
+            query_xmatch(positions, table, 1.0, settings)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=job, args=(t,)) for t in ("simbad", "vizier:B/vsx/vsx")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(state.posts) == 6
+    assert state.max_in_flight == 1
+
+
+def test_unknown_table_is_refused_without_retry(cds, sky, tmp_path):
+    state, url = cds
+    positions = sky[0].rename(columns={"objectid": "key"})
+    with pytest.raises(XMatchError, match="not available on the XMatch server"):
+        query_xmatch(positions, "vizier:J/nope/tab", 1.0, _settings(url, tmp_path))
+    assert len(state.posts) == 0
