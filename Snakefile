@@ -25,4 +25,5 @@ rule all:
     input:
         CANDIDATES,
         "results/classify/metrics.json",
+        PUBLISHED,
     default_target: True

@@ -12,7 +12,7 @@ from astropy.io.votable import parse
 from astropy.table import Table
 
 from skysift.anomaly import search_anomalies
-from skysift.candidates import CANDIDATE_COLUMNS, make_candidates, write_candidates
+from skysift.candidates import CANDIDATE_COLUMNS, make_candidates, select_candidates, write_candidates
 from skysift.io import InputError
 
 TRICKY = 'SN 2020abc, the "odd" one'
@@ -153,7 +153,8 @@ def test_files_round_trip(inputs, tmp_path):
     assert len(rows) == 1 + len(table)
     assert rows[1][table.colnames.index("xmatch_name")] == TRICKY
     assert rows[5][table.colnames.index("xmatch_name")] == ""  # no match: empty cell
-    assert [int(r[1]) for r in rows[1:]] == table["objectid"].tolist()
+    oid = table.colnames.index("objectid")
+    assert [int(r[oid]) for r in rows[1:]] == table["objectid"].tolist()
 
     vot = Table.read(paths[2], format="votable")
     assert len(vot) == len(table)
@@ -171,3 +172,104 @@ def test_empty_table_is_written(tmp_path):
     ecsv, _, vot = write_candidates(table, tmp_path / "e.ecsv", tmp_path / "e.csv", tmp_path / "e.xml")
     assert len(Table.read(ecsv, format="ascii.ecsv")) == 0
     assert len(Table.read(vot, format="votable")) == 0
+
+
+# --- candidate lists (select_candidates) ---------------------------------------------------------
+
+
+def test_list_columns_probabilities_links_and_round_trip(tmp_path):
+    from candidates_data import EVIL, build
+    from skysift.candidates import read_alert_names
+
+    data = build(tmp_path)
+    names = tmp_path / "names.csv"
+    first = int(data["features"]["objectid"][0])
+    names.write_text(f"objectid,ztf_name\n{first},ZTF18abcdefg\n")
+    table = select_candidates(
+        data["features"],
+        data["scores"],
+        data["predictions"],
+        data["xmatch"],
+        {"select": "anomalies", "top_n": None},
+        name="all",
+        dr="dr24",
+        nepochs_df=data["nepochs"],
+        alert_names_df=read_alert_names(names),
+    )
+    assert table["list_rank"].tolist() == list(range(1, len(table) + 1))
+    probs = [c for c in table.colnames if c.startswith("prob_")]
+    assert probs == ["prob_constant", "prob_rrlyrae", "prob_snia"]
+    assert table.colnames.index("prob_constant") == table.colnames.index("max_probability") + 1
+    assert (table["nepochs"] > table["n_points"]).all()  # DR epochs before the cuts
+    assert table["expert_label"].mask.all() and table["dr"][0] == "dr24"
+    row = table[table["objectid"] == first][0]
+    assert row["alerce_url"] == "https://alerce.online/object/ZTF18abcdefg"
+    assert row["fink_url"] == "https://fink-portal.org/ZTF18abcdefg"
+    others = table[table["objectid"] != first]
+    assert others["alerce_url"].mask.all() and others["fink_url"].mask.all()
+    ecsv, _, vot = write_candidates(table, tmp_path / "l.ecsv", tmp_path / "l.csv", tmp_path / "l.vot")
+    for back in (Table.read(ecsv, format="ascii.ecsv"), Table.read(vot, format="votable")):
+        assert back.colnames == table.colnames
+        for name in table.colnames:
+            assert back[name].unit == table[name].unit, name
+            # the VOTable writer wraps long DESCRIPTION text; XML readers see the same words
+            assert " ".join(back[name].description.split()) == table[name].description, name
+        assert EVIL in back["xmatch_name"].tolist()
+        assert back["period"].unit == u.day
+    assert Table.read(ecsv, format="ascii.ecsv").meta["select"] == "anomalies"
+
+
+def test_class_and_unknown_transient_selections(tmp_path):
+    from candidates_data import PERIODIC, TRANSIENT, build, objectid
+
+    data = build(tmp_path)
+    args = (data["features"], data["scores"], data["predictions"], data["xmatch"])
+    unknown = data["lists"]["unknown_transients"]
+    assert sorted(unknown["objectid"].tolist()) == sorted([objectid(TRANSIENT, 1), objectid(TRANSIENT, 2)])
+    assert unknown["xmatch_name"].mask.all()
+    rr = select_candidates(*args, {"select": "class", "classes": ["rrlyrae"], "top_n": 1}, name="rr")
+    assert rr["objectid"].tolist() == [objectid(PERIODIC, 2)]  # equal probability: better anomaly rank first
+    # the periodic source is predicted rrlyrae but is catalogued: it is never an unknown transient
+    as_transient = select_candidates(*args, {"select": "unknown_transients"}, transient_classes=["rrlyrae"])
+    assert len(as_transient) == 0
+    strict = select_candidates(*args, {"select": "anomalies", "min_score": 0.9, "top_n": None})
+    assert (strict["anomaly_score"] >= 0.9).all() and len(strict) == 4
+    assert "score >= 0.9" in strict.meta["description"]
+    with pytest.raises(InputError, match="classes"):
+        select_candidates(*args, {"select": "class"}, name="bad")
+    with pytest.raises(InputError, match="predictions"):
+        select_candidates(args[0], args[1], None, args[3], {"select": "class", "classes": ["x"]})
+    with pytest.raises(InputError, match="select"):
+        select_candidates(*args, {"select": "nope"})
+
+
+def test_tables_are_byte_identical_when_rewritten(tmp_path):
+    from candidates_data import build
+
+    data = build(tmp_path)
+    outs = []
+    for k in range(2):
+        table = select_candidates(
+            data["features"].sample(frac=1.0, random_state=k),
+            data["scores"].sample(frac=1.0, random_state=k + 10),
+            data["predictions"],
+            data["xmatch"],
+            data["specs"]["anomalies"],
+            name="anomalies",
+            nepochs_df=data["nepochs"],
+        )
+        outs.append(
+            write_candidates(table, tmp_path / f"{k}.ecsv", tmp_path / f"{k}.csv", tmp_path / f"{k}.vot")
+        )
+    for a, b in zip(*outs, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.suffix
+
+
+def test_bad_alert_names_are_rejected(tmp_path):
+    from skysift.candidates import read_alert_names
+
+    path = tmp_path / "names.csv"
+    path.write_text("objectid,ztf_name\n1,<script>\n")
+    with pytest.raises(InputError, match="not ZTF alert names"):
+        read_alert_names(path)
+    assert read_alert_names(None) is None

@@ -150,3 +150,37 @@ def test_lint_is_clean(tmp_path):
     shutil.copy(ROOT / "config" / "config.yaml", tmp_path / "config.yaml")
     proc = snakemake(tmp_path, "--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_publish_bundle_of_the_run_verifies_and_tables_read_back(run):
+    from skysift.candidates.publish import verify_sha256sums
+
+    workdir, _ = run
+    bundles = list((workdir / "results/publish").glob("skysift-candidates-*"))
+    bundle = next(b for b in bundles if b.is_dir())
+    assert (workdir / "results/publish" / f"{bundle.name}.tar.gz").is_file()
+    assert verify_sha256sums(bundle) == []
+    for name in ("anomalies", "unknown_transients"):
+        table = Table.read(bundle / f"{name}.ecsv", format="ascii.ecsv")
+        assert len(table) > 0 and table["ra"].unit == "deg"
+        assert all(table[c].description for c in table.colnames)
+        assert len(Table.read(bundle / f"{name}.vot", format="votable")) == len(table)
+        for oid in table["objectid"][:5]:
+            assert (bundle / "lightcurves" / f"lc_{oid}.png").is_file()
+    provenance = __import__("json").loads((bundle / "provenance.json").read_text())
+    assert provenance["config"]["demo"]["seed"] == 7 and len(provenance["config_sha256"]) == 64
+
+
+def test_snakemake_report_builds_with_candidate_plots(run):
+    import zipfile
+
+    workdir, _ = run
+    snakemake(workdir, "--report", str(workdir / "report.zip"))
+    with zipfile.ZipFile(workdir / "report.zip") as archive:
+        names = archive.namelist()
+        assert "report/report.html" in names
+        assert any(n.endswith("/sky_map.png") for n in names)
+        assert any(n.endswith("/score_distribution.png") for n in names)
+        assert any("/lc_" in n and n.endswith(".png") for n in names)
+        assert any(n.endswith("/provenance.json") for n in names)
+        assert "Candidates" in archive.read("report/report.html").decode("utf-8", "replace")

@@ -1,19 +1,40 @@
-"""Glue: the ranked candidate table in ECSV, CSV and VOTable."""
+"""Glue: the ranked anomaly table and every configured candidate list, in ECSV, CSV and VOTable."""
 
 
 def main(smk) -> None:
-    from skysift.candidates import make_candidates, write_candidates
+    from skysift.candidates import (
+        make_candidates,
+        read_alert_names,
+        read_nepochs,
+        select_candidates,
+        write_candidates,
+    )
     from skysift.io import read_tables
 
-    table = make_candidates(
-        read_tables(smk.input.features),
-        read_tables([smk.input.scores]),
-        read_tables([smk.input.predictions]),
-        read_tables(smk.input.crossmatch),
-        dr=smk.params.dr,
-        top_n=smk.params.candidates["top_n"],
-    )
+    cfg = smk.params.candidates
+    features = read_tables(smk.input.features)
+    scores = read_tables([smk.input.scores])
+    predictions = read_tables([smk.input.predictions])
+    xmatch = read_tables(smk.input.crossmatch)
+    nepochs = read_nepochs(smk.input.manifests)
+    alert_names = read_alert_names(smk.input.alert_names[0] if smk.input.alert_names else None)
+    common = {"dr": smk.params.dr, "nepochs_df": nepochs, "alert_names_df": alert_names}
+
+    table = make_candidates(features, scores, predictions, xmatch, top_n=cfg["top_n"], **common)
     write_candidates(table, smk.output.ecsv, smk.output.csv, smk.output.votable)
+    for name, ecsv in zip(smk.params.lists, smk.output.lists, strict=True):
+        table = select_candidates(
+            features,
+            scores,
+            predictions,
+            xmatch,
+            cfg["lists"][name],
+            name=name,
+            transient_classes=cfg["transient_classes"],
+            **common,
+        )
+        stem = str(ecsv).removesuffix(".ecsv")
+        write_candidates(table, ecsv, f"{stem}.csv", f"{stem}.vot")
 
 
 if __name__ == "__main__":
