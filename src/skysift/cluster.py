@@ -6,10 +6,16 @@ machine, which on an HPC node is shared with other jobs -- so a job never uses m
 or memory than Slurm granted it. The ``dask`` config section selects the mode::
 
     dask:
-      mode: local              # "local" (LocalCluster per job) or "scheduler" (connect to one)
+      mode: local              # "local" (LocalCluster per job), "scheduler" (connect to one), "slurm"
       threads_per_worker: 1    # local: threads per worker process
       scheduler_address: null  # scheduler: "tcp://host:8786" ...
       scheduler_file: null     # ... or the JSON file written by `dask scheduler --scheduler-file`
+      slurm: {...}             # slurm: dask-jobqueue SLURMCluster settings (see slurm_cluster)
+
+``slurm`` mode submits Dask workers as Slurm jobs (dask-jobqueue) from the job that runs
+the stage. That job must not itself be a Slurm job (no nested submission): the workflow
+makes the feature rule a local rule in this mode, so one Snakemake process on the login
+node owns the SLURMCluster and the workers spread over many nodes.
 """
 
 from __future__ import annotations
@@ -21,12 +27,18 @@ from typing import Any
 
 from distributed import Client, LocalCluster
 
-__all__ = ["cluster_for_job", "local_cluster_size"]
+__all__ = ["cluster_for_job", "local_cluster_size", "slurm_cluster", "InsufficientMemoryError"]
 
 logger = logging.getLogger(__name__)
 
 #: Fraction of the job's memory handed to Dask workers (the rest: the client process, Python overhead).
 MEMORY_FRACTION = 0.9
+#: Below this a Dask worker pauses/spills at once; a job that small is a configuration error.
+MIN_WORKER_MIB = 256
+
+
+class InsufficientMemoryError(ValueError):
+    """The job's mem_mb cannot give every Dask worker a useful memory limit."""
 
 
 def local_cluster_size(threads: int, mem_mb: int, threads_per_worker: int = 1) -> tuple[int, int, int]:
@@ -46,7 +58,56 @@ def local_cluster_size(threads: int, mem_mb: int, threads_per_worker: int = 1) -
     tpw = min(tpw, threads)
     n_workers = max(1, threads // tpw)
     memory_limit = int(int(mem_mb) * MEMORY_FRACTION / n_workers) * 2**20
+    if memory_limit < MIN_WORKER_MIB * 2**20:
+        needed = int(MIN_WORKER_MIB * n_workers / MEMORY_FRACTION) + 1
+        raise InsufficientMemoryError(
+            f"mem_mb={mem_mb} gives each of {n_workers} Dask worker(s) {memory_limit // 2**20} MiB, "
+            f"below the {MIN_WORKER_MIB} MiB minimum: give the rule at least mem_mb={needed} "
+            "(resources.mem_mb, or set-resources in the profile) or fewer threads"
+        )
     return n_workers, tpw, memory_limit
+
+
+#: Defaults of the ``dask.slurm`` config section (dask-jobqueue SLURMCluster).
+SLURM_DEFAULTS: dict[str, Any] = {
+    "n_workers": 2,
+    "cores": 1,
+    "processes": 1,
+    "memory_mb": 2000,
+    "queue": None,
+    "account": None,
+    "walltime": "01:00:00",
+    "interface": None,
+    "log_directory": "logs/dask-slurm",
+    "job_extra_directives": [],
+    "wait_timeout_s": 600,
+}
+
+
+def slurm_cluster(settings: Mapping[str, Any], tmpdir: str | None):
+    """A dask-jobqueue SLURMCluster from the ``dask.slurm`` settings (workers not started yet)."""
+    try:
+        from dask_jobqueue import SLURMCluster
+    except ImportError as err:  # pragma: no cover - depends on the install
+        raise ImportError("dask.mode 'slurm' needs dask-jobqueue: pip install 'skysift[slurm]'") from err
+    unknown = set(settings) - set(SLURM_DEFAULTS)
+    if unknown:
+        raise ValueError(f"dask.slurm: unknown key(s) {sorted(unknown)}")
+    cfg = {**SLURM_DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
+    kwargs: dict[str, Any] = {
+        "cores": int(cfg["cores"]),
+        "processes": int(cfg["processes"]),
+        "memory": f"{int(cfg['memory_mb'])}MB",
+        "walltime": cfg["walltime"],
+        "local_directory": tmpdir,
+        "log_directory": cfg["log_directory"],
+        "job_extra_directives": list(cfg["job_extra_directives"]),
+        "scheduler_options": {"dashboard_address": None},
+    }
+    for key in ("queue", "account", "interface"):
+        if cfg.get(key):
+            kwargs[key] = cfg[key]
+    return SLURMCluster(**kwargs), int(cfg["n_workers"]), float(cfg["wait_timeout_s"])
 
 
 @contextlib.contextmanager
@@ -110,7 +171,21 @@ def cluster_for_job(
             yield client
         finally:
             client.close()
+    elif mode == "slurm":
+        cluster, n_workers, timeout = slurm_cluster(dask_config.get("slurm") or {}, tmpdir)
+        try:
+            cluster.scale(n_workers)
+            logger.info("SLURMCluster: submitting %d worker job(s):\n%s", n_workers, cluster.job_script())
+            with Client(cluster) as client:
+                client.wait_for_workers(n_workers, timeout=timeout)
+                logger.info(
+                    "SLURMCluster: %d worker(s) up", len(client.scheduler_info(n_workers=-1)["workers"])
+                )
+                yield client
+        finally:
+            cluster.close()
+        logger.info("SLURMCluster closed (worker jobs cancelled)")
     else:
         raise ValueError(
-            f"dask.mode must be 'local' or 'scheduler', got {mode!r}; fix the config key dask.mode"
+            f"dask.mode must be 'local', 'scheduler' or 'slurm', got {mode!r}; fix the config key dask.mode"
         )

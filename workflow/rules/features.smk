@@ -1,5 +1,13 @@
 # Stage 4: light-curve features per band, spread over a Dask cluster sized from the job.
 
+if config["dask"]["mode"] == "slurm":
+
+    # The job owns a dask-jobqueue SLURMCluster: it runs where Snakemake runs and its
+    # workers are Slurm jobs (never a Slurm job submitting more Slurm jobs).
+    localrules:
+        extract_features,
+
+
 
 rule extract_features:
     input:
