@@ -114,13 +114,10 @@ def parse_dr_path(path: str | Path) -> DRFile:
     )
 
 
-def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex MD5 of a file, read in chunks."""
-    h = hashlib.md5()
+def md5sum(path: str | Path) -> str:
+    """Hex MD5 of a file (streamed by hashlib.file_digest)."""
     with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "md5").hexdigest()
 
 
 def write_checksums(release_root: str | Path) -> Path:

@@ -69,13 +69,10 @@ TABLE_FORMATS: tuple[str, ...] = ("ecsv", "vot", "csv")
 TAR_MTIME = 946684800
 
 
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file (streamed by hashlib.file_digest)."""
     with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def config_sha256(config: Mapping[str, Any]) -> str:
