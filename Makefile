@@ -13,7 +13,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,slurm]'
+	$(BIN)/pip install --quiet -e '.[test,slurm,hats]'
 	touch $@
 
 demo: setup

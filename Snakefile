@@ -25,5 +25,8 @@ rule all:
     input:
         CANDIDATES,
         "results/classify/metrics.json",
+        "results/classify/active_learning/learning_curves.png",
+        "results/classify/early_snia/metrics.json",
         PUBLISHED,
+        "results/features/features.h5",
     default_target: True

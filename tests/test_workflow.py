@@ -22,6 +22,7 @@ RULES = [
     "clean_lightcurves",
     "crossmatch",
     "extract_features",
+    "combine_features",
     "train_classifier",
     "search_anomalies",
     "make_candidates",
@@ -118,6 +119,7 @@ def test_rerun_is_a_no_op_and_forcerun_features_reruns_downstream_only(run):
     forced = snakemake(workdir, "-n", "--forcerun", "extract_features")
     assert planned_rules(forced) == {
         "extract_features",
+        "combine_features",
         "train_classifier",
         "search_anomalies",
         "make_candidates",

@@ -6,6 +6,7 @@ from skysift.config import validate_config
 from skysift.crossmatch import catalog_inputs, resolve_catalogs
 from skysift.layout import batch_name
 from skysift.sources import (
+    CONVERTED_SOURCES,
     DEMO_CATALOG_COLUMNS,
     ONLINE_SOURCES,
     demo_catalog_specs,
@@ -35,10 +36,11 @@ wildcard_constraints:
 
 
 def release_input(wildcards):
-    """What a fetch job depends on: the simulated release (demo), the fetched index (online) or the mirror's checksum.md5."""
+    """What a fetch job depends on: the simulated release (demo), the fetched index (online), the converted
+    release (table, hats, APIs) or the mirror's checksum.md5."""
     if config["source"] == "demo":
         return f"{DEMO_ROOT}/{DR}"
-    if config["source"] in ONLINE_SOURCES:
+    if config["source"] in ONLINE_SOURCES + CONVERTED_SOURCES:
         return f"{RELEASE_PARENT}/{DR}/checksum.md5"
     checksum = Path(RELEASE_PARENT) / DR / "checksum.md5"
     return [str(checksum)] if checksum.exists() else []
