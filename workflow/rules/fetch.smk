@@ -2,7 +2,9 @@
 # lists them. Downloads and verification are local rules (compute nodes are often offline).
 # irsa_bulk: fetch_checksums caches the release's checksum.md5 once, then each batch downloads
 # its field's files. irsa_api/snad: query_lightcurves runs every query once and writes the
-# answers as a DR tree; each batch then verifies its field like a local mirror.
+# answers as a DR tree; each batch then verifies its field like a local mirror. hats: query_hats reads
+# the selection from a HATS catalog (lsdb) into a DR tree; table: convert_table turns a long-format
+# CSV/parquet file into one. Both then verify per batch like a local mirror.
 
 
 rule simulate_survey:
@@ -59,6 +61,44 @@ if config["source"] in ("irsa_api", "snad"):
         localrule: True
         script:
             "../scripts/query_lightcurves.py"
+
+
+if config["source"] == "hats":
+
+    rule query_hats:
+        output:
+            f"{RELEASE_PARENT}/{DR}/checksum.md5",
+        conda:
+            "../../envs/skysift.yaml"
+        log:
+            "logs/query_hats.log",
+        params:
+            fetch=config["fetch"],
+            fields=FIELDS,
+            dr=DR,
+        localrule: True
+        script:
+            "../scripts/query_hats.py"
+
+
+if config["source"] == "table":
+
+    rule convert_table:
+        input:
+            config["fetch"]["table"]["path"],
+        output:
+            f"{RELEASE_PARENT}/{DR}/checksum.md5",
+        conda:
+            "../../envs/skysift.yaml"
+        log:
+            "logs/convert_table.log",
+        resources:
+            mem_mb=lambda wc, attempt: 4000 * attempt,
+        params:
+            table=config["fetch"]["table"],
+            dr=DR,
+        script:
+            "../scripts/convert_table.py"
 
 
 rule fetch_lightcurves:

@@ -24,8 +24,8 @@ def main(smk) -> None:
         smk.params.fieldid,
         smk.output[0],
         verify=smk.params.verify,
-        filters=fetch["filters"] if smk.params.source == "local" else None,
-        ccds=fetch["ccds"] if smk.params.source == "local" else None,
+        filters=fetch["filters"] if smk.params.source in ("local", "table") else None,
+        ccds=fetch["ccds"] if smk.params.source in ("local", "table") else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""Cross-match survey objects with catalogs: ``local`` files, CDS ``xmatch`` and the ``tns`` bulk CSV.
+"""Cross-match survey objects with catalogs: ``local`` files, CDS ``xmatch``, the ``tns`` bulk CSV and ``hats``.
 
 Each catalog is described by a :class:`CatalogSpec`: its backend, where it is (a file, a CDS
 XMatch table), which columns hold id/position/type, and the match radius.
@@ -8,6 +8,8 @@ XMatch table), which columns hold id/position/type, and the match radius.
   to a padded cap around the batch's objects, so a per-batch job indexes only its sky region.
 - ``xmatch``: CDS XMatch through astroquery (:mod:`skysift.crossmatch.xmatch`).
 - ``tns``: the TNS public-objects CSV, downloaded once (:mod:`skysift.crossmatch.tns`), then local.
+- ``hats``: a HATS catalog (a directory or URL) matched with lsdb (:mod:`skysift.crossmatch.hats`,
+  optional extra ``skysift[hats]``); only the catalog partitions overlapping the batch are read.
 
 Matching is per sky source, not per objectid: the g/r/i objectids of one source are associated
 by position first (:func:`skysift.crossmatch.associate.associate_sources`), each source is
@@ -15,8 +17,8 @@ matched once and its matches are copied to every objectid of the source (with th
 recomputed from that objectid's own position).
 
 Outputs. :func:`crossmatch_objects` returns (and writes) the nearest match per object and
-catalog: objectid, catalog, match_name, match_type, sep_arcsec, label (empty string when the
-type maps to no class). ``all_matches_output`` also writes every catalog source within the
+catalog: objectid, catalog, match_name, match_type, sep_arcsec, match_mag (the catalog's
+``mag_column`` if the spec names one, else NaN), label (empty string when the type maps to no class). ``all_matches_output`` also writes every catalog source within the
 radius (same columns, ordered by objectid, catalog, separation). Catalog types map to classes
 through the taxonomy (``taxonomy.yaml`` beside this module, or a user file of the same shape);
 conflicts between catalogs are resolved downstream by :func:`skysift.classify.labels.best_crossmatch`
@@ -74,15 +76,23 @@ XMATCH_SCHEMA = pa.schema(
         pa.field("match_name", pa.string()),
         pa.field("match_type", pa.string()),
         pa.field("sep_arcsec", pa.float64()),
+        pa.field("match_mag", pa.float64()),
         pa.field("label", pa.string()),
     ]
 )
 
 #: Columns of an all-matches table before labelling (what the per-batch xmatch files hold).
-ALL_MATCHES_COLUMNS: tuple[str, ...] = ("objectid", "catalog", "match_name", "match_type", "sep_arcsec")
+ALL_MATCHES_COLUMNS: tuple[str, ...] = (
+    "objectid",
+    "catalog",
+    "match_name",
+    "match_type",
+    "sep_arcsec",
+    "match_mag",
+)
 
 #: Backends a catalog can use.
-BACKENDS: tuple[str, ...] = ("local", "xmatch", "tns")
+BACKENDS: tuple[str, ...] = ("local", "xmatch", "tns", "hats")
 
 #: Column defaults per backend when the config leaves them null (TNS CSV names its dec column so).
 _BACKEND_COLUMNS: dict[str, dict[str, str]] = {
@@ -96,7 +106,7 @@ XMATCH_RESULT_PATH = "results/crossmatch/xmatch/{name}/{batch}.parquet"
 
 @dataclass(frozen=True)
 class CatalogSpec:
-    """One catalog: backend, location (file or CDS table), id/ra/dec/type columns and match radius."""
+    """One catalog: backend, location (file, HATS catalog or CDS table), id/ra/dec/type/mag columns and radius."""
 
     name: str
     path: str | None = None
@@ -104,9 +114,10 @@ class CatalogSpec:
     ra_column: str = "ra"
     dec_column: str = "dec"
     type_column: str = "type"
+    mag_column: str | None = None  # a magnitude column, copied to match_mag (NaN without one)
     radius_arcsec: float = 1.0
     taxonomy: str | None = None  # taxonomy section to use; defaults to ``name``
-    backend: str = "local"  # local | xmatch | tns
+    backend: str = "local"  # local | xmatch | tns | hats
     table: str | None = None  # CDS XMatch table for backend xmatch: simbad, vizier:B/vsx/vsx, ...
 
     def __post_init__(self) -> None:
@@ -116,6 +127,8 @@ class CatalogSpec:
             raise InputError(f"{where}.backend: {self.backend!r} is not one of {list(BACKENDS)}")
         if self.backend == "local" and not self.path:
             raise InputError(f"{where}.path: a local catalog needs a file (parquet/ECSV/FITS/VOTable/CSV)")
+        if self.backend == "hats" and not self.path:
+            raise InputError(f"{where}.path: a hats catalog needs the HATS catalog's directory or URL")
         if self.backend == "xmatch" and not self.table:
             raise InputError(
                 f"{where}.table: an xmatch catalog needs a CDS table, e.g. simbad or vizier:B/vsx/vsx"
@@ -170,7 +183,7 @@ def map_type(catalog_type: str | None, mapping: Mapping[str, str | None]) -> str
 
 
 def load_catalog(spec: CatalogSpec) -> pd.DataFrame:
-    """Read a catalog file into a DataFrame with columns name, ra, dec, type (degrees)."""
+    """Read a catalog file into a DataFrame with columns name, ra, dec, type (degrees), mag (NaN if none)."""
     path = Path(spec.path)
     if not path.exists():
         raise InputError(f"{path}: catalog file for crossmatch.catalogs.{spec.name} not found")
@@ -187,6 +200,8 @@ def load_catalog(spec: CatalogSpec) -> pd.DataFrame:
         "dec_column": spec.dec_column,
         "type_column": spec.type_column,
     }
+    if spec.mag_column:
+        wanted["mag_column"] = spec.mag_column
     missing = {key: col for key, col in wanted.items() if col not in df.columns}
     if missing:
         keys = ", ".join(f"crossmatch.catalogs.{spec.name}.{k}={v!r}" for k, v in missing.items())
@@ -197,6 +212,11 @@ def load_catalog(spec: CatalogSpec) -> pd.DataFrame:
             "ra": pd.to_numeric(df[spec.ra_column], errors="coerce").to_numpy(np.float64),
             "dec": pd.to_numeric(df[spec.dec_column], errors="coerce").to_numpy(np.float64),
             "type": df[spec.type_column].astype("string").fillna("").to_numpy(dtype=object),
+            "mag": (
+                pd.to_numeric(df[spec.mag_column], errors="coerce").to_numpy(np.float64)
+                if spec.mag_column
+                else np.full(len(df), np.nan)
+            ),
         }
     )
     bad = ~(np.isfinite(out["ra"]) & np.isfinite(out["dec"]))
@@ -218,7 +238,7 @@ def match_catalog(
 ) -> pd.DataFrame:
     """Every catalog source within the radius of positions (key, ra, dec), nearest first per key.
 
-    Columns key, match_name, match_type, sep_arcsec, match_ra, match_dec.
+    Columns key, match_name, match_type, sep_arcsec, match_mag, match_ra, match_dec.
 
     The catalog (name, ra, dec, type) is first cut to the padded cap around the positions, so only
     the batch's sky region is indexed.
@@ -235,6 +255,7 @@ def match_catalog(
             "match_name": catalog["name"].to_numpy(dtype=object)[rows],
             "match_type": catalog["type"].to_numpy(dtype=object)[rows],
             "sep_arcsec": m.sep_arcsec,
+            "match_mag": _mags(catalog)[rows],
             "match_ra": catalog["ra"].to_numpy()[rows],
             "match_dec": catalog["dec"].to_numpy()[rows],
         }
@@ -266,14 +287,22 @@ def crossmatch_catalog(
             "match_name": catalog["name"].to_numpy(dtype=object)[rows],
             "match_type": types,
             "sep_arcsec": m.sep_arcsec,
+            "match_mag": _mags(catalog)[rows],
             "label": _labels(types, mapping),
         }
     )
 
 
+def _mags(catalog: pd.DataFrame) -> np.ndarray:
+    """The catalog's magnitudes as float64 (NaN where a catalog has no magnitude column)."""
+    if "mag" in catalog:
+        return catalog["mag"].to_numpy(np.float64)
+    return np.full(len(catalog), np.nan)
+
+
 def _empty(columns: Iterable[str] = XMATCH_SCHEMA.names) -> pd.DataFrame:
     """An empty cross-match table with the schema's dtypes."""
-    dtypes = {"objectid": np.int64, "sep_arcsec": np.float64}
+    dtypes = {"objectid": np.int64, "sep_arcsec": np.float64, "match_mag": np.float64}
     return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, object)) for c in columns})
 
 
@@ -301,6 +330,8 @@ def _expand(matches: pd.DataFrame, objects: pd.DataFrame, catalog_name: str) -> 
             out["_ra"], out["_dec"], out["match_ra"], out["match_dec"]
         )
     out["catalog"] = catalog_name
+    if "match_mag" not in out:
+        out["match_mag"] = np.nan
     return out.loc[:, list(ALL_MATCHES_COLUMNS)]
 
 
@@ -345,9 +376,25 @@ def all_matches(
     parts = []
     for spec in catalogs:
         if spec.name in precomputed:
-            part = precomputed[spec.name].loc[:, list(ALL_MATCHES_COLUMNS)]
+            # per-batch XMatch files predate match_mag (CDS answers carry no magnitude we map): NaN
+            part = precomputed[spec.name]
+            if "match_mag" not in part:
+                part = part.assign(match_mag=np.nan)
+            part = part.loc[:, list(ALL_MATCHES_COLUMNS)]
         elif spec.backend == "xmatch":
             part = xmatch_objects(objects, spec, xmatch_settings, associate_radius_arcsec=None)
+        elif spec.backend == "hats":
+            from skysift.crossmatch.hats import match_hats
+
+            m = match_hats(positions, spec, workers=workers)
+            part = _expand(m, objects, spec.name)
+            log.info(
+                "%s: %d of %d sources matched (HATS catalog %s)",
+                spec.name,
+                m["key"].nunique(),
+                len(positions),
+                spec.path,
+            )
         else:
             catalog = load_catalog(spec)
             m = match_catalog(positions, catalog, spec.radius_arcsec, workers=workers)
@@ -419,7 +466,7 @@ def crossmatch_objects(
 
 def _to_arrow(df: pd.DataFrame) -> pa.Table:
     """A cross-match DataFrame as an Arrow table with XMATCH_SCHEMA."""
-    df = df.loc[:, XMATCH_SCHEMA.names].copy()
+    df = df.reindex(columns=XMATCH_SCHEMA.names)
     for col in ("catalog", "match_name", "match_type", "label"):
         df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
     return pa.Table.from_pandas(df, schema=XMATCH_SCHEMA, preserve_index=False)
@@ -461,7 +508,10 @@ def resolve_catalogs(configured: Mapping[str, Mapping], default: Mapping[str, Ma
 
 
 def catalog_inputs(catalogs: Mapping[str, Mapping], batch: str) -> dict[str, str]:
-    """Input files of one batch's cross-match, by catalog name: catalog files or per-batch XMatch results."""
+    """Input files of one batch's cross-match, by catalog name: catalog files or per-batch XMatch results.
+
+    A hats catalog at a URL (s3://, https://) is no file Snakemake can track, so it has no input.
+    """
     return {
         name: (
             XMATCH_RESULT_PATH.format(name=name, batch=batch)
@@ -469,4 +519,5 @@ def catalog_inputs(catalogs: Mapping[str, Mapping], batch: str) -> dict[str, str
             else spec["path"]
         )
         for name, spec in catalogs.items()
+        if not (spec.get("backend") == "hats" and "://" in str(spec.get("path")))
     }

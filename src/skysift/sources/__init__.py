@@ -1,7 +1,9 @@
 """Stage 1, fetch: where light curves come from and which batches exist.
 
 Sources: ``demo`` (simulated), ``local`` (a mirror), ``irsa_bulk`` (IRSA's DR parquet files),
-``irsa_api`` (IRSA nph_light_curves) and ``snad`` (SNAD ZTF DR API). A batch is one ZTF field.
+``irsa_api`` (IRSA nph_light_curves), ``snad`` (SNAD ZTF DR API), ``hats`` (a HATS catalog read
+with lsdb, the optional extra ``skysift[hats]``) and ``table`` (a long-format CSV/parquet file with a
+column mapping). A batch is one ZTF field.
 ``resolve_fields`` decides the batches from the config at workflow-parse time without any network
 access; ``release_parent`` says where each source's DR tree lives.
 """
@@ -12,10 +14,19 @@ from pathlib import Path
 
 from skysift.io import InputError
 
-__all__ = ["resolve_fields", "release_parent", "demo_catalog_specs", "DEMO_CATALOG_COLUMNS", "ONLINE_SOURCES"]
+__all__ = [
+    "resolve_fields",
+    "release_parent",
+    "demo_catalog_specs",
+    "DEMO_CATALOG_COLUMNS",
+    "ONLINE_SOURCES",
+    "CONVERTED_SOURCES",
+]
 
 #: Sources that fetch over the network (their download rules are local rules).
-ONLINE_SOURCES = ("irsa_bulk", "irsa_api", "snad")
+ONLINE_SOURCES = ("irsa_bulk", "irsa_api", "snad", "hats")
+#: Sources whose data skysift converts to the DR layout under <cache_dir>/<source>/<dr>/ in one job.
+CONVERTED_SOURCES = ("irsa_api", "snad", "hats", "table")
 
 
 def release_parent(config: dict, demo_root: str = "results/demo") -> str:
@@ -93,6 +104,28 @@ def resolve_fields(config: dict) -> list[int]:
             raise InputError(
                 "source is 'irsa_bulk' but fetch.fields is empty: list the ZTF fields to download "
                 "(e.g. fetch: {fields: [633]}); a whole DR is ~250k files"
+            )
+        return sorted(set(requested))
+    if config["source"] == "table":
+        from skysift.sources.table import table_fields
+
+        table = config["fetch"]["table"]
+        if not table["path"]:
+            raise InputError(
+                "source is 'table' but fetch.table.path is not set: point it at your CSV/parquet file"
+            )
+        if requested:
+            return sorted(set(requested))
+        return table_fields(table["path"], table["columns"], fieldid=table["fieldid"])
+    if config["source"] == "hats":
+        if not config["fetch"]["hats"]["path"]:
+            raise InputError(
+                "source is 'hats' but fetch.hats.path is not set: the HATS catalog's directory or URL"
+            )
+        if not requested:
+            raise InputError(
+                "source is 'hats': set fetch.fields (the ZTF fields to keep; only those become batches, and the "
+                "catalog is not opened while the workflow is planned)"
             )
         return sorted(set(requested))
     if config["source"] in ("irsa_api", "snad"):
