@@ -12,9 +12,16 @@ worker's. In-memory stages hold the whole input table, batch stages read task by
     table_arrow  skysift.features.extract_table (default, Arrow hand-over), table in memory
     table_owned  extract_table(method="owned")
     batch_serial extract_features(paths, out) without Dask (reads + writes parquet)
-    batch_dask   extract_features with a 2-worker LocalCluster from cluster_for_job
+    batch_dask   extract_features with a ``--workers``-worker LocalCluster from cluster_for_job
+    batch_daskN  the same with N workers (batch_dask1, batch_dask2: the scaling figure (b))
+    batch_poolN  run_task over a ProcessPoolExecutor of N processes (no Dask, results discarded: no parquet write)
 
-Run:  python benchmarks/bench_features.py [--n 20000] [--workers 2]
+A stage written ``stage@K`` runs on K copies of the data (new objectids; written by streaming,
+so generating it takes no more memory than 1x): ``batch_dask2@10`` is the 10x peak-RSS figure (c).
+
+Run:  python benchmarks/bench_features.py [--n 20000] [--workers 2] [--stages ...]
+      python benchmarks/bench_features.py --n 100000 --stages raw_owned,table_arrow,batch_serial,\
+          batch_dask1,batch_dask2,batch_pool2,batch_dask2@10        # figures (a), (b), (c)
 """
 
 from __future__ import annotations
@@ -34,6 +41,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 STAGES = ("raw_owned", "raw_views", "raw_arrow", "table_arrow", "table_owned", "batch_serial", "batch_dask")
+
+
+def _scaled_copy(data: Path, k: int) -> Path:
+    """Write ``k`` copies of a DR file (objectids shifted per copy) next to it, row group by row group."""
+    out = data.with_name(f"x{k}_{data.name}")
+    if out.exists():
+        return out
+    pf = pq.ParquetFile(data)
+    n = pf.metadata.num_rows
+    with pq.ParquetWriter(out, pf.schema_arrow, compression="zstd") as writer:
+        for copy in range(k):
+            for rg in range(pf.metadata.num_row_groups):
+                table = pf.read_row_group(rg)
+                oid = pa.array(table.column("objectid").to_numpy() + copy * n)
+                writer.write_table(table.set_column(0, "objectid", oid))
+    return out
 
 
 def make_lightcurves(n: int, min_points: int, max_points: int, seed: int) -> pa.Table:
@@ -116,6 +139,12 @@ def _warm_worker() -> None:
     build_extractor("default")
 
 
+def _warm_worker_pid(_: int) -> int:
+    """Warm a pool process (imports, extractor) and return its pid."""
+    _warm_worker()
+    return os.getpid()
+
+
 def _flat(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Flat float64 t, m, sigma and offsets of a DR table."""
     col = table.column("hmjd").combine_chunks()
@@ -181,22 +210,46 @@ def run_stage(
         c0, t0 = cpu_seconds(), time.perf_counter()
         extract_features([data], workdir / "serial.parquet", {"rows_per_task": rows_per_task})
         result["seconds"], result["cpu_s"] = time.perf_counter() - t0, cpu_seconds() - c0
-    elif stage == "batch_dask":
+    elif stage.startswith("batch_pool"):
+        from concurrent.futures import ProcessPoolExecutor
+
+        from skysift.features.batch import _settings, plan_tasks, run_task
+
+        n_proc = int(stage[len("batch_pool") :] or workers)
+        settings = _settings({"rows_per_task": rows_per_task})
+        tasks = plan_tasks([data], rows_per_task)
+        with ProcessPoolExecutor(n_proc) as pool:
+            list(pool.map(_warm_worker_pid, range(n_proc)))
+            t0 = time.perf_counter()
+            for _ in pool.map(run_task, tasks, [settings] * len(tasks)):
+                pass
+            result["seconds"] = time.perf_counter() - t0
+            result["cpu_s"] = float("nan")
+    elif stage.startswith("batch_dask"):
         from skysift.cluster import cluster_for_job
 
+        workers = int(stage[len("batch_dask") :] or workers)
+        result["workers"] = workers
         t0 = time.perf_counter()
-        with cluster_for_job(workers, 4000, str(workdir / "dask"), {"mode": "local"}) as client:
+        mem_mb = 2000 * workers
+        with cluster_for_job(workers, mem_mb, str(workdir / "dask"), {"mode": "local"}) as client:
             # Warm the workers (imports, extractor build): counted in startup, not in the rate.
             client.run(_warm_worker)
             w0, c0, t1 = sum(client.run(cpu_seconds).values()), cpu_seconds(), time.perf_counter()
             extract_features(
-                [data], workdir / "dask.parquet", {"rows_per_task": rows_per_task}, client=client
+                [data], workdir / f"{stage}.parquet", {"rows_per_task": rows_per_task}, client=client
             )
             t2 = time.perf_counter()
             # CPU of the client process (which also hosts the scheduler) and of the workers.
             cpu = cpu_seconds() - c0 + sum(client.run(cpu_seconds).values()) - w0
             rss = client.run(peak_rss_mb)
-        result.update(startup_s=t1 - t0, seconds=t2 - t1, cpu_s=cpu, worker_peak_rss_mb=max(rss.values()))
+        result.update(
+            startup_s=t1 - t0,
+            seconds=t2 - t1,
+            cpu_s=cpu,
+            worker_peak_rss_mb=max(rss.values()),
+            workers_peak_rss_mb=sum(rss.values()),
+        )
     else:
         raise ValueError(f"unknown stage {stage!r}; one of {STAGES}")
     result["peak_rss_mb"] = peak_rss_mb()
@@ -239,12 +292,24 @@ def main(argv: list[str] | None = None) -> None:
             f"generated {args.n} light curves, {points} points, in {time.perf_counter() - t0:.1f} s: {data}"
         )
         results = {}
-        for stage in args.stages.split(","):
-            cmd = [sys.executable, __file__, "--stage", stage, "--data", str(data), "--workdir", str(workdir)]
+        for spec in args.stages.split(","):
+            stage, _, scale = spec.partition("@")
+            stage_data = _scaled_copy(data, int(scale)) if scale and int(scale) > 1 else data
+            cmd = [
+                sys.executable,
+                __file__,
+                "--stage",
+                stage,
+                "--data",
+                str(stage_data),
+                "--workdir",
+                str(workdir),
+            ]
             cmd += ["--workers", str(args.workers), "--rows-per-task", str(args.rows_per_task)]
             cmd += ["--repeat", str(args.repeat)]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-            results[stage] = json.loads(out.strip().splitlines()[-1])
+            results[spec] = json.loads(out.strip().splitlines()[-1])
+            results[spec]["load"] = os.getloadavg()[0]
 
     raw = results.get("raw_owned", {}).get("seconds")
     raw_cpu = results.get("raw_owned", {}).get("cpu_s")
@@ -252,22 +317,37 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"\n{'stage':14s} {'lc/s':>8s} {'vs raw':>7s} {'lc/CPU-s':>9s} {'vs raw':>7s} {'peak RSS MB':>12s}  notes"
     )
+    raw_rate = results["raw_owned"]["n"] / raw if raw else None
     for stage, r in results.items():
         rate = r["n"] / r["seconds"]
-        ratio = f"{raw / r['seconds']:.2f}" if raw else "-"
+        ratio = f"{rate / raw_rate:.2f}" if raw_rate else "-"
         cpu_rate = r["n"] / r["cpu_s"]
-        cpu_ratio = f"{raw_cpu / r['cpu_s']:.2f}" if raw_cpu else "-"
+        cpu_ratio = f"{cpu_rate / (results['raw_owned']['n'] / raw_cpu):.2f}" if raw_cpu else "-"
         notes = []
         if "prepare_s" in r:
             notes.append(f"prepare {r['prepare_s']:.2f} s + many {r['many_s']:.2f} s")
         if "startup_s" in r:
             notes.append(
-                f"cluster start {r['startup_s']:.1f} s, worker peak RSS {r['worker_peak_rss_mb']:.0f} MB"
+                f"cluster start {r['startup_s']:.1f} s, worker peak RSS {r['worker_peak_rss_mb']:.0f} MB "
+                f"(client + workers {r['peak_rss_mb'] + r['workers_peak_rss_mb']:.0f} MB)"
             )
+        notes.append(f"n={r['n']}, load {r['load']:.1f}")
         print(
             f"{stage:14s} {rate:8.0f} {ratio:>7s} {cpu_rate:9.0f} {cpu_ratio:>7s} {r['peak_rss_mb']:12.0f}  "
             + "; ".join(notes)
         )
+    dask = {r["workers"]: r for r in results.values() if "workers" in r and r["n"] == args.n}
+    if 1 in dask and 2 in dask:
+        print(f"(b) 2 vs 1 Dask workers: {dask[1]['seconds'] / dask[2]['seconds']:.2f}x wall-clock")
+    base = [r for k, r in results.items() if k.startswith("batch_dask") and "@" not in k]
+    for k, r in results.items():
+        if "@" in k and base:
+            peak = r["peak_rss_mb"] + r["workers_peak_rss_mb"]
+            ref = base[-1]["peak_rss_mb"] + base[-1]["workers_peak_rss_mb"]
+            print(
+                f"(c) peak RSS {k} / 1x: client+workers {peak:.0f} / {ref:.0f} MB = {peak / ref:.2f}; "
+                f"largest worker {r['worker_peak_rss_mb']:.0f} / {base[-1]['worker_peak_rss_mb']:.0f} MB"
+            )
     print(
         f"load average at the end: {load:.2f} (lc/s is wall-clock and suffers from other load; lc/CPU-s less so)"
     )

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import dask
 from distributed import Client, LocalCluster
 
 __all__ = ["cluster_for_job", "local_cluster_size", "slurm_cluster", "InsufficientMemoryError"]
@@ -33,6 +34,15 @@ logger = logging.getLogger(__name__)
 
 #: Fraction of the job's memory handed to Dask workers (the rest: the client process, Python overhead).
 MEMORY_FRACTION = 0.9
+#: Dask settings of the job's local workers. The statistical profiler samples every worker's stacks
+#: every 10 ms and the memory/system monitors poll psutil several times a second: measured ~4 % of a
+#: core per idle worker (~2 % without them), CPU taken from light-curve on a job with as many workers as
+#: cores (benchmarks/README.md). Nannies hand this config to the worker processes they spawn.
+WORKER_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 #: Below this a Dask worker pauses/spills at once; a job that small is a configuration error.
 MIN_WORKER_MIB = 256
 
@@ -136,14 +146,15 @@ def cluster_for_job(
             mem_mb,
             tmpdir,
         )
-        cluster = LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=tpw,
-            processes=True,
-            memory_limit=memory_limit,
-            local_directory=tmpdir,
-            dashboard_address=None,
-        )
+        with dask.config.set(WORKER_CONFIG):
+            cluster = LocalCluster(
+                n_workers=n_workers,
+                threads_per_worker=tpw,
+                processes=True,
+                memory_limit=memory_limit,
+                local_directory=tmpdir,
+                dashboard_address=None,
+            )
         try:
             with Client(cluster) as client:
                 yield client

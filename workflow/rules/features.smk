@@ -33,3 +33,25 @@ rule extract_features:
         dask=config["dask"],
     script:
         "../scripts/extract_features.py"
+
+
+rule combine_features:
+    input:
+        all_batches("results/features/{batch}.parquet"),
+    output:
+        "results/features/features.h5",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/combine_features/features.log",
+    benchmark:
+        "results/benchmarks/combine_features/features.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=60,
+    params:
+        dr=DR,
+        config=config,
+    script:
+        "../scripts/combine_features.py"

@@ -5,6 +5,8 @@ Public API::
     build_extractor(names="default", periodogram=None) -> (light_curve.Extractor, column names)
     extract_table(table, feature_names="default", min_points=10) -> pyarrow.Table   # one chunk, pure
     extract_features(paths, output_path, features, client=None) -> stats dict    # a batch, Dask or serial
+    skysift.features.store.combine_features(paths, output, dr=, config=)  # batches -> h5netcdf store
+    skysift.features.colour.add_colours(feature_path, clean_paths, min_points)   # g-r of associated sources
 
 Output columns: objectid int64, filterid int8, fieldid int16, rcid int8, ra float64,
 dec float64 (from objra/objdec), n_points int64, then float32 features named as in
@@ -19,6 +21,10 @@ dec float64 (from objra/objdec), n_points int64, then float32 features named as 
     periodogram_period_0, periodogram_period_s_to_n_0, periodogram_period_1,
     periodogram_period_s_to_n_1, chi2, skew, standard_deviation, stetson_k, weighted_mean,
     anderson_darling_normal, duration, observation_count
+
+With ``features.transient_fits: true`` the Bazin fit in flux follows (:data:`TRANSIENT_FIT_DOCS`):
+bazin_fit_amplitude, _baseline, _reference_time, _rise_time, _fall_time, _reduced_chi2, _success.
+NaN policy: too few points, invalid light curves and failed fits give NaN (counted in the log).
 """
 
 from skysift.features.batch import DEFAULTS, extract_features, plan_tasks
@@ -28,8 +34,10 @@ from skysift.features.magnitude import (
     FEATURE_SETS,
     FEATURES,
     ID_COLUMN_DOCS,
+    TRANSIENT_FIT_DOCS,
     build_extractor,
     extract_table,
+    feature_columns,
     output_schema,
     required_min_points,
 )
@@ -41,9 +49,11 @@ __all__ = [
     "FEATURE_DOCS",
     "FEATURE_SETS",
     "ID_COLUMN_DOCS",
+    "TRANSIENT_FIT_DOCS",
     "build_extractor",
     "extract_features",
     "extract_table",
+    "feature_columns",
     "output_schema",
     "plan_tasks",
     "required_min_points",

@@ -22,12 +22,15 @@ import pyarrow.parquet as pq
 
 from skysift.features.magnitude import (
     INPUT_COLUMNS,
-    _cached_extractor,
+    TRANSIENT_FIT_ALGORITHM,
+    TRANSIENT_FIT_MIN_POINTS,
     _periodogram_kwargs,
     extract_table_counted,
+    feature_columns,
     output_schema,
     required_min_points,
     resolve_feature_names,
+    transient_fit_extractor,
 )
 from skysift.io import InputError, atomic_path
 
@@ -43,7 +46,14 @@ DEFAULTS: dict[str, Any] = {
     "rows_per_task": 5000,
     "periodogram": None,
     "method": "arrow",
+    "transient_fits": False,
+    "transient_fit_algorithm": TRANSIENT_FIT_ALGORITHM,
+    "colours": False,
 }
+
+
+#: Seconds between progress lines of a long batch (also one line per 10 % of tasks).
+PROGRESS_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,40 @@ class FeatureTask:
     row_groups: tuple[int, ...]
     offset: int
     length: int
+
+
+class Progress:
+    """Log 'done/total tasks, light curves, rate, ETA' every ``every_s`` seconds or 10 % of tasks, and at the end."""
+
+    def __init__(self, n_tasks: int, n_rows: int, every_s: float = PROGRESS_EVERY_S) -> None:
+        self.n_tasks, self.n_rows, self.every_s = n_tasks, n_rows, every_s
+        self.done_tasks = self.done_rows = 0
+        self.t0 = self.last = time.perf_counter()
+        self.step = max(1, n_tasks // 10)
+
+    def update(self, rows: int) -> None:
+        """Count one finished task of ``rows`` light curves; log if due."""
+        self.done_tasks += 1
+        self.done_rows += rows
+        now = time.perf_counter()
+        due = now - self.last >= self.every_s or self.done_tasks % self.step == 0
+        if not due and self.done_tasks != self.n_tasks:
+            return
+        self.last = now
+        elapsed = now - self.t0
+        rate = self.done_rows / elapsed if elapsed > 0 else float("nan")
+        eta = (self.n_rows - self.done_rows) / rate if rate > 0 else float("nan")
+        logger.info(
+            "features: %d/%d tasks, %d/%d light curves (%.0f%%), %.0f light curves/s, %.0f s elapsed, ETA %.0f s",
+            self.done_tasks,
+            self.n_tasks,
+            self.done_rows,
+            self.n_rows,
+            100.0 * self.done_rows / max(1, self.n_rows),
+            rate,
+            elapsed,
+            eta,
+        )
 
 
 def _check_schema(path: str, schema: pa.Schema) -> None:
@@ -120,6 +164,8 @@ def run_task(task: FeatureTask, settings: Mapping[str, Any]) -> tuple[int, pa.Ta
             n_jobs=settings["n_jobs"],
             periodogram=settings["periodogram"],
             method=settings["method"],
+            transient_fits=settings["transient_fits"],
+            transient_fit_algorithm=settings["transient_fit_algorithm"],
         )
     except ValueError as exc:
         raise InputError(f"{task.path} (row groups {list(task.row_groups)}): {exc}") from exc
@@ -136,6 +182,7 @@ def _settings(features: Mapping[str, Any]) -> dict[str, Any]:
     settings["names"] = names if isinstance(names, str) else list(names)
     resolve_feature_names(settings["names"])  # fail early, on the client, with the config key in the message
     _periodogram_kwargs(settings["periodogram"])
+    transient_fit_extractor(settings["transient_fit_algorithm"])
     if settings["method"] not in ("arrow", "owned"):
         raise ValueError(f"features.method must be 'arrow' or 'owned' (got {settings['method']!r})")
     for key in ("min_points", "n_jobs", "rows_per_task"):
@@ -215,10 +262,9 @@ def extract_features(
     paths = [str(p) for p in paths]
     t0 = time.perf_counter()
     tasks = plan_tasks(paths, settings["rows_per_task"])
-    _, columns = _cached_extractor(
-        tuple(resolve_feature_names(settings["names"])),
-        tuple(sorted(_periodogram_kwargs(settings["periodogram"]).items())),
-    )
+    settings["transient_fits"] = bool(settings["transient_fits"])
+    settings["colours"] = bool(settings["colours"])
+    columns = feature_columns(settings["names"], settings["periodogram"], settings["transient_fits"])
     schema = output_schema(columns)
     floor = max(settings["min_points"], required_min_points(settings["names"]))
     if settings["min_points"] < floor:
@@ -242,15 +288,18 @@ def extract_features(
         settings["rows_per_task"],
         f"Dask, {nthreads} worker threads" if client is not None else "serial, in-process",
     )
-    totals = {"rows": 0, "extracted": 0, "too_few_points": 0, "invalid": 0}
-    step = max(1, len(tasks) // 10)
+    totals = {"rows": 0, "extracted": 0, "too_few_points": 0, "invalid": 0, "fit_failed": 0}
+    progress = Progress(len(tasks), sum(t.length for t in tasks))
     with atomic_path(output_path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        for i, (table, counts) in enumerate(_results(tasks, settings, client, window), 1):
+        for table, counts in _results(tasks, settings, client, window):
             writer.write_table(table)
             for key in totals:
                 totals[key] += counts[key]
-            if i % step == 0 or i == len(tasks):
-                logger.info("features: %d/%d tasks, %d light curves", i, len(tasks), totals["rows"])
+            progress.update(counts["rows"])
+    if settings["colours"]:
+        from skysift.features.colour import add_colours
+
+        add_colours(output_path, paths, floor)
     seconds = time.perf_counter() - t0
     if totals["too_few_points"]:
         logger.info(
@@ -263,6 +312,13 @@ def extract_features(
             "%d light curve(s) have non-finite values or non-increasing times: features set to NaN "
             "(the clean stage should have removed them)",
             totals["invalid"],
+        )
+    if settings["transient_fits"]:
+        logger.info(
+            "transient fits: %d light curve(s) with >= %d points had a failed Bazin fit: fit columns NaN, "
+            "bazin_fit_success 0",
+            totals["fit_failed"],
+            TRANSIENT_FIT_MIN_POINTS,
         )
     rate = totals["rows"] / seconds if seconds > 0 else float("nan")
     logger.info(
