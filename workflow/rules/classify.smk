@@ -1,5 +1,5 @@
-# Stage 5: a classifier trained on cross-match labels (or the demo's truth), with CV metrics
-# and class probabilities for every object.
+# Stage 5: a classifier trained on cross-match labels (or the demo's truth), with CV metrics,
+# figures and class probabilities for every object; active-learning curves; the early SN Ia classifier.
 
 
 rule train_classifier:
@@ -7,10 +7,27 @@ rule train_classifier:
         unpack(label_inputs),
         features=all_batches("results/features/{batch}.parquet"),
     output:
-        model="results/classify/model.pkl",
+        model="results/classify/model.skops",
+        card="results/classify/model_card.json",
         metrics=report(
             "results/classify/metrics.json",
             caption="../report/classify.rst",
+            category="Classification",
+        ),
+        per_class=report(
+            "results/classify/per_class_metrics.ecsv",
+            caption="../report/classify_per_class.rst",
+            category="Classification",
+        ),
+        per_class_csv="results/classify/per_class_metrics.csv",
+        confusion=report(
+            "results/classify/confusion_matrix.png",
+            caption="../report/classify_confusion.rst",
+            category="Classification",
+        ),
+        reliability=report(
+            "results/classify/reliability.png",
+            caption="../report/classify_reliability.rst",
             category="Classification",
         ),
         predictions="results/classify/predictions.parquet",
@@ -28,3 +45,70 @@ rule train_classifier:
         classify=config["classify"],
     script:
         "../scripts/train_classifier.py"
+
+
+rule run_active_learning:
+    input:
+        unpack(label_inputs),
+        features=all_batches("results/features/{batch}.parquet"),
+    output:
+        curves="results/classify/active_learning/curves.csv",
+        summary=report(
+            "results/classify/active_learning/learning_curves.csv",
+            caption="../report/active_learning.rst",
+            category="Classification",
+        ),
+        plot=report(
+            "results/classify/active_learning/learning_curves.png",
+            caption="../report/active_learning.rst",
+            category="Classification",
+        ),
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/run_active_learning.log",
+    benchmark:
+        "results/benchmarks/run_active_learning.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=60,
+    params:
+        active=config["classify"]["active_learning"],
+    script:
+        "../scripts/run_active_learning.py"
+
+
+rule train_early_snia:
+    input:
+        unpack(label_inputs),
+        lightcurves=all_batches("results/clean/{batch}.parquet"),
+    output:
+        features="results/classify/early_snia/features.parquet",
+        model="results/classify/early_snia/model.skops",
+        metrics=report(
+            "results/classify/early_snia/metrics.json",
+            caption="../report/early_snia.rst",
+            category="Classification",
+        ),
+        curves="results/classify/early_snia/learning_curves.csv",
+        plot=report(
+            "results/classify/early_snia/learning_curves.png",
+            caption="../report/early_snia.rst",
+            category="Classification",
+        ),
+        predictions="results/classify/early_snia/predictions.parquet",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/train_early_snia.log",
+    benchmark:
+        "results/benchmarks/train_early_snia.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=60,
+    params:
+        early=config["classify"]["early_snia"],
+    script:
+        "../scripts/train_early_snia.py"

@@ -17,19 +17,38 @@ from skysift.classify.features import (
     nan_fractions,
     read_features,
 )
+from skysift.classify.hierarchy import DEFAULT_GROUPS, HierarchicalClassifier
 from skysift.classify.labels import (
     DEFAULT_PRIORITY,
     best_crossmatch,
     labels_from_crossmatch,
     labels_from_truth,
 )
-from skysift.classify.model import MODELS, build_pipeline, cross_validate, predict_classes, train_classifier
-from skysift.classify.persist import load_model, save_model, write_predictions, write_report
+from skysift.classify.model import (
+    CALIBRATIONS,
+    MODELS,
+    build_pipeline,
+    cross_validate,
+    predict_classes,
+    train_classifier,
+)
+from skysift.classify.persist import (
+    check_features,
+    load_model,
+    model_card,
+    save_model,
+    write_predictions,
+    write_report,
+)
+from skysift.classify.plots import plot_confusion_matrix, plot_reliability, write_per_class_table
 
 __all__ = [
     "KEY_COLUMNS",
     "DEFAULT_PRIORITY",
     "MODELS",
+    "CALIBRATIONS",
+    "DEFAULT_GROUPS",
+    "HierarchicalClassifier",
     "read_features",
     "as_features_frame",
     "feature_columns",
@@ -46,4 +65,9 @@ __all__ = [
     "load_model",
     "write_report",
     "write_predictions",
+    "check_features",
+    "model_card",
+    "plot_confusion_matrix",
+    "plot_reliability",
+    "write_per_class_table",
 ]

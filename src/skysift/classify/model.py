@@ -15,18 +15,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from imblearn.ensemble import BalancedRandomForestClassifier
-from sklearn.base import ClassifierMixin
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.base import ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from skysift.classify.features import FeaturesLike, as_features_frame, features_matrix, nan_fractions
+from skysift.classify.hierarchy import HierarchicalClassifier
 from skysift.classify.labels import clean_labels
+from skysift.classify.persist import data_hash
 from skysift.io import InputError
 
-__all__ = ["MODELS", "build_pipeline", "train_classifier", "cross_validate", "predict_classes"]
+__all__ = [
+    "MODELS",
+    "CALIBRATIONS",
+    "build_pipeline",
+    "train_classifier",
+    "cross_validate",
+    "reliability",
+    "predict_classes",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +60,26 @@ def _random_forest(n_estimators: int, random_state: int | None, n_jobs: int) -> 
     return RandomForestClassifier(n_estimators=n_estimators, random_state=random_state, n_jobs=n_jobs)
 
 
+def _hist_gradient_boosting(n_estimators: int, random_state: int | None, n_jobs: int) -> ClassifierMixin:
+    """Histogram gradient boosting with class weights inversely proportional to class frequencies."""
+    # n_estimators = boosting iterations; early stopping on a 10 % validation split for large sets.
+    return HistGradientBoostingClassifier(
+        max_iter=n_estimators, class_weight="balanced", early_stopping="auto", random_state=random_state
+    )
+
+
 #: Classifier name (config key ``classify.model``) -> factory(n_estimators, random_state, n_jobs).
 MODELS: dict[str, Callable[[int, int | None, int], ClassifierMixin]] = {
     "balanced_random_forest": _balanced_random_forest,
     "random_forest": _random_forest,
+    "hist_gradient_boosting": _hist_gradient_boosting,
 }
+
+#: Probability calibration (config key ``classify.calibration``): none, or a CalibratedClassifierCV method.
+CALIBRATIONS: tuple[str, ...] = ("none", "sigmoid", "isotonic")
+
+#: Internal folds of CalibratedClassifierCV.
+CALIBRATION_FOLDS = 3
 
 
 def build_pipeline(
@@ -62,14 +88,28 @@ def build_pipeline(
     n_estimators: int = 300,
     random_state: int | None = 0,
     n_jobs: int = 1,
+    hierarchical: bool = False,
+    calibration: str = "none",
 ) -> Pipeline:
-    """Unfitted pipeline: median imputation (kept for all-NaN features) then the named classifier."""
+    """Unfitted pipeline: median imputation (kept for all-NaN features) then the named classifier.
+
+    ``calibration`` wraps the classifier (every node of a hierarchical one) in a
+    :class:`~sklearn.calibration.CalibratedClassifierCV` (sigmoid or isotonic, 3 internal folds);
+    ``hierarchical`` makes it a :class:`~skysift.classify.hierarchy.HierarchicalClassifier`.
+    """
     if model not in MODELS:
         raise ValueError(f"classify.model = {model!r} is not one of {sorted(MODELS)}")
+    if calibration not in CALIBRATIONS:
+        raise ValueError(f"classify.calibration = {calibration!r} is not one of {list(CALIBRATIONS)}")
+    clf = MODELS[model](n_estimators, random_state, n_jobs)
+    if calibration != "none":
+        clf = CalibratedClassifierCV(clf, method=calibration, cv=CALIBRATION_FOLDS)
+    if hierarchical:
+        clf = HierarchicalClassifier(clf)
     return Pipeline(
         [
             ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-            ("classify", MODELS[model](n_estimators, random_state, n_jobs)),
+            ("classify", clf),
         ]
     )
 
@@ -84,6 +124,8 @@ def train_classifier(
     cv_folds: int = 5,
     random_state: int | None = 0,
     n_jobs: int = 1,
+    hierarchical: bool = False,
+    calibration: str = "none",
 ) -> tuple[Pipeline, dict[str, Any]]:
     """Fit a classifier on the labelled objects; return it and a JSON-ready metrics report.
 
@@ -133,7 +175,14 @@ def train_classifier(
     counts = {c: int((y == c).sum()) for c in classes}
     logger.info("training %s on %d objects, %d features, classes %s", model, len(y), len(names), counts)
 
-    pipeline = build_pipeline(model, n_estimators=n_estimators, random_state=random_state, n_jobs=n_jobs)
+    pipeline = build_pipeline(
+        model,
+        n_estimators=n_estimators,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        hierarchical=hierarchical,
+        calibration=calibration,
+    )
     cv = cross_validate(pipeline, X_df, y, classes, cv_folds=cv_folds, random_state=random_state)
     pipeline.fit(X_df, y)
 
@@ -145,6 +194,8 @@ def train_classifier(
             "min_class_count": min_class_count,
             "cv_folds": cv_folds,
             "random_state": random_state,
+            "hierarchical": hierarchical,
+            "calibration": calibration,
         },
         "n_objects": len(df),
         "n_labelled": int(labelled.sum()),
@@ -161,6 +212,7 @@ def train_classifier(
             else None
         ),
         "cv": cv,
+        "data_hash": data_hash(X, y, names),
     }
     return pipeline, report
 
@@ -197,8 +249,14 @@ def cross_validate(
         )
 
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    proba = cross_val_predict(pipeline, X, y, cv=folds, method="predict_proba")
-    # predict_proba columns follow the sorted class labels, which is ``classes``.
+    # Folds by hand (not cross_val_predict, which integer-encodes the labels): the hierarchical
+    # model needs the class names, and a fold's model may lack a class (its column stays 0).
+    proba = np.zeros((len(y), len(classes)))
+    column = {c: j for j, c in enumerate(classes)}
+    for train, test in folds.split(X, y):
+        fitted = clone(pipeline).fit(X.iloc[train], y[train])
+        cols = [column[str(c)] for c in fitted.classes_]
+        proba[np.ix_(test, cols)] = fitted.predict_proba(X.iloc[test])
     y_pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)].astype(str)
 
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -222,6 +280,7 @@ def cross_validate(
             "columns": "predicted",
             "matrix": matrix.astype(int).tolist(),
         },
+        "reliability": reliability(proba, y, classes),
     }
     logger.info(
         "CV (%d folds): macro precision %.3f recall %.3f F1 %.3f",
@@ -231,6 +290,42 @@ def cross_validate(
         macro["f1"],
     )
     return result
+
+
+def reliability(proba: np.ndarray, y: np.ndarray, classes: list[str], n_bins: int = 10) -> dict[str, Any]:
+    """Top-label reliability: per confidence bin the mean confidence, accuracy and count; ECE and Brier score.
+
+    The confidence of an object is its highest class probability; the bin's accuracy is the
+    fraction of its objects whose most probable class is the true class. ECE is the
+    count-weighted mean |accuracy - confidence|; the Brier score is the multi-class one
+    (mean squared distance between the probability vector and the one-hot truth).
+    """
+    y = np.asarray(y).astype(str)
+    confidence = proba.max(axis=1)
+    correct = np.asarray(classes, dtype=object)[proba.argmax(axis=1)] == y
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, n_bins - 1)
+    bins = []
+    ece = 0.0
+    for b in range(n_bins):
+        sel = which == b
+        count = int(sel.sum())
+        conf = float(confidence[sel].mean()) if count else None
+        acc = float(correct[sel].mean()) if count else None
+        if count:
+            ece += count / len(y) * abs(acc - conf)
+        bins.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "confidence": conf,
+                "accuracy": acc,
+                "count": count,
+            }
+        )
+    onehot = (y[:, None] == np.asarray(classes, dtype=object)[None, :]).astype(float)
+    brier = float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+    return {"bins": bins, "ece": float(ece), "brier": brier}
 
 
 def predict_classes(model: Pipeline, features_df: FeaturesLike) -> pd.DataFrame:

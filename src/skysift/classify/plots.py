@@ -1,0 +1,143 @@
+"""Figures and tables of a classifier's metrics report: confusion matrix, reliability diagram, per-class table."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy.table import Table
+
+from skysift.io import InputError, atomic_path
+
+__all__ = ["per_class_table", "write_per_class_table", "plot_confusion_matrix", "plot_reliability"]
+
+logger = logging.getLogger(__name__)
+
+
+def _pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _cv(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The CV section of a report, None when CV was skipped."""
+    cv = report.get("cv", {})
+    return None if "skipped" in cv else cv
+
+
+def per_class_table(report: dict[str, Any]) -> Table:
+    """One row per class: support, precision, recall, F1 (CV), then a ``macro avg`` row."""
+    cv = _cv(report)
+    rows = cv["per_class"] if cv else {}
+    names = list(rows) + (["macro avg"] if cv else [])
+    table = Table(
+        {
+            "class": np.array(names, dtype=str),
+            "support": np.array([rows[c]["support"] for c in rows] + ([sum(r["support"] for r in rows.values())] if cv else []), dtype=np.int64),
+            "precision": np.array([rows[c]["precision"] for c in rows] + ([cv["macro"]["precision"]] if cv else []), dtype=float),
+            "recall": np.array([rows[c]["recall"] for c in rows] + ([cv["macro"]["recall"]] if cv else []), dtype=float),
+            "f1": np.array([rows[c]["f1"] for c in rows] + ([cv["macro"]["f1"]] if cv else []), dtype=float),
+        }
+    )  # fmt: skip
+    descriptions = {
+        "class": "class label (the last row is the unweighted mean over classes)",
+        "support": "labelled objects of the class",
+        "precision": "cross-validated precision",
+        "recall": "cross-validated recall (efficiency)",
+        "f1": "cross-validated F1 score",
+    }
+    for name, text in descriptions.items():
+        table[name].description = text
+    table.meta["model"] = report.get("model")
+    table.meta["cv_folds"] = cv["n_splits"] if cv else None
+    if not cv:
+        table.meta["note"] = report.get("cv", {}).get("skipped", "no cross-validation")
+    return table
+
+
+def write_per_class_table(report: dict[str, Any], path: str | Path) -> Path:
+    """Write :func:`per_class_table` as ECSV (``.ecsv``) or CSV (``.csv``) atomically."""
+    fmt = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv"}.get(Path(path).suffix)
+    if fmt is None:
+        raise InputError(f"{path}: per-class table must end in .ecsv or .csv")
+    with atomic_path(path) as tmp:
+        per_class_table(report).write(tmp, format=fmt, overwrite=True)
+    return Path(path)
+
+
+def plot_confusion_matrix(report: dict[str, Any], path: str | Path) -> Path:
+    """Row-normalised CV confusion matrix (true class rows, recall on the diagonal) as a PNG."""
+    plt = _pyplot()
+    cv = _cv(report)
+    fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
+    if cv:
+        labels = cv["confusion_matrix"]["labels"]
+        matrix = np.asarray(cv["confusion_matrix"]["matrix"], dtype=float)
+        norm = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        image = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                if norm[i, j] >= 0.005:
+                    colour = "white" if norm[i, j] > 0.6 else "black"
+                    ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=6, color=colour)
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        fig.colorbar(image, ax=ax, fraction=0.046, label="fraction of the true class")
+        ax.set_title(
+            f"{report.get('model')}: {cv['n_splits']}-fold CV, macro recall {cv['macro']['recall']:.2f}"
+        )
+    else:
+        ax.text(0.5, 0.5, report.get("cv", {}).get("skipped", "no CV"), ha="center", va="center", wrap=True)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_reliability(report: dict[str, Any], path: str | Path) -> Path:
+    """Reliability diagram of the CV top-label confidence (accuracy vs confidence, counts below) as a PNG."""
+    plt = _pyplot()
+    cv = _cv(report)
+    fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.5, 6.5), dpi=110, height_ratios=[3, 1], sharex=True)
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfectly calibrated")
+    if cv and "reliability" in cv:
+        rel = cv["reliability"]
+        bins = [b for b in rel["bins"] if b["count"]]
+        conf = [b["confidence"] for b in bins]
+        acc = [b["accuracy"] for b in bins]
+        ax.plot(
+            conf, acc, "o-", color="tab:blue", label=f"CV (ECE {rel['ece']:.3f}, Brier {rel['brier']:.3f})"
+        )
+        centres = [(b["low"] + b["high"]) / 2 for b in rel["bins"]]
+        width = rel["bins"][0]["high"] - rel["bins"][0]["low"]
+        hist.bar(centres, [b["count"] for b in rel["bins"]], width=width * 0.9, color="tab:blue", alpha=0.6)
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(
+        f"reliability: {report.get('model')} (calibration {report.get('params', {}).get('calibration', 'none')})"
+    )
+    hist.set_xlabel("confidence (highest class probability)")
+    hist.set_ylabel("objects")
+    hist.set_yscale("log")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    """Save a figure as PNG atomically and close it."""
+    plt = _pyplot()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    logger.info("wrote %s", path)
+    return Path(path)

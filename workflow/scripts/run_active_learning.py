@@ -1,0 +1,48 @@
+"""Glue: active-learning learning curves (strategies x seeds) on the labelled objects of the feature table."""
+
+
+def main(smk) -> None:
+    from skysift.classify import labels_from_crossmatch, labels_from_truth
+    from skysift.classify.active import (
+        active_learning_inputs,
+        plot_learning_curves,
+        run_active_learning,
+        summarise_curves,
+    )
+    from skysift.io import read_tables
+
+    p = dict(smk.params.active)
+    features = read_tables(smk.input.features)
+    if hasattr(smk.input, "truth"):  # a Namedlist: `in` would test values
+        labels = labels_from_truth(read_tables([smk.input.truth]))
+    else:
+        labels = labels_from_crossmatch(read_tables(smk.input.crossmatch))
+    X, y, make_model = active_learning_inputs(
+        features, labels, model=p["model"], n_estimators=p["n_estimators"], n_jobs=smk.threads
+    )
+    curves = run_active_learning(
+        X,
+        y,
+        make_model,
+        strategies=p["strategies"],
+        seeds=p["seeds"],
+        n_initial=p["n_initial"],
+        batch_size=p["batch_size"],
+        budget=p["budget"],
+        test_fraction=p["test_fraction"],
+    )
+    curves.to_csv(smk.output.curves, index=False)
+    summary = summarise_curves(curves)
+    summary.to_csv(smk.output.summary, index=False)
+    plot_learning_curves(summary, smk.output.plot, metric=p["metric"])
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+    from skysift.logutil import log_to_file
+
+    log_to_file(snakemake.log[0])
+    main(snakemake)

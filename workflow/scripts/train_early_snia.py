@@ -1,0 +1,64 @@
+"""Glue: early SN Ia classifier: rising-phase sigmoid features, active-learning training, purity/efficiency."""
+
+
+def main(smk) -> None:
+    import logging
+
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from skysift.classify import labels_from_crossmatch, labels_from_truth, save_model, write_report
+    from skysift.classify.active import plot_learning_curves, summarise_curves
+    from skysift.classify.early_snia import predict_early_snia, source_features, train_early_snia
+    from skysift.io import InputError, read_tables, write_parquet_df
+
+    p = dict(smk.params.early)
+    lightcurves = pa.concat_tables([pq.read_table(path) for path in smk.input.lightcurves])
+    if hasattr(smk.input, "truth"):  # a Namedlist: `in` would test values
+        labels = labels_from_truth(read_tables([smk.input.truth]))
+    else:
+        labels = labels_from_crossmatch(read_tables(smk.input.crossmatch))
+    features = source_features(
+        lightcurves, min_points=p["min_points"], rise_window_days=p["rise_window_days"]
+    )
+    write_parquet_df(features, smk.output.features)
+    try:
+        model, report, curves = train_early_snia(
+            features,
+            labels,
+            positive=p["positive_class"],
+            exclude=p["exclude_classes"],
+            strategies=p["strategies"],
+            seeds=p["seeds"],
+            n_initial=p["n_initial"],
+            batch_size=p["batch_size"],
+            budget=p["budget"],
+            test_fraction=p["test_fraction"],
+            n_estimators=p["n_estimators"],
+            n_jobs=smk.threads,
+        )
+    except InputError as exc:  # too few labelled SNe Ia (a tiny run): say so in every output
+        logging.getLogger("train_early_snia").warning("early SN Ia classifier not trained: %s", exc)
+        model, report = None, {"skipped": str(exc)}
+        curves = pd.DataFrame(
+            columns=["strategy", "seed", "n_labels", "purity", "efficiency", "balanced_accuracy"]
+        )
+    save_model(model, smk.output.model, {"model": "early_snia", **report})
+    write_report(report, smk.output.metrics)
+    curves.to_csv(smk.output.curves, index=False)
+    plot_learning_curves(
+        summarise_curves(curves), smk.output.plot, metric="purity", title="early SN Ia: purity"
+    )
+    write_parquet_df(predict_early_snia(model, features, p["positive_class"]), smk.output.predictions)
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+    from skysift.logutil import log_to_file
+
+    log_to_file(snakemake.log[0])
+    main(snakemake)
