@@ -34,14 +34,17 @@ logger = logging.getLogger(__name__)
 
 #: Fraction of the job's memory handed to Dask workers (the rest: the client process, Python overhead).
 MEMORY_FRACTION = 0.9
-#: Dask settings of the job's local workers. The statistical profiler samples every worker's stacks
-#: every 10 ms and the memory/system monitors poll psutil several times a second: measured ~4 % of a
-#: core per idle worker (~2 % without them), CPU taken from light-curve on a job with as many workers as
-#: cores (benchmarks/README.md). Nannies hand this config to the worker processes they spawn.
+#: Dask settings of the job's local cluster (scheduler, nannies and workers). The statistical profiler
+#: samples every worker's stacks every 10 ms, the memory/system monitors poll psutil several times a
+#: second and every server's event-loop "tick" watchdog wakes 50 times a second: together ~9 % of a core
+#: for an idle 2-worker cluster, ~2 % with these settings (benchmarks/README.md) — CPU taken from
+#: light-curve on a job with as many workers as cores. The tick only times event-loop stalls for a
+#: warning. Nannies hand this config to the worker processes they spawn.
 WORKER_CONFIG: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.tick.interval": "1s",
 }
 #: Below this a Dask worker pauses/spills at once; a job that small is a configuration error.
 MIN_WORKER_MIB = 256
