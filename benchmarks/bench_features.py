@@ -241,12 +241,15 @@ def run_stage(
             )
             t2 = time.perf_counter()
             # CPU of the client process (which also hosts the scheduler) and of the workers.
-            cpu = cpu_seconds() - c0 + sum(client.run(cpu_seconds).values()) - w0
+            client_cpu = cpu_seconds() - c0
+            workers_cpu = sum(client.run(cpu_seconds).values()) - w0
             rss = client.run(peak_rss_mb)
         result.update(
             startup_s=t1 - t0,
             seconds=t2 - t1,
-            cpu_s=cpu,
+            cpu_s=client_cpu + workers_cpu,
+            client_cpu_s=client_cpu,
+            workers_cpu_s=workers_cpu,
             worker_peak_rss_mb=max(rss.values()),
             workers_peak_rss_mb=sum(rss.values()),
         )
@@ -329,7 +332,8 @@ def main(argv: list[str] | None = None) -> None:
         if "startup_s" in r:
             notes.append(
                 f"cluster start {r['startup_s']:.1f} s, worker peak RSS {r['worker_peak_rss_mb']:.0f} MB "
-                f"(client + workers {r['peak_rss_mb'] + r['workers_peak_rss_mb']:.0f} MB)"
+                f"(client + workers {r['peak_rss_mb'] + r['workers_peak_rss_mb']:.0f} MB), "
+                f"CPU client {r['client_cpu_s']:.2f} s + workers {r['workers_cpu_s']:.2f} s"
             )
         notes.append(f"n={r['n']}, load {r['load']:.1f}")
         print(

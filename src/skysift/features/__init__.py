@@ -22,8 +22,13 @@ dec float64 (from objra/objdec), n_points int64, then float32 features named as 
     periodogram_period_s_to_n_1, chi2, skew, standard_deviation, stetson_k, weighted_mean,
     anderson_darling_normal, duration, observation_count
 
-With ``features.transient_fits: true`` the Bazin fit in flux follows (:data:`TRANSIENT_FIT_DOCS`):
-bazin_fit_amplitude, _baseline, _reference_time, _rise_time, _fall_time, _reduced_chi2, _success.
+``features.transient_fits`` (true = [bazin], or a list of bazin, villar, rainbow) adds fits in flux
+(microjansky), columns in :data:`TRANSIENT_FIT_DOCS`: per band bazin_fit_amplitude, _baseline,
+_reference_time, _rise_time, _fall_time, _reduced_chi2, _success and villar_fit_amplitude, _baseline,
+_reference_time, _rise_time, _fall_time, _plateau_rel_amplitude, _plateau_duration, _reduced_chi2,
+_success; per g+r source (skysift.features.fits.add_rainbow, on both rows) rainbow_fit_reference_time,
+_amplitude, _rise_time, _fall_time, _temperature, _temperature_amplitude, _color_time, _baseline_g,
+_baseline_r, _reduced_chi2, _success.
 NaN policy: too few points, invalid light curves and failed fits give NaN (counted in the log).
 """
 
@@ -35,6 +40,7 @@ from skysift.features.magnitude import (
     FEATURES,
     ID_COLUMN_DOCS,
     TRANSIENT_FIT_DOCS,
+    TRANSIENT_FITS,
     build_extractor,
     extract_table,
     feature_columns,
@@ -50,6 +56,7 @@ __all__ = [
     "FEATURE_SETS",
     "ID_COLUMN_DOCS",
     "TRANSIENT_FIT_DOCS",
+    "TRANSIENT_FITS",
     "build_extractor",
     "extract_features",
     "extract_table",

@@ -41,6 +41,15 @@ __all__ = [
     "required_min_points",
     "feature_columns",
     "TRANSIENT_FIT_DOCS",
+    "TRANSIENT_FITS",
+    "BAZIN_FIT_DOCS",
+    "VILLAR_FIT_DOCS",
+    "RAINBOW_FIT_DOCS",
+    "PER_BAND_FITS",
+    "fit_min_points",
+    "resolve_transient_fits",
+    "per_band_fit_extractor",
+    "mag_to_flux",
 ]
 
 logger = logging.getLogger(__name__)
@@ -272,9 +281,9 @@ FEATURE_DOCS: dict[str, str] = {
 #: Zero point of ZTF DR magnitudes to flux in microjansky: f = 10 ** (-0.4 * (m - 23.9)).
 FLUX_ZP_UJY = 23.9
 
-#: Transient fits in flux (optional group ``features.transient_fits``): light-curve's BazinFit per band
-#: (= per objectid). Columns -> meaning.
-TRANSIENT_FIT_DOCS: dict[str, str] = {
+#: Per-band transient fits in flux: light-curve's BazinFit and VillarFit, one per objectid (= per band).
+#: Column docs per fit; the last column of each is ``<fit>_fit_success``.
+BAZIN_FIT_DOCS: dict[str, str] = {
     "bazin_fit_amplitude": "Bazin fit amplitude A (flux, microjansky)",
     "bazin_fit_baseline": "Bazin fit baseline B (flux, microjansky)",
     "bazin_fit_reference_time": "Bazin fit reference time t0 (HMJD, days)",
@@ -283,8 +292,56 @@ TRANSIENT_FIT_DOCS: dict[str, str] = {
     "bazin_fit_reduced_chi2": "reduced chi2 of the Bazin fit in flux (fit quality)",
     "bazin_fit_success": "1 if the Bazin fit returned finite parameters, 0 if it failed (values NaN), NaN if not tried",
 }
+VILLAR_FIT_DOCS: dict[str, str] = {
+    "villar_fit_amplitude": "Villar fit amplitude A (flux, microjansky)",
+    "villar_fit_baseline": "Villar fit baseline c (flux, microjansky)",
+    "villar_fit_reference_time": "Villar fit reference time t0 (HMJD, days)",
+    "villar_fit_rise_time": "Villar fit rise time tau_rise, days",
+    "villar_fit_fall_time": "Villar fit fall time tau_fall after the plateau, days",
+    "villar_fit_plateau_rel_amplitude": "Villar fit relative plateau decline nu = -beta gamma / A, in [0, 1)",
+    "villar_fit_plateau_duration": "Villar fit plateau duration gamma, days",
+    "villar_fit_reduced_chi2": "reduced chi2 of the Villar fit in flux (fit quality)",
+    "villar_fit_success": "1 if the Villar fit returned finite parameters, 0 if it failed (values NaN), NaN if not tried",
+}
+#: Multiband Rainbow fit (light_curve.RainbowFit: Bazin bolometric flux x blackbody of sigmoid temperature,
+#: one baseline per band) of a position-associated source's g and r light curves together; both rows
+#: of the source carry the same values (skysift.features.fits).
+RAINBOW_FIT_DOCS: dict[str, str] = {
+    "rainbow_fit_reference_time": "Rainbow fit reference time t0 of the bolometric Bazin term (HMJD, days)",
+    "rainbow_fit_amplitude": "Rainbow fit bolometric amplitude (microjansky-scale flux at the mean g/r frequency)",
+    "rainbow_fit_rise_time": "Rainbow fit bolometric rise time, days",
+    "rainbow_fit_fall_time": "Rainbow fit bolometric fall time, days",
+    "rainbow_fit_temperature": "Rainbow fit mid temperature T = (Tmax + Tmin) / 2, K",
+    "rainbow_fit_temperature_amplitude": "Rainbow fit relative temperature change (Tmax - Tmin) / (Tmax + Tmin)",
+    "rainbow_fit_color_time": "Rainbow fit timescale of the temperature sigmoid, days",
+    "rainbow_fit_baseline_g": "Rainbow fit constant g-band baseline flux, microjansky",
+    "rainbow_fit_baseline_r": "Rainbow fit constant r-band baseline flux, microjansky",
+    "rainbow_fit_reduced_chi2": "reduced chi2 (chi2 / dof, ~1 for a good fit) of the Rainbow fit of the g "
+    "and r fluxes together (fit quality)",
+    "rainbow_fit_success": "1 if the Rainbow fit converged to finite parameters, 0 if it failed (values NaN), "
+    "NaN if not tried (no associated g and r light curves with enough points)",
+}
+#: Every transient fit a config may name (``features.transient_fits``) -> its columns.
+TRANSIENT_FITS: dict[str, dict[str, str]] = {
+    "bazin": BAZIN_FIT_DOCS,
+    "villar": VILLAR_FIT_DOCS,
+    "rainbow": RAINBOW_FIT_DOCS,
+}
+#: Columns -> meaning of every transient fit (all fits; a run has those it asked for).
+TRANSIENT_FIT_DOCS: dict[str, str] = {
+    col: doc for docs in TRANSIENT_FITS.values() for col, doc in docs.items()
+}
+#: Fits run per band (= per objectid) inside the feature tasks, with their light-curve class.
+PER_BAND_FITS: dict[str, Any] = {"bazin": lc.BazinFit, "villar": lc.VillarFit}
+
+
+def fit_min_points(name: str) -> int:
+    """Fewest points a fit is tried on: its number of free parameters + 1 (Bazin 6, Villar 8, Rainbow 10)."""
+    return len(TRANSIENT_FITS[name]) - 1  # columns = parameters + reduced chi2 + success
+
+
 #: Fewest points a Bazin fit is tried on (5 parameters; light-curve's documented minimum is 6).
-TRANSIENT_FIT_MIN_POINTS = 6
+TRANSIENT_FIT_MIN_POINTS = fit_min_points("bazin")
 
 
 #: Default fit algorithm. Plain "lmsder" from light-curve's default start converged to a wrong
@@ -293,24 +350,79 @@ TRANSIENT_FIT_MIN_POINTS = 6
 TRANSIENT_FIT_ALGORITHM = "mcmc-lmsder"
 
 
-@functools.lru_cache(maxsize=4)
-def transient_fit_extractor(algorithm: str = TRANSIENT_FIT_ALGORITHM) -> Any:
-    """light-curve BazinFit for fluxes; its names are the TRANSIENT_FIT_DOCS columns minus success."""
-    if algorithm not in lc.BazinFit.supported_algorithms:
+#: MCMC iterations of the Villar fit's start (light-curve's default is 128). With 128, mcmc-lmsder stopped
+#: in a wrong minimum on injected SN-like curves (rise 100 d instead of 4, reduced chi2 ~500); with 1024
+#: t0, rise, fall and baseline came back within a few % (amplitude, plateau slope and duration trade off
+#: against each other) at ~50 ms per light curve instead of ~8 (tests/test_features_fits.py, bench_fits.py).
+VILLAR_MCMC_NITER = 1024
+
+
+def resolve_transient_fits(value: bool | str | Sequence[str] | None) -> list[str]:
+    """The config's ``features.transient_fits`` as fit names: true = ["bazin"] (older configs), false = []."""
+    if value is None or value is False:
+        return []
+    if value is True:
+        return ["bazin"]
+    names = [value] if isinstance(value, str) else list(value)
+    unknown = [n for n in names if n not in TRANSIENT_FITS]
+    if unknown:
         raise ValueError(
-            f"features.transient_fit_algorithm: {algorithm!r} is not one of {lc.BazinFit.supported_algorithms}"
+            f"features.transient_fits: unknown fit(s) {unknown}; use true/false or a list of {list(TRANSIENT_FITS)}"
         )
-    return lc.BazinFit(algorithm)
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"features.transient_fits: fit(s) listed twice: {dupes}")
+    return [n for n in TRANSIENT_FITS if n in names]  # canonical order: stable columns
+
+
+@functools.lru_cache(maxsize=8)
+def per_band_fit_extractor(name: str, algorithm: str = TRANSIENT_FIT_ALGORITHM) -> Any:
+    """light-curve BazinFit/VillarFit for fluxes; its names are the fit's documented columns minus success."""
+    cls = PER_BAND_FITS[name]
+    if algorithm not in cls.supported_algorithms:
+        raise ValueError(
+            f"features.transient_fit_algorithm: {algorithm!r} is not one of {cls.supported_algorithms}"
+        )
+    fit = (
+        cls(algorithm, mcmc_niter=VILLAR_MCMC_NITER)
+        if name == "villar" and "mcmc" in algorithm
+        else cls(algorithm)
+    )
+    expected = list(TRANSIENT_FITS[name])[:-1]
+    if [sanitize_name(n) for n in fit.names] != expected:
+        raise RuntimeError(
+            f"light-curve {lc.__version__} {cls.__name__} names {fit.names} differ from the documented "
+            f"columns {expected}; update skysift.features.magnitude.TRANSIENT_FITS"
+        )
+    return fit
+
+
+def transient_fit_extractor(algorithm: str = TRANSIENT_FIT_ALGORITHM) -> Any:
+    """light-curve BazinFit for fluxes (kept for callers of the Bazin-only API)."""
+    return per_band_fit_extractor("bazin", algorithm)
+
+
+def mag_to_flux(m: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ZTF DR AB magnitudes and errors -> flux and flux error in microjansky (first-order error propagation)."""
+    flux = 10.0 ** (-0.4 * (m - FLUX_ZP_UJY))
+    return flux, 0.4 * np.log(10.0) * flux * sigma
 
 
 def feature_columns(
-    names: str | Sequence[str], periodogram: Mapping[str, Any] | None = None, transient_fits: bool = False
+    names: str | Sequence[str],
+    periodogram: Mapping[str, Any] | None = None,
+    transient_fits: bool | Sequence[str] = False,
 ) -> list[str]:
-    """Output feature columns (after ID_COLUMNS) for the config's names, periodogram and transient_fits."""
+    """Feature columns (after ID_COLUMNS) of the feature tasks: magnitude features, then per-band fits.
+
+    The multiband Rainbow columns are not among them: a pass over the whole batch appends them
+    (skysift.features.fits.add_rainbow), after the colours.
+    """
     _, columns = _cached_extractor(
         tuple(resolve_feature_names(names)), tuple(sorted(_periodogram_kwargs(periodogram).items()))
     )
-    return list(columns) + (list(TRANSIENT_FIT_DOCS) if transient_fits else [])
+    fits = [f for f in resolve_transient_fits(transient_fits) if f in PER_BAND_FITS]
+    return list(columns) + [col for f in fits for col in TRANSIENT_FITS[f]]
 
 
 def resolve_feature_names(names: str | Sequence[str]) -> list[str]:
@@ -498,20 +610,28 @@ def extract_table_counted(
     n_jobs: int = 1,
     periodogram: Mapping[str, Any] | None = None,
     method: str = "arrow",
-    transient_fits: bool = False,
+    transient_fits: bool | Sequence[str] = False,
     transient_fit_algorithm: str = TRANSIENT_FIT_ALGORITHM,
 ) -> tuple[pa.Table, dict[str, int]]:
-    """Like :func:`extract_table`, also returning counts: rows, extracted, too_few_points, invalid, fit_failed."""
+    """Like :func:`extract_table`, also returning counts.
+
+    Counts: rows, extracted, too_few_points, invalid, fit_failed (all per-band fits), and per fit
+    ``<fit>_fit_failed`` / ``<fit>_fit_too_few_points`` (light curves with features but fewer points
+    than the fit's parameters + 1: fit columns NaN, success NaN).
+    """
     keys = resolve_feature_names(feature_names)
     extractor, columns = _cached_extractor(
         tuple(keys), tuple(sorted(_periodogram_kwargs(periodogram).items()))
     )
     floor = max(int(min_points), required_min_points(keys))
-    if transient_fits:
-        columns = [*columns, *TRANSIENT_FIT_DOCS]
+    fits = [f for f in resolve_transient_fits(transient_fits) if f in PER_BAND_FITS]
+    n_mag = len(columns)
+    columns = [*columns, *(col for f in fits for col in TRANSIENT_FITS[f])]
     schema = output_schema(columns)
     n_rows = table.num_rows
     counts = {"rows": n_rows, "extracted": 0, "too_few_points": 0, "invalid": 0, "fit_failed": 0}
+    for f in fits:
+        counts[f"{f}_fit_failed"] = counts[f"{f}_fit_too_few_points"] = 0
     if n_rows == 0:
         return schema.empty_table(), counts
 
@@ -523,30 +643,36 @@ def extract_table_counted(
     counts["extracted"] = len(rows)
 
     values = np.full((n_rows, len(columns)), np.nan, dtype=np.float32)
-    n_mag = len(columns) - (len(TRANSIENT_FIT_DOCS) if transient_fits else 0)
     if len(rows):
         values[rows, :n_mag] = _many(extractor, t, m, s, offsets, rows, n_jobs, method)
-    fit_rows = rows[n_points[rows] >= TRANSIENT_FIT_MIN_POINTS] if transient_fits else rows[:0]
-    if len(fit_rows):
-        flux = 10.0 ** (-0.4 * (m - FLUX_ZP_UJY))
-        flux_err = 0.4 * np.log(10.0) * flux * s
-        fits = _many(
-            transient_fit_extractor(transient_fit_algorithm),
-            t,
-            flux,
-            flux_err,
-            offsets,
-            fit_rows,
-            n_jobs,
-            method,
-        )
-        with np.errstate(over="ignore"):  # a diverged fit can exceed float32: counted as failed
-            fits32 = fits.astype(np.float32)
-        ok = np.isfinite(fits32).all(axis=1)
-        fits32[~ok] = np.nan
-        values[fit_rows, n_mag:-1] = fits32
-        values[fit_rows, -1] = ok
-        counts["fit_failed"] = int(np.count_nonzero(~ok))
+    if fits and len(rows):
+        flux, flux_err = mag_to_flux(m, s)
+        start = n_mag
+        for name in fits:
+            width = len(TRANSIENT_FITS[name])
+            enough_for_fit = n_points[rows] >= fit_min_points(name)
+            fit_rows = rows[enough_for_fit]
+            counts[f"{name}_fit_too_few_points"] = int(np.count_nonzero(~enough_for_fit))
+            if len(fit_rows):
+                result = _many(
+                    per_band_fit_extractor(name, transient_fit_algorithm),
+                    t,
+                    flux,
+                    flux_err,
+                    offsets,
+                    fit_rows,
+                    n_jobs,
+                    method,
+                )
+                with np.errstate(over="ignore"):  # a diverged fit can exceed float32: counted as failed
+                    result32 = result.astype(np.float32)
+                ok = np.isfinite(result32).all(axis=1)
+                result32[~ok] = np.nan
+                values[fit_rows, start : start + width - 1] = result32
+                values[fit_rows, start + width - 1] = ok
+                counts[f"{name}_fit_failed"] = int(np.count_nonzero(~ok))
+                counts["fit_failed"] += counts[f"{name}_fit_failed"]
+            start += width
 
     arrays = [
         table.column("objectid").cast(pa.int64()),
@@ -569,7 +695,7 @@ def extract_table(
     n_jobs: int = 1,
     periodogram: Mapping[str, Any] | None = None,
     method: str = "arrow",
-    transient_fits: bool = False,
+    transient_fits: bool | Sequence[str] = False,
     transient_fit_algorithm: str = TRANSIENT_FIT_ALGORITHM,
 ) -> pa.Table:
     """Features of every light curve (row) of a cleaned DR table; one output row per input row, same order.
@@ -577,8 +703,9 @@ def extract_table(
     Light curves with fewer than ``max(min_points, required_min_points(feature_names))``
     points, or with non-finite values or non-increasing times, get NaN features.
     ``n_points`` is the number of points of each light curve; ``ra``/``dec`` come from
-    ``objra``/``objdec``. ``transient_fits`` adds Bazin fits in flux (:data:`TRANSIENT_FIT_DOCS`) for
-    light curves with >= 6 points.
+    ``objra``/``objdec``. ``transient_fits`` (true = ["bazin"], or a list of "bazin", "villar") adds
+    per-band fits in flux (:data:`BAZIN_FIT_DOCS`, :data:`VILLAR_FIT_DOCS`) for light curves with at
+    least :func:`fit_min_points` points; "rainbow" is multiband and done per batch (``fits.add_rainbow``).
     """
     return extract_table_counted(
         table,
