@@ -142,7 +142,7 @@ def test_invalid_method_and_transform_name_their_config_keys(data):
     with pytest.raises(ValueError, match="anomaly.method"):
         search_anomalies(df, method="aad")
     with pytest.raises(ValueError, match="anomaly.transform"):
-        search_anomalies(df, transform="log")
+        search_anomalies(df, transform="logit")
 
 
 def test_sklearn_isoforest_method_agrees_on_outliers(data):

@@ -1,17 +1,22 @@
-"""Glue: anomaly scores and ranks for every object of the run."""
+"""Glue: per-method ranked anomaly lists and scores.parquet (primary method), with the expert labels."""
+
+from pathlib import Path
 
 
 def main(smk) -> None:
-    from skysift.anomaly import search_anomalies
-    from skysift.io import read_tables, write_parquet_df
+    from skysift.anomaly import run_search
 
-    scores = search_anomalies(read_tables(smk.input), n_jobs=smk.threads, **smk.params.anomaly)
-    write_parquet_df(scores, smk.output[0])
+    run_search(
+        smk.input.features,
+        dict(smk.params.anomaly),
+        Path(smk.output.scores).parent,
+        label_files=list(smk.input.labels),
+        n_jobs=smk.threads,
+    )
 
 
 if __name__ == "__main__":
     import sys
-    from pathlib import Path
 
     # The workflow uses the library of its own checkout (also inside conda: envs/skysift.yaml).
     sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))

@@ -14,8 +14,14 @@ Transforms (config key ``anomaly.transform``):
     ``arcsinh((x - median) / s)`` with ``s`` the scaled MAD (std, then 1 as fall-backs):
     linear near the bulk, logarithmic in the tails, so one enormous value does not squash
     the rest of a feature's range into a single split.
+``log``
+    ``sign(x) * log10(1 + |x|)``: a symmetric logarithm for heavy-tailed, possibly negative
+    features (periods, fluxes), no centring.
 ``none``
     The imputed features as they are.
+
+Per feature: ``anomaly.feature_transforms`` maps a feature name to one of these; the other
+features take ``anomaly.transform``.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ __all__ = ["TRANSFORMS", "AnomalyPreprocessor"]
 logger = logging.getLogger(__name__)
 
 #: Accepted values of ``anomaly.transform``.
-TRANSFORMS: tuple[str, ...] = ("standardize", "arcsinh", "none")
+TRANSFORMS: tuple[str, ...] = ("standardize", "arcsinh", "log", "none")
 
 _MAD_TO_SIGMA = 1.4826
 
@@ -40,6 +46,8 @@ class AnomalyPreprocessor:
     """Median imputation learned at fit time, then the chosen transform, as float64."""
 
     transform: str = "standardize"
+    #: Per-column transforms overriding ``transform`` (column index -> name).
+    column_transforms: dict[int, str] = field(default_factory=dict)
     medians_: np.ndarray | None = field(default=None, repr=False)
     center_: np.ndarray | None = field(default=None, repr=False)
     scale_: np.ndarray | None = field(default=None, repr=False)
@@ -48,6 +56,16 @@ class AnomalyPreprocessor:
         """Validate the transform name early, with the config key in the message."""
         if self.transform not in TRANSFORMS:
             raise ValueError(f"anomaly.transform = {self.transform!r} is not one of {list(TRANSFORMS)}")
+        bad = {k: v for k, v in self.column_transforms.items() if v not in TRANSFORMS}
+        if bad:
+            raise ValueError(f"anomaly.feature_transforms: {bad} not in {list(TRANSFORMS)}")
+
+    def _kinds(self, n_columns: int) -> np.ndarray:
+        """The transform name of every column."""
+        kinds = np.full(n_columns, self.transform, dtype=object)
+        for j, name in self.column_transforms.items():
+            kinds[j] = name
+        return kinds
 
     def fit(self, X: np.ndarray) -> AnomalyPreprocessor:
         """Learn per-feature medians (all-NaN feature -> 0) and the transform's centre and scale."""
@@ -59,19 +77,17 @@ class AnomalyPreprocessor:
                 medians[~empty] = np.nanmedian(X[:, ~empty], axis=0)
         self.medians_ = medians
         filled = self._impute(X)
-        if self.transform == "standardize":
-            center = filled.mean(axis=0) if len(filled) else np.zeros(X.shape[1])
-            scale = filled.std(axis=0) if len(filled) else np.ones(X.shape[1])
-        elif self.transform == "arcsinh":
-            center = medians.copy()
-            if len(filled):
-                scale = _MAD_TO_SIGMA * np.median(np.abs(filled - center), axis=0)
-                std = filled.std(axis=0)
-                scale = np.where(scale > 0, scale, std)
-            else:
-                scale = np.ones(X.shape[1])
-        else:
-            center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        kinds = self._kinds(X.shape[1])
+        center, scale = np.zeros(X.shape[1]), np.ones(X.shape[1])
+        if len(filled):
+            std = filled.std(axis=0)
+            standard = kinds == "standardize"
+            center[standard] = filled[:, standard].mean(axis=0)
+            scale[standard] = std[standard]
+            robust = kinds == "arcsinh"
+            center[robust] = medians[robust]
+            mad = _MAD_TO_SIGMA * np.median(np.abs(filled[:, robust] - medians[robust]), axis=0)
+            scale[robust] = np.where(mad > 0, mad, std[robust])
         scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
         self.center_, self.scale_ = center, scale
         return self
@@ -81,8 +97,10 @@ class AnomalyPreprocessor:
         if self.medians_ is None:
             raise RuntimeError("AnomalyPreprocessor is not fitted; call fit() first")
         out = (self._impute(np.asarray(X, dtype=np.float64)) - self.center_) / self.scale_
-        if self.transform == "arcsinh":
-            out = np.arcsinh(out)
+        kinds = self._kinds(out.shape[1])
+        robust, log = kinds == "arcsinh", kinds == "log"
+        out[:, robust] = np.arcsinh(out[:, robust])
+        out[:, log] = np.sign(out[:, log]) * np.log10(1.0 + np.abs(out[:, log]))
         return np.ascontiguousarray(out)
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:

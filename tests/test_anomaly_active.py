@@ -1,0 +1,387 @@
+"""Tests of the expert-in-the-loop anomaly search: labels files, AAD/PineForest, deterministic resume,
+the `skysift label` session (stdin, SIGKILL), ranked lists with expert labels."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from astropy.table import Table
+
+from skysift.anomaly import (
+    SCORE_COLUMNS,
+    Search,
+    append_label,
+    build_space,
+    label_session,
+    merge_labels,
+    read_labels,
+    run_loop,
+    run_search,
+)
+from skysift.io import InputError
+
+N_FEATURES = 6
+ANOMALY, REGULAR, UNKNOWN = -1, 1, 0
+
+
+def make_sources(n_sources: int = 400, n_interesting: int = 12, n_boring: int = 40, seed: int = 0):
+    """g and r rows of each source (same position); two outlier kinds: 'boring' far off in three of
+    f2-f5 (what an isolation forest ranks first), 'interesting' less far off in f0/f1 (what the expert
+    wants). Returns the features table and the interesting source ids (smallest member objectid)."""
+    rng = np.random.default_rng(seed)
+    kinds = np.zeros(n_sources, dtype=int)
+    picked = rng.choice(n_sources, n_interesting + n_boring, replace=False)
+    kinds[picked[:n_interesting]] = 1
+    kinds[picked[n_interesting:]] = 2
+    rows = []
+    for s in range(n_sources):
+        ra, dec = rng.uniform(10, 11), rng.uniform(20, 21)
+        for band in (1, 2):
+            x = rng.normal(0, 1, N_FEATURES)
+            if kinds[s] == 1:
+                x[[0, 1]] += rng.uniform(4, 5, 2)
+            elif kinds[s] == 2:
+                x[rng.choice([2, 3, 4, 5], 3, replace=False)] += rng.choice([-1, 1], 3) * rng.uniform(
+                    8, 11, 3
+                )
+            oid = 633_000_000_000_000 + band * 10**11 + s
+            rows.append({"objectid": oid, "filterid": band, "fieldid": 633, "ra": ra, "dec": dec, "n_points": 50,
+                         **{f"f{j}": x[j] for j in range(N_FEATURES)}})  # fmt: skip
+    df = pd.DataFrame(rows)
+    interesting = {633_000_000_000_000 + 10**11 + s for s in np.flatnonzero(kinds == 1)}
+    df.attrs["boring"] = [633_000_000_000_000 + 10**11 + int(s) for s in np.flatnonzero(kinds == 2)]
+    return df, interesting
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_sources()
+
+
+@pytest.fixture(scope="module")
+def space(data):
+    return build_space(data[0], transform="standardize")
+
+
+def oracle(interesting):
+    return lambda source, _scores: ANOMALY if source in interesting else REGULAR
+
+
+# ---------------------------------------------------------------- labels files
+
+
+def test_labels_round_trip_keeps_every_field(tmp_path):
+    path = tmp_path / "alice.csv"
+    append_label(path, 633201100000001, "anomaly", "Alice", note='odd "dip", then a flare')
+    append_label(path, 633201100000002, "regular", "Alice")
+    append_label(path, 633201100000003, "unknown", "Alice", note="too faint\nto tell")
+    back = read_labels(path)
+    assert back["objectid"].tolist() == [633201100000001, 633201100000002, 633201100000003]
+    assert back["label"].tolist() == ["anomaly", "regular", "unknown"]
+    assert back["expert"].tolist() == ["Alice"] * 3
+    assert back["note"].tolist() == ['odd "dip", then a flare', "", "too faint\nto tell"]
+    assert str(back["time"].dt.tz) == "UTC"
+    assert back["time"].is_monotonic_increasing
+    assert path.read_text().splitlines()[0] == "objectid,label,expert,time,note"
+
+
+def test_merge_rules_and_provenance(tmp_path):
+    a = tmp_path / "alice.csv"
+    a.write_text(
+        "objectid,label,expert,time,note\n"
+        "1,anomaly,alice,2026-01-01T10:00:00Z,first look\n"
+        "2,regular,alice,2026-01-02T10:00:00Z,\n"
+        "3,anomaly,alice,2026-01-03T10:00:00Z,\n"
+        "3,regular,alice,2026-01-03T10:00:00Z,changed my mind\n"
+    )
+    b = tmp_path / "bob.ecsv"
+    Table(
+        {
+            "objectid": [1, 2, 4],
+            "label": ["regular", "anomaly", "REGULAR"],
+            "expert": ["bob", "bob", "bob"],
+            "time": ["2026-01-05T00:00:00", "2026-01-02T10:00:00+00:00", "2026-01-01T12:00:00+02:00"],
+            "note": ["", "", ""],
+        }
+    ).write(b, format="ascii.ecsv")
+    merged = merge_labels([a, b]).set_index("objectid")
+    # latest time wins across files (bob re-examined object 1 later)
+    assert merged.loc[1, "label"] == "regular" and merged.loc[1, "label_expert"] == "bob"
+    # equal times: the file listed later wins
+    assert merged.loc[2, "label"] == "anomaly" and merged.loc[2, "label_origin"].startswith(str(b))
+    # equal times in one file: the later line wins, and its line number is kept
+    assert merged.loc[3, "label"] == "regular" and merged.loc[3, "label_origin"] == f"{a}:5"
+    assert merged.loc[3, "label_note"] == "changed my mind"
+    assert merged.loc[4, "label"] == "regular" and merged.loc[4, "label_time"] == "2026-01-01T10:00:00Z"
+    assert merged["label_votes"].to_dict() == {1: 2, 2: 2, 3: 2, 4: 1}
+    assert merged["label_conflict"].to_dict() == {1: True, 2: True, 3: True, 4: False}
+    # the order of the list matters only for equal times
+    swapped = merge_labels([b, a]).set_index("objectid")
+    assert swapped.loc[1, "label"] == "regular" and swapped.loc[2, "label"] == "regular"
+
+
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [
+        ("12,maybe,alice,2026-01-01T00:00:00Z,", r"line 3, column label: 'maybe'"),
+        ("ZTF12,anomaly,alice,2026-01-01T00:00:00Z,", r"line 3, column objectid"),
+        ("12,anomaly,alice,yesterday,", r"line 3, column time"),
+    ],
+)
+def test_bad_rows_name_file_line_and_column(tmp_path, line, match):
+    path = tmp_path / "bad.csv"
+    path.write_text(f"objectid,label,expert,time,note\n1,regular,alice,2026-01-01T00:00:00Z,\n{line}\n")
+    with pytest.raises(InputError, match=match) as err:
+        merge_labels([path])
+    assert str(path) in str(err.value)
+
+
+def test_missing_column_and_missing_file(tmp_path):
+    path = tmp_path / "nolabel.csv"
+    path.write_text("objectid,expert,time\n1,alice,2026-01-01T00:00:00Z\n")
+    with pytest.raises(InputError, match=r"nolabel.csv: missing column\(s\) \['label'\]"):
+        read_labels(path)
+    with pytest.raises(InputError, match="anomaly.labels: file .*absent.csv does not exist"):
+        read_labels(tmp_path / "absent.csv")
+
+
+# ---------------------------------------------------------------- detectors and the loop
+
+
+def test_aad_and_pineforest_find_more_than_isoforest(space, data):
+    _, interesting = data
+    found = {}
+    for method in ("isoforest", "aad", "pineforest"):
+        steps = run_loop(Search(space, method, n_trees=100, seed=1), oracle(interesting), budget=30)
+        found[method] = sum(s.code == ANOMALY for s in steps)
+    # the forest ranks the 40 'boring' far outliers first; the active methods learn they are regular
+    assert found["isoforest"] <= 7, found
+    assert found["aad"] >= found["isoforest"] + 4, found
+    assert found["pineforest"] > found["isoforest"], found
+
+
+@pytest.mark.parametrize("method", ["aad", "pineforest"])
+def test_resume_from_answers_reproduces_the_uninterrupted_sequence(space, data, method):
+    _, interesting = data
+    full = run_loop(Search(space, method, n_trees=60, seed=3), oracle(interesting), budget=16, pool_size=150)
+    assert {s.code for s in full} == {ANOMALY, REGULAR}  # the labels really changed the model
+    first = run_loop(Search(space, method, n_trees=60, seed=3), oracle(interesting), budget=7, pool_size=150)
+    # a new process: fresh detectors, only (seed, answers) carried over
+    resumed = run_loop(
+        Search(space, method, n_trees=60, seed=3),
+        oracle(interesting),
+        budget=9,
+        known={s.source_id: s.code for s in first},
+        pool_size=150,
+    )
+    assert first + resumed == full
+
+
+def test_scores_depend_on_the_answers_not_on_their_order(space, data):
+    _, interesting = data
+    search = Search(space, "aad", n_trees=60, seed=0)
+    sources = sorted(search.sources[:40].tolist())
+    answers = {s: (ANOMALY if s in interesting else REGULAR) for s in sources[:10]}
+    forward = search.row_scores(answers)
+    backward = search.row_scores(dict(reversed(list(answers.items()))))
+    np.testing.assert_array_equal(forward, backward)
+    assert not np.allclose(forward, search.row_scores({}))
+
+
+def test_sources_take_their_most_anomalous_band(space):
+    search = Search(space, "isoforest", n_trees=60, seed=0)
+    raw = search.row_scores()
+    pct, source_score = search.combine(raw)
+    frame = pd.DataFrame({"source": space.source_id, "pct": pct, "score": source_score})
+    assert frame["source"].nunique() == len(frame) // 2  # g and r rows associated by position
+    per_source = frame.groupby("source").agg(best=("pct", "max"), score=("score", "first"))
+    np.testing.assert_allclose(per_source["score"], per_source["best"])
+    for band in (1, 2):  # percentiles within each band reach 1 exactly once
+        assert (pct[space.filterid == band] == 1.0).sum() == 1
+
+
+@pytest.mark.parametrize("method", ["lof", "gmm", "sklearn_isoforest"])
+def test_static_sklearn_methods_rank_outliers_high(space, data, method):
+    df, interesting = data
+    search = Search(space, method, n_trees=60, seed=0)
+    top = set(search.source_order(search.row_scores())[:60].tolist())
+    outliers = interesting | set(df.attrs["boring"])
+    assert len(top & outliers) >= 40, len(top & outliers)
+
+
+def test_run_search_writes_ranked_lists_with_labels(tmp_path, data):
+    df, interesting = data
+    boring_first = build_space(df)
+    first_sources = Search(boring_first, "isoforest", n_trees=60, seed=0).source_order(
+        Search(boring_first, "isoforest", n_trees=60, seed=0).row_scores()
+    )[:3]
+    labels = tmp_path / "expert.csv"
+    for s in first_sources:
+        append_label(labels, int(s), "regular", "carol", note="bogus")
+    anomaly = {"method": "isoforest", "compare": ["aad", "lof"], "n_trees": 60, "top_n": 10}
+    results = run_search(df, anomaly, tmp_path / "anomaly", label_files=[labels])
+    scores = pq.read_table(tmp_path / "anomaly" / "scores.parquet").to_pandas()
+    assert tuple(scores.columns[:4]) == SCORE_COLUMNS
+    assert scores["anomaly_rank"].tolist() == list(range(1, len(df) + 1))
+    # the three labelled regular sources (both bands) are ranked last, provenance kept
+    tail = scores.tail(6)
+    assert set(tail["source_id"]) == set(first_sources.tolist())
+    assert (tail.loc[tail["objectid"].isin(first_sources), "label_expert"] == "carol").all()
+    assert scores.loc[~scores["source_id"].isin(first_sources), "label"].eq("").all()
+    for method in ("isoforest", "aad", "lof"):
+        ranked = pd.read_parquet(tmp_path / "anomaly" / "ranked" / f"{method}.parquet")
+        assert len(ranked) == len(df) and (ranked["method"] == method).all()
+        assert len(pd.read_csv(tmp_path / "anomaly" / "ranked" / f"{method}.csv")) == 10
+    # drivers name the features the interesting objects were shifted in
+    top_interesting = results["isoforest"].loc[lambda d: d["objectid"].isin(interesting)].head(5)
+    assert top_interesting["drivers"].str.split().str[0].str.split(":").str[0].isin(["f0", "f1"]).all()
+
+
+# ---------------------------------------------------------------- the terminal session
+
+ANOMALY_CFG = {"method": "aad", "n_trees": 60, "random_state": 2, "pool_size": 150}
+
+
+def shown_sources(text: str) -> list[int]:
+    """Source ids in the order the session showed them."""
+    return [int(line.split()[2]) for line in text.splitlines() if line.startswith("#")]
+
+
+def answers_for(sources, interesting) -> str:
+    return "".join("y\n" if s in interesting else "n\n" for s in sources)
+
+
+def test_session_stdin_answers_resume_and_card(tmp_path, data):
+    df, interesting = data
+    out = io.StringIO()
+    # uninterrupted: answer by the oracle for 12 questions (answers computed lazily: feed a big script)
+    full_file = tmp_path / "full.csv"
+    run_loop_steps = run_loop(
+        Search(build_space(df), "aad", n_trees=60, seed=2), oracle(interesting), budget=12, pool_size=150
+    )
+    script = answers_for([s.source_id for s in run_loop_steps], interesting)
+    n = label_session(
+        df, full_file, expert="dana", anomaly=ANOMALY_CFG, stdin=io.StringIO(script), stdout=out, budget=12
+    )
+    assert n == 12
+    assert shown_sources(out.getvalue()) == [s.source_id for s in run_loop_steps]
+    card = out.getvalue()
+    assert "https://ztf.snad.space/dr24/view/" in card and "drivers: f" in card and "band percentile" in card
+    # interrupted: 5 answers (the third a skip) with a typo, then quit; the typo is asked again
+    skipped = run_loop_steps[2].source_id
+    expected = run_loop(
+        Search(build_space(df), "aad", n_trees=60, seed=2),
+        lambda s, _sc: UNKNOWN if s == skipped else (ANOMALY if s in interesting else REGULAR),
+        budget=10,
+        pool_size=150,
+    )
+    assert expected[:3] != run_loop_steps[:3]  # the skip changed the model (not fitted as regular)
+    part = tmp_path / "part.csv"
+    script = answers_for([s.source_id for s in expected[:2]], interesting) + "maybe\n" + "s\n"
+    script += answers_for([s.source_id for s in expected[3:5]], interesting) + "q\n"
+    out1 = io.StringIO()
+    assert (
+        label_session(df, part, expert="dana", anomaly=ANOMALY_CFG, stdin=io.StringIO(script), stdout=out1)
+        == 5
+    )
+    assert "'maybe': answer y, n, s or q" in out1.getvalue()
+    assert read_labels(part)["label"].tolist()[2] == "unknown"
+    # resume: continues with what an uninterrupted session with the same answers would ask
+    out2 = io.StringIO()
+    script = answers_for([s.source_id for s in expected[5:]], interesting)
+    label_session(
+        df, part, expert="dana", anomaly=ANOMALY_CFG, stdin=io.StringIO(script), stdout=out2, budget=5
+    )
+    assert "5 source(s) already answered" in out2.getvalue()
+    shown1 = shown_sources(out1.getvalue())  # the 6th card was on screen when q was typed
+    assert shown1 == [s.source_id for s in expected[:6]]
+    assert shown1[:5] + shown_sources(out2.getvalue()) == [s.source_id for s in expected]
+    assert len(read_labels(part)) == 10
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import pandas as pd
+    from skysift.anomaly import label_session
+    cfg = {"method": "aad", "n_trees": 60, "random_state": 2, "pool_size": 150}
+    label_session(pd.read_parquet(sys.argv[1]), sys.argv[2], expert="eve", anomaly=cfg,
+                  stdin=sys.stdin, stdout=sys.stdout)
+    """
+)
+
+
+def test_killed_session_loses_no_answer(tmp_path, data):
+    df, interesting = data
+    features = tmp_path / "features.parquet"
+    df.to_parquet(features)
+    labels = tmp_path / "eve.csv"
+    expected = run_loop(
+        Search(build_space(df), "aad", n_trees=60, seed=2), oracle(interesting), budget=10, pool_size=150
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(features), str(labels)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        for k, step in enumerate(expected[:4], start=1):
+            proc.stdin.write("y\n" if step.source_id in interesting else "n\n")
+            proc.stdin.flush()
+            deadline = time.monotonic() + 60
+            while (len(labels.read_text().splitlines()) if labels.exists() else 0) < k + 1:
+                assert time.monotonic() < deadline, "the session did not write its answer"
+                time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    saved = read_labels(labels)
+    assert len(saved) == 4 and labels.read_text().endswith("\n")
+    # resume in a new process state: the remaining questions are those of the uninterrupted run
+    out = io.StringIO()
+    script = answers_for([s.source_id for s in expected[4:]], interesting)
+    label_session(
+        df, labels, expert="eve", anomaly=ANOMALY_CFG, stdin=io.StringIO(script), stdout=out, budget=6
+    )
+    assert shown_sources(out.getvalue()) == [s.source_id for s in expected[4:]]
+    assert len(read_labels(labels)) == 10
+
+
+def test_cli_label_reads_the_run(tmp_path, data, monkeypatch):
+    from skysift.cli import main
+
+    df, interesting = data
+    (tmp_path / "results" / "features").mkdir(parents=True)
+    df.to_parquet(tmp_path / "results" / "features" / "field000633.parquet")
+    (tmp_path / "config.yaml").write_text("anomaly: {method: isoforest, n_trees: 40}\n")
+    lc = tmp_path / "results" / "candidates" / "lightcurves"
+    lc.mkdir(parents=True)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\nq\n"))
+    schema = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+    first = Search(build_space(df), "isoforest", n_trees=40, seed=0)
+    top = int(first.source_order(first.row_scores())[0])
+    (lc / f"lc_{top}.png").write_bytes(b"png")
+    argv = ["label", "--labels", str(tmp_path / "me.csv"), "--expert", "me", "--config", str(tmp_path / "config.yaml"),
+            "--schema", str(schema), "--results", str(tmp_path / "results")]  # fmt: skip
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(argv) == 0
+    assert f"light curve: {lc / f'lc_{top}.png'}" in out.getvalue()
+    saved = read_labels(tmp_path / "me.csv")  # the shown objectid of the top source, answered "n"
+    assert saved["label"].tolist() == ["regular"] and saved["expert"].tolist() == ["me"]
+    assert saved["objectid"].iloc[0] in (top, top + 10**11)
