@@ -12,6 +12,7 @@ PUBLISHED = [f"{BUNDLE}/SHA256SUMS", *([f"{BUNDLE}.tar.gz"] if config["publish"]
 
 rule make_candidates:
     input:
+        unpack(source_prediction_inputs),
         features=all_batches("results/features/{batch}.parquet"),
         scores="results/anomaly/scores.parquet",
         predictions="results/classify/predictions.parquet",

@@ -1,5 +1,6 @@
-# Stage 5: a classifier trained on cross-match labels (or the demo's truth), with CV metrics,
-# figures and class probabilities for every object; active-learning curves; the early SN Ia classifier.
+# Stage 5: a classifier trained on cross-match labels (or the demo's truth, or a user table), with CV
+# metrics, figures and class probabilities for every object; active-learning curves; the early SN Ia
+# and kilonova classifiers.
 
 
 rule train_classifier:
@@ -75,6 +76,7 @@ rule run_active_learning:
         runtime=60,
     params:
         active=config["classify"]["active_learning"],
+        label_table=config["classify"]["label_table"],
     script:
         "../scripts/run_active_learning.py"
 
@@ -110,5 +112,38 @@ rule train_early_snia:
         runtime=60,
     params:
         early=config["classify"]["early_snia"],
+        label_table=config["classify"]["label_table"],
     script:
         "../scripts/train_early_snia.py"
+
+
+rule train_kilonova:
+    input:
+        unpack(label_inputs),
+        manifests=all_batches("results/fetch/{batch}.tsv"),
+    output:
+        features="results/classify/kilonova/features.parquet",
+        model="results/classify/kilonova/model.skops",
+        card="results/classify/kilonova/model_card.json",
+        metrics=report(
+            "results/classify/kilonova/metrics.json",
+            caption="../report/kilonova.rst",
+            category="Classification",
+        ),
+        predictions="results/classify/kilonova/predictions.parquet",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/train_kilonova.log",
+    benchmark:
+        "results/benchmarks/train_kilonova.tsv"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 3000 * attempt,
+        runtime=60,
+    params:
+        kilonova=config["classify"]["kilonova"],
+        clean=config["clean"],
+        label_table=config["classify"]["label_table"],
+    script:
+        "../scripts/train_kilonova.py"

@@ -19,6 +19,11 @@ def main(smk) -> None:
     nepochs = read_nepochs(smk.input.manifests)
     alert_names = read_alert_names(smk.input.alert_names[0] if smk.input.alert_names else None)
     common = {"dr": smk.params.dr, "nepochs_df": nepochs, "alert_names_df": alert_names}
+    source_predictions = {
+        name: read_tables([getattr(smk.input, f"{name}_predictions")])
+        for name in ("early_snia", "kilonova")
+        if hasattr(smk.input, f"{name}_predictions")  # a Namedlist: `in` would test values
+    }
 
     table = make_candidates(features, scores, predictions, xmatch, top_n=cfg["top_n"], **common)
     write_candidates(table, smk.output.ecsv, smk.output.csv, smk.output.votable)
@@ -31,6 +36,7 @@ def main(smk) -> None:
             cfg["lists"][name],
             name=name,
             transient_classes=cfg["transient_classes"],
+            source_predictions=source_predictions,
             **common,
         )
         stem = str(ecsv).removesuffix(".ecsv")

@@ -2,21 +2,18 @@
 
 
 def main(smk) -> None:
-    from skysift.classify import labels_from_crossmatch, labels_from_truth
     from skysift.classify.active import (
         active_learning_inputs,
         plot_learning_curves,
         run_active_learning,
         summarise_curves,
     )
+    from skysift.classify.labels import training_labels
     from skysift.io import read_tables
 
     p = dict(smk.params.active)
     features = read_tables(smk.input.features)
-    if hasattr(smk.input, "truth"):  # a Namedlist: `in` would test values
-        labels = labels_from_truth(read_tables([smk.input.truth]))
-    else:
-        labels = labels_from_crossmatch(read_tables(smk.input.crossmatch))
+    labels = training_labels(smk.input, smk.params.label_table)
     X, y, make_model = active_learning_inputs(
         features, labels, model=p["model"], n_estimators=p["n_estimators"], n_jobs=smk.threads
     )

@@ -1,10 +1,8 @@
-"""Glue: train the classifier on cross-match (or truth) labels; metrics, figures, model card and probabilities."""
+"""Glue: train the classifier on cross-match (or truth, or user-table) labels; metrics, figures, model card and probabilities."""
 
 
 def main(smk) -> None:
     from skysift.classify import (
-        labels_from_crossmatch,
-        labels_from_truth,
         model_card,
         plot_confusion_matrix,
         plot_reliability,
@@ -14,16 +12,14 @@ def main(smk) -> None:
         write_per_class_table,
         write_report,
     )
+    from skysift.classify.labels import training_labels
     from skysift.io import read_tables, write_parquet_df
 
     features = read_tables(smk.input.features)
-    if hasattr(smk.input, "truth"):  # a Namedlist: `in` would test values
-        labels = labels_from_truth(read_tables([smk.input.truth]))
-    else:
-        labels = labels_from_crossmatch(read_tables(smk.input.crossmatch))
-    params = {
-        k: v for k, v in smk.params.classify.items() if k not in ("labels", "active_learning", "early_snia")
-    }
+    labels = training_labels(smk.input, smk.params.classify["label_table"])
+    model_keys = ("model", "n_estimators", "min_class_count", "cv_folds", "random_state", "hierarchical",
+                  "calibration", "small_classes", "merge_classes")  # fmt: skip
+    params = {k: smk.params.classify[k] for k in model_keys}
     model, report = train_classifier(features, labels, n_jobs=smk.threads, **params)
     card = model_card(model, report)
     save_model(model, smk.output.model, card)

@@ -8,17 +8,15 @@ def main(smk) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from skysift.classify import labels_from_crossmatch, labels_from_truth, save_model, write_report
+    from skysift.classify import save_model, write_report
     from skysift.classify.active import plot_learning_curves, summarise_curves
     from skysift.classify.early_snia import predict_early_snia, source_features, train_early_snia
-    from skysift.io import InputError, read_tables, write_parquet_df
+    from skysift.classify.labels import training_labels
+    from skysift.io import InputError, write_parquet_df
 
     p = dict(smk.params.early)
     lightcurves = pa.concat_tables([pq.read_table(path) for path in smk.input.lightcurves])
-    if hasattr(smk.input, "truth"):  # a Namedlist: `in` would test values
-        labels = labels_from_truth(read_tables([smk.input.truth]))
-    else:
-        labels = labels_from_crossmatch(read_tables(smk.input.crossmatch))
+    labels = training_labels(smk.input, smk.params.label_table)
     features = source_features(
         lightcurves, min_points=p["min_points"], rise_window_days=p["rise_window_days"]
     )

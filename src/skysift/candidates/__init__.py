@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_TRANSIENT_CLASSES",
     "FINK_URL",
     "SELECTIONS",
+    "SOURCE_SELECTIONS",
     "SNAD_URL",
     "column_descriptions",
     "make_candidates",
@@ -58,7 +59,14 @@ ALERCE_URL = "https://alerce.online/object/{ztf_name}"
 FINK_URL = "https://fink-portal.org/{ztf_name}"
 
 #: Selections a candidate list can use (config ``candidates.lists.<name>.select``).
-SELECTIONS: tuple[str, ...] = ("anomalies", "class", "unknown_transients")
+SELECTIONS: tuple[str, ...] = ("anomalies", "class", "unknown_transients", "early_snia", "kilonova")
+#: Selections fed by a per-source classifier's predictions (name -> its probability column).
+SOURCE_SELECTIONS: dict[str, str] = {"early_snia": "prob_snia", "kilonova": "prob_kilonova"}
+#: Description of the ``source_probability`` column per source selection.
+_SOURCE_PROBABILITY = {
+    "early_snia": "Early SN Ia classifier probability that the sky source is a rising SN Ia",
+    "kilonova": "Kilonova classifier probability that the sky source is a kilonova",
+}
 #: Classifier classes that count as transients for ``unknown_transients``.
 DEFAULT_TRANSIENT_CLASSES: tuple[str, ...] = ("snia", "snii", "snibc", "slsn", "tde", "kilonova")
 
@@ -84,7 +92,7 @@ CANDIDATE_COLUMNS: dict[str, tuple[str, u.UnitBase | None, str]] = {
     "anomaly_score": (
         "float64",
         None,
-        "Isolation-forest anomaly score s(x, n) in (0, 1]; higher = more anomalous",
+        "Anomaly score of the primary method (anomaly.method): the source's most anomalous band percentile in (0, 1]; higher = more anomalous",
     ),
     "predicted_class": ("str", None, "Most probable class of the light-curve classifier"),
     "max_probability": ("float64", None, "Classifier probability of predicted_class"),
@@ -211,13 +219,19 @@ def select_candidates(
     xmatch_priority: Sequence[str] = DEFAULT_PRIORITY,
     nepochs_df: pd.DataFrame | None = None,
     alert_names_df: pd.DataFrame | None = None,
+    source_predictions: Mapping[str, pd.DataFrame] | None = None,
 ) -> Table:
     """One candidate list as an astropy Table, ordered by its selection (``list_rank`` 1..n).
 
-    ``spec`` is a ``candidates.lists`` entry: ``select`` (anomalies | class | unknown_transients),
-    ``classes`` (for class), ``top_n``, ``min_score``, ``min_probability``. Anomaly lists are
-    ordered by anomaly rank; class and unknown-transient lists by classifier probability
-    (descending), then anomaly rank; ties fall back to objectid, so the order is reproducible.
+    ``spec`` is a ``candidates.lists`` entry: ``select`` (anomalies | class | unknown_transients |
+    early_snia | kilonova), ``classes`` (for class), ``top_n``, ``min_score``, ``min_probability``.
+    Anomaly lists are ordered by anomaly rank; class and unknown-transient lists by classifier
+    probability (descending), then anomaly rank; ties fall back to objectid, so the order is
+    reproducible. ``early_snia`` and ``kilonova`` lists take the sky sources of
+    ``source_predictions[select]`` (the early SN Ia / kilonova classifiers' predictions.parquet:
+    objectid or objectid_r/objectid_g, a ``prob_*`` column, optionally ra/dec) by that
+    probability (``min_probability`` applies to it), one row per source (its r objectid, else
+    g), with the probability in the extra column ``source_probability``.
     """
     if not _DR.match(dr):
         raise InputError(f"dr = {dr!r} is not a ZTF data-release name like 'dr24'")
@@ -238,7 +252,12 @@ def select_candidates(
     else:
         best = pd.DataFrame(columns=["match_name", "match_type", "catalog", "sep_arcsec", "label"])
         best.index.name = "objectid"
-    ids = _select_ids(name, spec, scores_df, predictions_df, set(best.index), transient_classes)
+    source = None
+    if select in SOURCE_SELECTIONS:
+        source = _source_selection(name, select, spec, scores_df, (source_predictions or {}).get(select))
+        ids = source["objectid"].to_numpy(np.int64)
+    else:
+        ids = _select_ids(name, spec, scores_df, predictions_df, set(best.index), transient_classes)
     table = _candidate_table(
         ids,
         features_df,
@@ -248,6 +267,8 @@ def select_candidates(
         dr=dr,
         nepochs_df=nepochs_df,
         alert_names_df=alert_names_df,
+        source=source,
+        source_description=_SOURCE_PROBABILITY.get(select, ""),
     )
     table.meta["dr"] = dr
     table.meta["list"] = name
@@ -283,6 +304,17 @@ def describe_selection(
         cuts.append(f"anomaly score >= {spec['min_score']}")
     if spec.get("min_probability") is not None:
         cuts.append(f"classifier probability >= {spec['min_probability']}")
+    if select in SOURCE_SELECTIONS:
+        what = (
+            "a rising SN Ia (early SN Ia classifier)"
+            if select == "early_snia"
+            else "a kilonova (kilonova classifier)"
+        )
+        return (
+            f"skysift list '{name}' from ZTF {dr.upper()}: {head} sky sources classified as {what}"
+            + (f" with {' and '.join(cuts)}" if cuts else "")
+            + ", by that probability"
+        )
     cut_text = f" with {' and '.join(cuts)}" if cuts else ""
     if select == "anomalies":
         what = f"{head} objects by isolation-forest anomaly rank{cut_text}"
@@ -297,6 +329,44 @@ def describe_selection(
             "with no catalog counterpart, by classifier probability"
         )
     return f"skysift list '{name}' from ZTF {dr.upper()}: {what}"
+
+
+def _source_selection(
+    name: str, select: str, spec: Mapping[str, Any], scores_df: pd.DataFrame, preds: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Sources of an early_snia/kilonova list in list order: objectid, source_probability[, ra, dec, filterid, fieldid]."""
+    column = SOURCE_SELECTIONS[select]
+    if preds is None:
+        raise InputError(
+            f"candidates.lists.{name}: select {select!r} needs the {select} classifier's predictions "
+            f"(results/classify/{select}/predictions.parquet)"
+        )
+    if column not in preds.columns:
+        raise InputError(f"candidates.lists.{name}: the {select} predictions lack column {column!r}")
+    if "objectid" in preds.columns:
+        oid = pd.to_numeric(preds["objectid"], errors="coerce")
+    elif {"objectid_r", "objectid_g"} <= set(preds.columns):
+        oid = pd.to_numeric(preds["objectid_r"], errors="coerce").fillna(pd.to_numeric(preds["objectid_g"]))
+    else:
+        raise InputError(f"candidates.lists.{name}: the {select} predictions have no objectid columns")
+    df = pd.DataFrame({"objectid": oid, "source_probability": pd.to_numeric(preds[column], errors="coerce")})
+    for col in ("ra", "dec", "filterid", "fieldid"):
+        if col in preds.columns:
+            df[col] = preds[col].to_numpy(float)
+    n_all = len(df)
+    df = df.dropna(subset=["objectid", "source_probability"]).astype({"objectid": np.int64})
+    keep = np.ones(len(df), dtype=bool)
+    if spec.get("min_probability") is not None:
+        keep &= (df["source_probability"] >= spec["min_probability"]).to_numpy()
+    if spec.get("min_score") is not None:
+        score = df["objectid"].map(scores_df.set_index("objectid")["anomaly_score"])
+        keep &= (score >= spec["min_score"]).to_numpy(dtype=bool, na_value=False)
+    df = df[keep].drop_duplicates("objectid")
+    df = df.assign(_p=-df["source_probability"]).sort_values(["_p", "objectid"], kind="mergesort")
+    if spec.get("top_n") is not None:
+        df = df.head(spec["top_n"])
+    logger.info("list %s: %d of %d classified sources pass the cuts", name, len(df), n_all)
+    return df.drop(columns="_p").reset_index(drop=True)
 
 
 def _select_ids(
@@ -355,8 +425,14 @@ def _candidate_table(
     dr: str,
     nepochs_df: pd.DataFrame | None,
     alert_names_df: pd.DataFrame | None,
+    source: pd.DataFrame | None = None,
+    source_description: str = "",
 ) -> Table:
-    """The joined table of objectids ``ids`` in that order (the columns of CANDIDATE_COLUMNS + prob_*)."""
+    """The joined table of objectids ``ids`` in that order (the columns of CANDIDATE_COLUMNS + prob_*).
+
+    ``source`` (a source selection, rows in ``ids`` order) adds ``source_probability`` and fills
+    ra/dec where the features table has no row for the object.
+    """
     columns: dict[str, tuple[pd.Series, np.ndarray]] = {}
 
     def put(name: str, values: pd.Series) -> None:
@@ -394,10 +470,15 @@ def _candidate_table(
     filterid = features["filterid"]
     if "filterid" in scores.columns:
         filterid = scores["filterid"].where(scores["filterid"].notna(), filterid)
+    if source is not None and "filterid" in source.columns:
+        filterid = filterid.where(filterid.notna(), source["filterid"].reset_index(drop=True))
     put("filterid", filterid)
     put("band", filterid.map(lambda f: BAND_NAMES.get(int(f)) if pd.notna(f) else None))
     for name in ("fieldid", "rcid", "ra", "dec", "n_points"):
-        put(name, features[name])
+        values = features[name]
+        if source is not None and name in source.columns:
+            values = values.where(values.notna(), source[name].reset_index(drop=True))
+        put(name, values)
     put("period", features["periodogram_period_0"])
     put("period_snr", features["periodogram_period_s_to_n_0"])
     put("nepochs", _lookup(nepochs_df, ids, ["nepochs"], "DR epoch counts")["nepochs"])
@@ -434,6 +515,11 @@ def _candidate_table(
     for name, (dtype, unit, description) in CANDIDATE_COLUMNS.items():
         values, mask = columns[name]
         table[name] = _column(name, values, mask, dtype, unit, description)
+        if name == "max_probability" and source is not None:
+            values = source["source_probability"].reset_index(drop=True)
+            table["source_probability"] = _column(
+                "source_probability", values, values.isna().to_numpy(), "float64", None, source_description
+            )
         if name == "max_probability":
             for prob in prob_names:
                 values, mask = columns[prob]

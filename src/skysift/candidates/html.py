@@ -64,7 +64,10 @@ _HEADERS = [
     ("light curve", "All bands of the source; x = flagged epochs; folded when the period is significant"),
     ("objectid", "ZTF DR object ID and band; links to the SNAD ZTF viewer"),
     ("RA, Dec (deg)", "ICRS position"),
-    ("anomaly score", "Isolation-forest score (higher = more anomalous) and rank over all objects"),
+    (
+        "anomaly score",
+        "Band percentile of the primary anomaly method (higher = more anomalous) and rank over all objects",
+    ),
     ("class", "Classifier's most probable class and its probability"),
     ("period (d)", "Best periodogram period and its S/N"),
     ("cross-match", "Best catalog counterpart: name, type, catalog, separation"),

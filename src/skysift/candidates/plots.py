@@ -116,7 +116,8 @@ class _Epochs:
                 hav = np.sin((dec - d0) / 2) ** 2 + np.cos(dec) * np.cos(d0) * np.sin((ra - r0) / 2) ** 2
                 near = ids[hav <= np.sin(radius / 2) ** 2]
                 self.source[int(oid)] = sorted(set(near.tolist()) | {int(oid)})
-        members = sorted({m for ms in self.source.values() for m in ms})
+        # wanted objects without a cleaned light curve (e.g. a kilonova's few epochs) still get their raw epochs
+        members = sorted({m for ms in self.source.values() for m in ms} | wanted)
         self.clean = self._load(clean_paths, members)
         self.raw = self._load(raw_paths, members) if raw_paths else {}
 
@@ -297,7 +298,8 @@ class _LightCurveFigure:
         for member in members:
             filterid = int(epochs.meta.loc[member, "filterid"]) if member in epochs.meta.index else 2
             colour = BAND_COLOURS.get(filterid, "k")
-            lc = epochs.clean.get(member)
+            # an object too short for the cleaned table (a kilonova list's) shows its raw unflagged epochs
+            lc = epochs.clean.get(member, epochs.raw.get(member))
             if lc is not None:
                 good = lc["catflags"] == 0
                 t, m, e = lc["hmjd"][good], lc["mag"][good], lc["magerr"][good]

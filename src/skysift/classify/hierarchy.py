@@ -38,8 +38,8 @@ FALLBACK_GROUP = "other"
 
 
 def group_of(labels: np.ndarray, groups: Mapping[str, tuple[str, ...]] = DEFAULT_GROUPS) -> np.ndarray:
-    """The top-level group of every label (labels not in ``groups`` go to ``other``)."""
-    lookup = {leaf: g for g, leaves in groups.items() for leaf in leaves}
+    """The top-level group of every label (a group name is its own group; unlisted labels go to ``other``)."""
+    lookup = {g: g for g in groups} | {leaf: g for g, leaves in groups.items() for leaf in leaves}
     return np.array([lookup.get(str(label), FALLBACK_GROUP) for label in labels], dtype=object)
 
 

@@ -9,7 +9,7 @@ columns by name, whatever the column order or extra columns of a later features 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from skysift.classify.features import FeaturesLike, as_features_frame, features_matrix, nan_fractions
-from skysift.classify.hierarchy import HierarchicalClassifier
+from skysift.classify.hierarchy import DEFAULT_GROUPS, HierarchicalClassifier, group_of
 from skysift.classify.labels import clean_labels
 from skysift.classify.persist import data_hash
 from skysift.io import InputError
@@ -32,7 +32,9 @@ from skysift.io import InputError
 __all__ = [
     "MODELS",
     "CALIBRATIONS",
+    "SMALL_CLASS_POLICIES",
     "build_pipeline",
+    "merge_small_classes",
     "train_classifier",
     "cross_validate",
     "reliability",
@@ -82,6 +84,65 @@ CALIBRATIONS: tuple[str, ...] = ("none", "sigmoid", "isotonic")
 CALIBRATION_FOLDS = 3
 
 
+#: What happens to a class below ``min_class_count`` (config ``classify.small_classes``).
+SMALL_CLASS_POLICIES: tuple[str, ...] = ("drop", "merge")
+
+
+def merge_small_classes(
+    y: np.ndarray,
+    min_class_count: int,
+    policy: str = "drop",
+    merge_classes: Mapping[str, str] | None = None,
+    groups: Mapping[str, tuple[str, ...]] = DEFAULT_GROUPS,
+) -> tuple[np.ndarray, dict[str, str], dict[str, int]]:
+    """Apply ``merge_classes`` renames, then merge or drop the classes below ``min_class_count``.
+
+    With ``policy="merge"`` a small class becomes its hierarchy group (``transient``,
+    ``stochastic``, ``periodic``, ``other``; see :mod:`skysift.classify.hierarchy`), so rare
+    transients are learnt together; a merged class still below the minimum is dropped. Returns
+    the new labels, {class: merged into} and {dropped class: count}; every change is logged.
+    """
+    if policy not in SMALL_CLASS_POLICIES:
+        raise ValueError(f"classify.small_classes = {policy!r} is not one of {list(SMALL_CLASS_POLICIES)}")
+    y = np.asarray(y, dtype=object).astype(str)
+    merged: dict[str, str] = {}
+    for src, dst in (merge_classes or {}).items():
+        hit = y == str(src)
+        if hit.any():
+            logger.info(
+                "merging class %r (%d objects) into %r (classify.merge_classes)", src, int(hit.sum()), dst
+            )
+            merged[str(src)] = str(dst)
+            y = np.where(hit, str(dst), y)
+    counts = pd.Series(y).value_counts()
+    small = sorted(str(c) for c, n in counts.items() if n < min_class_count)
+    if policy == "merge" and small:
+        target = dict(zip(small, group_of(np.array(small, dtype=object), groups), strict=True))
+        for src, dst in target.items():
+            if src == dst:
+                continue
+            logger.warning(
+                "merging class %r (%d labelled object(s) < min_class_count=%d) into its group %r",
+                src,
+                int(counts[src]),
+                min_class_count,
+                dst,
+            )
+            merged[src] = dst
+            y = np.where(y == src, dst, y)
+        counts = pd.Series(y).value_counts()
+    dropped = {str(c): int(n) for c, n in counts.sort_index().items() if n < min_class_count}
+    for name, count in dropped.items():
+        logger.warning(
+            "dropping class %r: %d labelled object(s) < min_class_count=%d", name, count, min_class_count
+        )
+    if merged or dropped:
+        logger.info("class counts after merging/dropping: %s", {
+            str(c): int(n) for c, n in counts.sort_index().items() if str(c) not in dropped
+        })  # fmt: skip
+    return y, merged, dropped
+
+
 def build_pipeline(
     model: str = "balanced_random_forest",
     *,
@@ -126,12 +187,17 @@ def train_classifier(
     n_jobs: int = 1,
     hierarchical: bool = False,
     calibration: str = "none",
+    small_classes: str = "drop",
+    merge_classes: Mapping[str, str] | None = None,
 ) -> tuple[Pipeline, dict[str, Any]]:
     """Fit a classifier on the labelled objects; return it and a JSON-ready metrics report.
 
     ``labels`` maps objectid -> class (e.g. :func:`~skysift.classify.labels_from_crossmatch`);
-    objects without a label are not trained on. Classes with fewer than ``min_class_count``
-    labelled objects are dropped (logged, listed in ``report["dropped_classes"]``). Metrics
+    objects without a label are not trained on. ``merge_classes`` (class -> class) renames
+    labels first; then classes with fewer than ``min_class_count`` labelled objects are dropped
+    or, with ``small_classes="merge"``, merged into their hierarchy group (see
+    :func:`merge_small_classes`); counts before/after, merges and drops are logged and
+    reported (``class_counts_before``, ``merged_classes``, ``dropped_classes``). Metrics
     come from stratified k-fold cross-validation (see :func:`cross_validate`); the returned
     model is then refitted on all kept labelled objects.
     """
@@ -153,15 +219,12 @@ def train_classifier(
         logger.info("%d labelled objectid(s) are not in the features table and are ignored", n_orphans)
 
     y_all = aligned.to_numpy(dtype=object)[labelled].astype(str)
+    counts_before = {str(k): int(v) for k, v in pd.Series(y_all).value_counts().sort_index().items()}
+    y_all, merged, dropped = merge_small_classes(y_all, min_class_count, small_classes, merge_classes)
     counts_all = pd.Series(y_all).value_counts().sort_index()
-    dropped = {str(k): int(v) for k, v in counts_all.items() if v < min_class_count}
-    for name, count in dropped.items():
-        logger.warning(
-            "dropping class %r: %d labelled object(s) < min_class_count=%d", name, count, min_class_count
-        )
     keep = labelled.copy()
     keep[labelled] = ~np.isin(y_all, list(dropped))
-    y = aligned.to_numpy(dtype=object)[keep].astype(str)
+    y = y_all[~np.isin(y_all, list(dropped))]
     classes = sorted(set(y.tolist()))
     if len(classes) < 2:
         raise InputError(
@@ -196,12 +259,16 @@ def train_classifier(
             "random_state": random_state,
             "hierarchical": hierarchical,
             "calibration": calibration,
+            "small_classes": small_classes,
+            "merge_classes": dict(merge_classes or {}),
         },
         "n_objects": len(df),
         "n_labelled": int(labelled.sum()),
         "n_train": len(y),
         "classes": classes,
+        "class_counts_before": counts_before,
         "class_counts": counts,
+        "merged_classes": merged,
         "dropped_classes": dropped,
         "features": names,
         "nan_fraction": nan_frac,

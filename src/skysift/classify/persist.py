@@ -100,6 +100,8 @@ def model_card(model: Any, report: dict[str, Any]) -> dict[str, Any]:
             "features": model_features(model) or report.get("features"),
             "classes": [str(c) for c in getattr(model, "classes_", report.get("classes", []))],
             "class_counts": report.get("class_counts"),
+            "class_counts_before": report.get("class_counts_before"),
+            "merged_classes": report.get("merged_classes"),
             "dropped_classes": report.get("dropped_classes"),
             "n_train": report.get("n_train"),
             "data_hash": report.get("data_hash"),
