@@ -14,6 +14,8 @@ Faults are injected per path key (the release-relative path, ``nph`` or ``snad``
 ``cut`` (send headers with the full Content-Length, half the body, then close), ``wrong`` (flip
 bytes of the body). Each answered request consumes one fault, in that order. ``stats`` counts
 requests, bytes sent, Range requests and complete full-body (200) answers per key.
+
+``FakeTNSBulk`` speaks TNS' bulk-report / bulk-report-reply exchange (AT reports).
 """
 
 from __future__ import annotations
@@ -300,3 +302,111 @@ class FakeServices:
         if full and status == 200 and fault != "wrong":
             with self.lock:
                 self.stats[key]["full"] += 1
+
+
+class FakeTNSBulk:
+    """TNS' bulk-report / bulk-report-reply exchange on 127.0.0.1 (use as a context manager).
+
+    ``POST /api/bulk-report`` (form ``api_key``, ``data``) checks the key and the tns_marker
+    User-Agent, parses the JSON, checks each entry's required fields itself and answers a
+    ``report_id``; ``POST /api/bulk-report-reply`` (``api_key``, ``report_id``) answers 404 for the
+    first ``pending_polls`` polls, then the feedback: ``{"100": {"message", "objname"}}`` per
+    accepted entry; an entry with a ``reporting_group_id`` not in ``groups`` or a missing field
+    makes the reply HTTP 400 ("Bad request") with the entry's error messages. ``reports`` keeps
+    every parsed report, ``polls`` counts reply requests, ``agents`` the User-Agents seen.
+    """
+
+    REQUIRED = ("ra", "dec", "reporting_group_id", "discovery_data_source_id", "reporter",
+                "discovery_datetime", "at_type", "non_detection", "photometry")  # fmt: skip
+
+    def __init__(self, key: str, *, bot_id: int = 4242, bot_name: str = "skysift_test", groups=(42,),
+                 pending_polls: int = 2):  # fmt: skip
+        self.key = key
+        self.agent = "tns_marker" + json.dumps({"tns_id": bot_id, "type": "bot", "name": bot_name})
+        self.groups = {str(g) for g in groups}
+        self.pending_polls = pending_polls
+        self.reports: dict[str, dict] = {}
+        self.polls: Counter = Counter()
+        self.agents: list[str] = []
+        self.bodies: list[str] = []
+        self.lock = threading.Lock()
+
+    def _feedback(self, report: dict) -> tuple[int, list]:
+        """(HTTP status, per-entry feedback) of a parsed report."""
+        out, bad = [], False
+        for number, (_, entry) in enumerate(sorted(report.get("at_report", {}).items())):
+            errors = [f"{k}: this field is required" for k in self.REQUIRED if k not in entry]
+            if str(entry.get("reporting_group_id")) not in self.groups:
+                errors.append(f"reporting_group_id: unknown group id {entry.get('reporting_group_id')}")
+            groups = entry.get("photometry", {}).get("photometry_group", {})
+            if any(str(p.get("filter_value")) not in ("110", "111", "112") for p in groups.values()):
+                errors.append("photometry: filter_value is not a ZTF filter id")
+            if errors:
+                bad = True
+                out.append(
+                    {str(102 + i): {"message": m, "message_id": 102 + i} for i, m in enumerate(errors)}
+                )
+            else:
+                name = "2026" + "".join(chr(97 + (number // 26**k) % 26) for k in (2, 1, 0))
+                out.append({"100": {"message": "The AT was successfully reported", "objname": name}})
+        return (400 if bad else 200), out
+
+    def __enter__(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, status: int, payload: dict) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                form = {k: v[0] for k, v in parse_qs(raw).items()}
+                with fake.lock:
+                    fake.agents.append(self.headers.get("User-Agent", ""))
+                    fake.bodies.append(raw)
+                if self.headers.get("User-Agent") != fake.agent or form.get("api_key") != fake.key:
+                    return self._answer(401, {"id_code": 401, "id_message": "Unauthorized"})
+                path = urlsplit(self.path).path
+                if path == "/api/bulk-report":
+                    try:
+                        report = json.loads(form["data"])
+                    except (KeyError, ValueError):
+                        return self._answer(400, {"id_code": 400, "id_message": "Bad request", "data": {}})
+                    with fake.lock:
+                        report_id = str(1000 + len(fake.reports))
+                        fake.reports[report_id] = report
+                    return self._answer(
+                        200, {"id_code": 200, "id_message": "OK", "data": {"report_id": report_id}}
+                    )
+                if path == "/api/bulk-report-reply":
+                    report_id = form.get("report_id", "")
+                    with fake.lock:
+                        fake.polls[report_id] += 1
+                        polls = fake.polls[report_id]
+                        report = fake.reports.get(report_id)
+                    if report is None or polls <= fake.pending_polls:
+                        return self._answer(
+                            404, {"id_code": 404, "id_message": "Report not found", "data": {}}
+                        )
+                    status, feedback = fake._feedback(report)
+                    message = "OK" if status == 200 else "Bad request"
+                    return self._answer(status, {"id_code": status, "id_message": message,
+                                                 "data": {"feedback": {"at_report": feedback}}})  # fmt: skip
+                return self._answer(404, {"id_code": 404, "id_message": "Not found"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_port}/api"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,174 @@
+"""Acceptance: a sky map centred on a simulated kilonova of a tiny demo run finds it at the top, and three
+demo candidates round-trip through a fake TNS (real snakemake, one tiny run shared by this module)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from astropy.table import Table
+
+from servers import FakeTNSBulk
+from skysift.candidates import SELECTIONS
+from skysift.cli import main as cli_main
+from skysift.skymap.epochs import manifest_files, read_epochs
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+KEY = "tns-bulk-s3cr3t-workflow-0123456789"
+LISTS = {
+    "anomalies": {"select": "anomalies", "top_n": 100},
+    "unknown_transients": {"select": "unknown_transients", "top_n": 100, "min_probability": 0.4},
+    # the kilonova list of skysift.candidates (searched when that selection exists)
+    **(
+        {"kilonova": {"select": "kilonova", "top_n": 100, "min_probability": 0.5}}
+        if "kilonova" in SELECTIONS
+        else {}
+    ),
+}
+SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())["properties"]
+
+
+def known(section: str, values: dict) -> dict:
+    """The overrides the config schema knows (cheaper training where the keys exist)."""
+    props = SCHEMA[section]["properties"]
+    return {k: v for k, v in values.items() if k in props}
+
+
+KILONOVA_TRAINING = {
+    "n_basis": 100,
+    "n_kilonova": 150,
+    "n_per_class": 30,
+    "n_constant": 300,
+    "n_estimators": 50,
+}
+TINY = {
+    "demo": {"seed": 7, "n_objects": 2000, "fields": [633, 1721], "class_fractions": {"kilonova": 0.01}},
+    "classify": {
+        "n_estimators": 30,
+        "cv_folds": 3,
+        **({"kilonova": KILONOVA_TRAINING} if "kilonova" in SCHEMA["classify"]["properties"] else {}),
+    },
+    "anomaly": {"n_trees": 50, **known("anomaly", {"compare": []})},
+    "candidates": {"lists": LISTS},
+}
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real snakemake on the repository's Snakefile inside ``workdir`` (fails the test on error)."""
+    cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
+    cmd += ["--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )
+    assert proc.returncode == 0, (
+        f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    )
+    return proc
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """Tiny run up to the candidate lists; two maps (flat RING, multi-order) centred on a listed kilonova."""
+    workdir = tmp_path_factory.mktemp("gw")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+    snakemake(workdir, *[f"results/candidates/{name}.ecsv" for name in LISTS])
+    unconfigured = snakemake(workdir, "-n").stdout
+
+    truth = pd.read_parquet(workdir / "results/demo/truth.parquet")
+    kilonovae = set(truth.loc[truth["class"] == "kilonova", "objectid"])
+    listed = {n: [o for o in Table.read(workdir / f"results/candidates/{n}.ecsv")["objectid"] if o in kilonovae]
+              for n in LISTS}  # fmt: skip
+    home = next(n for n in ("kilonova", "unknown_transients", "anomalies") if listed.get(n))
+    target = int(listed[home][0])
+    # the kilonova's DR epochs (too few for results/clean): the merger half a day before the first one
+    epochs = read_epochs(manifest_files(sorted((workdir / "results/fetch").glob("*.tsv"))), [target])
+    event = float(epochs["hmjd"].min()) - 0.5
+    table = workdir / f"results/candidates/{home}.ecsv"
+    common = ["--objectid", str(target), "--table", str(table), "--event-mjd", str(event), "--sigma", "3"]
+    assert (
+        cli_main(
+            ["skymap-demo", str(workdir / "gw_flat.fits"), *common, "--nside", "256", "--ordering", "ring"]
+        )
+        == 0
+    )
+    assert (
+        cli_main(["skymap-demo", str(workdir / "gw_moc.fits"), *common, "--multiorder", "--max-order", "11"])
+        == 0
+    )
+
+    config = {
+        **TINY,
+        "skymap": {"maps": {"gw_flat": "gw_flat.fits", "gw_moc": "gw_moc.fits"}, "window_days": [0, 14]},
+    }
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    configured = snakemake(workdir, "-n").stdout
+    snakemake(workdir, *[f"results/skymap/{m}/counterparts.ecsv" for m in ("gw_flat", "gw_moc")])
+    return {"workdir": workdir, "target": target, "home": home, "event": event, "listed": listed,
+            "dry": (unconfigured, configured), "config": config}  # fmt: skip
+
+
+def test_maps_join_the_default_target_only_when_configured(run):
+    unconfigured, configured = run["dry"]
+    assert "select_skymap_counterparts" not in unconfigured
+    assert "rule select_skymap_counterparts" in configured or "select_skymap_counterparts " in configured
+    assert "report_to_tns" not in configured
+
+
+@pytest.mark.parametrize("name", ["gw_flat", "gw_moc"])
+def test_the_kilonova_is_at_the_top(run, name):
+    out = run["workdir"] / "results/skymap" / name
+    table = Table.read(out / "counterparts.ecsv")
+    row = table[table["objectid"] == run["target"]]
+    assert len(row) == 1, f"kilonova {run['target']} (list {run['home']}) missing from {name}"
+    assert row["skymap_rank"][0] <= 3 and row["credible_level"][0] < 0.05
+    assert run["home"] in row["lists"][0].split(",")
+    assert row["n_before"][0] == 0 and row["dt_first"][0] == pytest.approx(0.5, abs=1e-6)
+    assert all(table["credible_level"] <= 0.9) and all((table["dt_first"] >= 0) & (table["n_window"] > 0))
+    assert list(table["skymap_rank"]) == list(range(1, len(table) + 1))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counterparts"] == len(table) and summary["event_mjd"] == pytest.approx(run["event"])
+    # a 3-degree Gaussian: the 90% region is a cap of radius 3 sqrt(2 ln 10) = 6.4 deg, ~130 deg^2
+    assert 110 < summary["region_area_deg2"] < 150
+    assert (out / "skymap.png").read_bytes()[:4] == b"\x89PNG"
+    assert (run["workdir"] / f"logs/select_skymap_counterparts/{name}.log").exists()
+    assert (run["workdir"] / f"results/benchmarks/select_skymap_counterparts/{name}.tsv").exists()
+
+
+def test_three_demo_candidates_round_trip_through_the_fake_tns(run):
+    workdir = run["workdir"]
+    fake = FakeTNSBulk(KEY, pending_polls=1)
+    with fake as url:
+        report = {"skymap": "gw_moc", "top_n": 3, "reporting_group_id": 42, "reporter": "skysift test",
+                  "url": url, "bot_id": 4242, "bot_name": "skysift_test", "poll_initial_seconds": 0.2}  # fmt: skip
+        (workdir / "config.yaml").write_text(yaml.safe_dump({**run["config"], "tns_report": report}))
+        snakemake(workdir, "report_to_tns", env={"TNS_API_KEY": KEY})
+        assert not fake.bodies  # not sent unless asked
+        assert json.loads((workdir / "results/tns/outcome.json").read_text())["sent"] is False
+        snakemake(workdir, "report_to_tns", "--config", "tns_send=true", env={"TNS_API_KEY": KEY})
+    sent = json.loads((workdir / "results/tns/at_report.json").read_text())
+    assert list(fake.reports.values()) == [sent] and len(sent["at_report"]) == 3
+    outcome = json.loads((workdir / "results/tns/outcome.json").read_text())
+    assert outcome["sent"] is True and [r["objname"] for r in outcome["results"]] == [
+        "2026aaa",
+        "2026aab",
+        "2026aac",
+    ]
+    counterparts = Table.read(workdir / "results/skymap/gw_moc/counterparts.ecsv")
+    assert [e["internal_name"] for e in sent["at_report"].values()] == [
+        f"ZTFDR{o}" for o in counterparts["objectid"][:3]
+    ]
+    log = (workdir / "logs/report_to_tns.log").read_text()
+    assert "report_id" in log and KEY not in log

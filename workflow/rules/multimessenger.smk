@@ -1,0 +1,84 @@
+# Multi-messenger: gravitational-wave sky-map counterpart search, and the TNS bulk AT report.
+# Off unless configured: skymap.maps adds results/skymap/<map>/ to the default target; report_to_tns
+# runs only when asked for (`snakemake report_to_tns`, sending only with --config tns_send=true).
+
+SKYMAP_NAMES = list(config["skymap"]["maps"])
+# The configured candidate lists to search (names not in candidates.lists are skipped).
+SKYMAP_LISTS = [name for name in config["skymap"]["lists"] if name in config["candidates"]["lists"]]
+SKYMAP_TARGETS = expand(
+    "results/skymap/{map}/{file}",
+    map=SKYMAP_NAMES,
+    file=["counterparts.ecsv", "counterparts.csv", "skymap.png", "summary.json"],
+)
+# `--config tns_send=true` arrives as the string "true".
+TNS_SEND = config["tns_send"] in (True, "true")
+TNS_REPORT_TABLE = (
+    f"results/skymap/{config['tns_report']['skymap']}/counterparts.ecsv"
+    if config["tns_report"]["skymap"]
+    else f"results/candidates/{config['tns_report']['list']}.ecsv"
+)
+
+
+rule select_skymap_counterparts:
+    input:
+        skymap=lookup(dpath="skymap/maps/{map}", within=config),
+        lists=expand("results/candidates/{name}.ecsv", name=SKYMAP_LISTS),
+        # light curves from the fetched DR files (a kilonova has too few epochs for results/clean)
+        manifests=all_batches("results/fetch/{batch}.tsv"),
+    output:
+        ecsv=report(
+            "results/skymap/{map}/counterparts.ecsv",
+            caption="../report/skymap_counterparts.rst",
+            category="GW counterparts",
+            labels={"map": "{map}", "file": "counterparts"},
+        ),
+        csv="results/skymap/{map}/counterparts.csv",
+        png=report(
+            "results/skymap/{map}/skymap.png",
+            caption="../report/skymap_plot.rst",
+            category="GW counterparts",
+            labels={"map": "{map}", "file": "sky plot"},
+        ),
+        summary="results/skymap/{map}/summary.json",
+    wildcard_constraints:
+        map=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/select_skymap_counterparts/{map}.log",
+    benchmark:
+        "results/benchmarks/select_skymap_counterparts/{map}.tsv"
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=30,
+    params:
+        lists=SKYMAP_LISTS,
+        skipped=[name for name in config["skymap"]["lists"] if name not in SKYMAP_LISTS],
+        credible_level=config["skymap"]["credible_level"],
+        window_days=config["skymap"]["window_days"],
+        clean=config["clean"],
+    script:
+        "../scripts/select_skymap_counterparts.py"
+
+
+rule report_to_tns:
+    input:
+        table=TNS_REPORT_TABLE,
+        manifests=all_batches("results/fetch/{batch}.tsv"),
+    output:
+        report="results/tns/at_report.json",
+        outcome="results/tns/outcome.json",
+    localrule: True
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/report_to_tns.log",
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=30,
+    params:
+        report=config["tns_report"],
+        send=TNS_SEND,
+        clean=config["clean"],
+    script:
+        "../scripts/report_to_tns.py"
