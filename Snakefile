@@ -19,14 +19,17 @@ include: "workflow/rules/features.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/anomaly.smk"
 include: "workflow/rules/candidates.smk"
+include: "workflow/rules/multimessenger.smk"
 
 
 rule all:
     input:
         CANDIDATES,
+        SKYMAP_TARGETS,
         "results/classify/metrics.json",
         "results/classify/active_learning/learning_curves.png",
         "results/classify/early_snia/metrics.json",
+        "results/classify/kilonova/metrics.json",
         PUBLISHED,
         "results/features/features.h5",
     default_target: True

@@ -186,3 +186,92 @@ def test_snakemake_report_builds_with_candidate_plots(run):
         assert any("/lc_" in n and n.endswith(".png") for n in names)
         assert any(n.endswith("/provenance.json") for n in names)
         assert "Candidates" in archive.read("report/report.html").decode("utf-8", "replace")
+
+
+def test_kilonova_classifier_and_source_candidate_lists(run):
+    import json
+
+    workdir, _ = run
+    metrics = json.loads((workdir / "results/classify/kilonova/metrics.json").read_text())
+    held = metrics["held_out_simulations"]
+    assert held["n_kilonova"] > 100 and held["precision"] > 0.8 and held["recall"] > 0.8, held
+    card = json.loads((workdir / "results/classify/kilonova/model_card.json").read_text())
+    assert card["features"] == metrics["features"] and len(card["pca_basis"]["components"]) == 3
+    pred = pd.read_parquet(workdir / "results/classify/kilonova/predictions.parquet")
+    truth = pd.read_parquet(workdir / "results/demo/truth.parquet")
+    gr = truth[truth["filterid"].isin([1, 2])]
+    # every g/r sky source has one row, also those too short for the cleaned light curves
+    assert pred["source_id"].is_unique and pred["prob_kilonova"].between(0, 1).all()
+    assert abs(len(pred) - gr["source_id"].nunique()) <= 0.02 * len(pred)
+    covered = set(pred["objectid_g"].dropna().astype(int)) | set(pred["objectid_r"].dropna().astype(int))
+    # the rest: no good epoch, or a second light curve of a source in one band
+    assert gr["objectid"].isin(covered).mean() > 0.98
+    for name in ("kilonova", "early_snia"):
+        table = Table.read(workdir / f"results/candidates/{name}.ecsv")
+        assert {"objectid", "ra", "dec", "source_probability", "xmatch_name"} <= set(table.colnames)
+        assert table["ra"].unit == "deg" and not np.ma.getmaskarray(table["ra"]).any()
+        assert (np.diff(np.asarray(table["source_probability"])) <= 0).all()
+        assert (np.asarray(table["source_probability"]) >= 0.5).all()
+
+
+def test_a_user_label_table_is_an_input_of_every_classifier(tmp_path):
+    labels = tmp_path / "my_labels.csv"
+    labels.write_text("objectid,label\n633101100000001,snia\n")
+    classify = {**TINY["classify"], "labels": "table", "label_table": {"path": str(labels)}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({**TINY, "classify": classify}))
+    dry = snakemake(tmp_path, "-n", "results/classify/metrics.json", "results/classify/kilonova/metrics.json")
+    jobs = dry.stdout.split("rule ")
+    for rule in ("train_classifier", "train_kilonova"):
+        job = next(j for j in jobs if j.startswith(f"{rule}:"))
+        assert str(labels) in job and "results/crossmatch/" not in job.split("output:")[0]
+    classify["label_table"] = {"path": None}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({**TINY, "classify": classify}))
+    failed = snakemake(tmp_path, "-n", "results/classify/metrics.json", check=False)
+    assert failed.returncode != 0 and "classify.label_table.path" in failed.stdout + failed.stderr
+
+
+def test_anomaly_ranked_lists_of_the_run(run):
+    workdir, _ = run
+    scores = pd.read_parquet(workdir / "results/anomaly/scores.parquet")
+    assert list(scores.columns[:4]) == ["objectid", "filterid", "anomaly_score", "anomaly_rank"]
+    assert scores["anomaly_rank"].tolist() == list(range(1, len(scores) + 1))
+    for method in ("isoforest", "aad", "pineforest", "lof"):
+        ranked = pd.read_parquet(workdir / f"results/anomaly/ranked/{method}.parquet")
+        assert len(ranked) == len(scores) and set(ranked["objectid"]) == set(scores["objectid"])
+        scored = ranked["method_score"].notna()
+        assert ranked.loc[scored, "drivers"].str.count(":").eq(3).all()
+        # g and r of one source share the source score: the most anomalous band's percentile
+        best = ranked.groupby("source_id")["band_percentile"].transform("max")
+        np.testing.assert_allclose(ranked.loc[scored, "anomaly_score"], best[scored])
+
+
+def test_anomaly_evaluation_on_the_tiny_run(run):
+    workdir, _ = run
+    evaluation = {"budgets": [10, 20], "seeds": [0, 1, 2], "methods": ["isoforest", "aad"]}
+    (workdir / "evaluation.yaml").write_text(
+        yaml.safe_dump({**TINY, "anomaly": {**TINY["anomaly"], "evaluation": evaluation}})
+    )
+    snakemake(workdir, "results/anomaly/evaluation.png", "--configfile", str(workdir / "evaluation.yaml"))
+    table = pd.read_csv(workdir / "results/anomaly/evaluation.csv")
+    assert set(zip(table["method"], table["budget"], strict=True)) == {
+        (m, b) for m in ("isoforest", "aad") for b in (10, 20)
+    }
+    assert (table["n_seeds"] == 3).all() and (table["mean"] <= table["budget"]).all()
+    found = table.set_index(["method", "budget"])["mean"]
+    # on the demo the forests find far more rare objects than random inspection would
+    assert found[("aad", 20)] > 3 * table["random_expectation"].max()
+    assert found[("aad", 20)] > found[("isoforest", 20)]  # the acceptance test of issue 7, in miniature
+    assert (workdir / "results/anomaly/evaluation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_expert_labels_file_is_an_input_of_search_anomalies(tmp_path):
+    labels = tmp_path / "alice.csv"
+    labels.write_text(
+        "objectid,label,expert,time,note\n633101100000001,regular,alice,2026-01-01T00:00:00Z,\n"
+    )
+    (tmp_path / "config.yaml").write_text(
+        yaml.safe_dump({**TINY, "anomaly": {**TINY["anomaly"], "labels": [str(labels)]}})
+    )
+    dry = snakemake(tmp_path, "-n", "results/anomaly/scores.parquet")
+    job = next(j for j in dry.stdout.split("rule ") if j.startswith("search_anomalies:"))
+    assert str(labels) in job.split("output:")[0]

@@ -43,6 +43,60 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _skymap_demo(args: argparse.Namespace) -> int:
+    """Write a Gaussian-blob GW sky map centred on a position or an objectid of a table."""
+    from skysift.io import InputError
+    from skysift.skymap import position_of, write_demo_skymap
+
+    if args.objectid is not None:
+        if args.table is None:
+            raise InputError("skymap-demo: --objectid needs --table (a candidate ECSV or truth.parquet)")
+        ra, dec = position_of(args.table, args.objectid)
+    elif args.ra is not None and args.dec is not None:
+        ra, dec = args.ra, args.dec
+    else:
+        raise InputError("skymap-demo: give --ra and --dec, or --objectid with --table")
+    sky = write_demo_skymap(
+        args.output, ra, dec, event_mjd=args.event_mjd, sigma_deg=args.sigma, multiorder=args.multiorder,
+        nside=args.nside, nested=args.ordering == "nested", max_order=args.max_order, name=args.output.stem,
+    )  # fmt: skip
+    kind = "multi-order" if sky.multiorder else f"flat NSIDE {sky.nside} {args.ordering.upper()}"
+    print(f"{args.output}: {kind}, {sky.npix} pixels, centre ({ra:.5f}, {dec:+.5f}), MJD {args.event_mjd}")
+    return 0
+
+
+def _report_tns(args: argparse.Namespace) -> int:
+    """Build the TNS bulk AT report of candidates (and send it with --send)."""
+    import json
+
+    from skysift.io import InputError
+    from skysift.skymap.epochs import manifest_files
+    from skysift.tnsreport import SANDBOX_URL, ReportSettings, SendSettings, report_candidates
+
+    settings = ReportSettings(reporting_group_id=args.group_id, reporter=args.reporter)
+    send = None
+    if args.send:
+        send = SendSettings(url=args.url or SANDBOX_URL, api_key_env=args.api_key_env, bot_id=args.bot_id,
+                            bot_name=args.bot_name)  # fmt: skip
+    files = [*(args.lightcurves or []), *manifest_files(args.manifests or [])]
+    if not files:
+        raise InputError("report-tns: give --lightcurves (DR-layout parquet files) or --manifests")
+    outcome = report_candidates(
+        args.table, files, args.output, settings, objectids=args.objectid, top_n=args.top_n, send=send
+    )
+    print(json.dumps({k: v for k, v in outcome.items() if k != "reply"}, indent=2))
+    return 0
+
+
+def _label(args: argparse.Namespace) -> int:
+    """Expert-in-the-loop anomaly labelling in the terminal (answers appended to --labels at once)."""
+    from skysift.anomaly.session import label_command
+
+    label_command(args.labels, args.expert, config_path=args.config, schema=args.schema, results=args.results,
+                  method=args.method, budget=args.budget, stdin=sys.stdin, stdout=sys.stdout)  # fmt: skip
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skysift`` console script."""
     parser = argparse.ArgumentParser(prog="skysift", description=__doc__)
@@ -65,6 +119,46 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--n-objects", type=int, default=2000)
     p.set_defaults(func=_simulate)
+
+    p = sub.add_parser("skymap-demo", help="write a Gaussian-blob GW sky map (flat or multi-order FITS)")
+    p.add_argument("output", type=Path, help="FITS file to write")
+    p.add_argument("--ra", type=float, help="centre RA (deg)")
+    p.add_argument("--dec", type=float, help="centre Dec (deg)")
+    p.add_argument("--objectid", type=int, help="centre on this objectid of --table")
+    p.add_argument("--table", type=Path, help="table with objectid, ra, dec (candidate ECSV, truth.parquet)")
+    p.add_argument("--event-mjd", type=float, required=True, help="event time (MJD, UTC): MJD-OBS, DATE-OBS")
+    p.add_argument("--sigma", type=float, default=2.0, help="Gaussian width (deg)")
+    p.add_argument("--multiorder", action="store_true", help="write a multi-order (UNIQ) map")
+    p.add_argument("--nside", type=int, default=256, help="NSIDE of a flat map")
+    p.add_argument("--ordering", choices=["nested", "ring"], default="nested")
+    p.add_argument("--max-order", type=int, default=10, help="finest order of a multi-order map")
+    p.set_defaults(func=_skymap_demo)
+
+    p = sub.add_parser("report-tns", help="build (and with --send, submit) a TNS bulk AT report")
+    p.add_argument("table", type=Path, help="candidate or sky-map counterpart table (ECSV)")
+    p.add_argument("output", type=Path, help="report JSON to write")
+    p.add_argument("--lightcurves", nargs="+", help="DR-layout parquet files with the light curves")
+    p.add_argument("--manifests", nargs="+", help="fetch manifests (results/fetch/*.tsv) listing DR files")
+    p.add_argument("--objectid", type=int, action="append", help="objectid to report (repeatable)")
+    p.add_argument("--top-n", type=int, default=3, help="report the first N rows without --objectid")
+    p.add_argument("--group-id", type=int, required=True, help="TNS reporting group id")
+    p.add_argument("--reporter", required=True, help="reporters' names")
+    p.add_argument("--send", action="store_true", help="submit it (default: only write the JSON)")
+    p.add_argument("--url", help="TNS API base (default: the sandbox)")
+    p.add_argument("--api-key-env", default="TNS_API_KEY", help="environment variable holding the key")
+    p.add_argument("--bot-id", type=int, help="TNS bot id (User-Agent tns_marker)")
+    p.add_argument("--bot-name", default="skysift")
+    p.set_defaults(func=_report_tns)
+
+    p = sub.add_parser("label", help="label anomaly candidates in the terminal (y/n/skip/quit; resumable)")
+    p.add_argument("--labels", type=Path, required=True, help="CSV labels file the answers are appended to")
+    p.add_argument("--expert", required=True, help="your name, written with every answer")
+    p.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="the run's config")
+    p.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
+    p.add_argument("--results", type=Path, default=Path("results"), help="the run's results directory")
+    p.add_argument("--method", help="override anomaly.method (e.g. aad)")
+    p.add_argument("--budget", type=int, help="stop after this many answers")
+    p.set_defaults(func=_label)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -63,7 +63,22 @@ def all_batches(pattern):
 
 
 def label_inputs(wildcards):
-    """Training labels: the cross-match tables, or the demo truth table."""
+    """Training labels: the cross-match tables, the demo truth table, or the user's label table."""
     if config["classify"]["labels"] == "truth":
         return {"truth": f"{DEMO_ROOT}/truth.parquet"}
+    if config["classify"]["labels"] == "table":
+        path = config["classify"]["label_table"]["path"]
+        if not path:
+            raise ValueError("classify.labels = table needs classify.label_table.path (the label table)")
+        return {"label_table": path}
     return {"crossmatch": all_batches("results/crossmatch/{batch}.parquet")}
+
+
+def source_prediction_inputs(wildcards):
+    """Predictions of the per-source classifiers that candidate lists select from (early_snia, kilonova)."""
+    used = {spec["select"] for spec in config["candidates"]["lists"].values()}
+    return {
+        f"{name}_predictions": f"results/classify/{name}/predictions.parquet"
+        for name in ("early_snia", "kilonova")
+        if name in used
+    }
