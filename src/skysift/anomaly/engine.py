@@ -155,6 +155,21 @@ class Search:
         codes, self._source_index = np.unique(space.source_id, return_inverse=True)
         self.sources = codes
 
+    @classmethod
+    def from_config(
+        cls, space: SearchSpace, method: str, anomaly: Mapping, *, seed: int | None = None, n_jobs: int = 1
+    ) -> Search:
+        """A search with the sizes and method settings of an ``anomaly`` config section (seed: its random_state)."""
+        return cls(
+            space,
+            method,
+            n_trees=anomaly.get("n_trees", 300),
+            n_subsamples=anomaly.get("n_subsamples", 256),
+            seed=anomaly.get("random_state", 0) if seed is None else int(seed),
+            n_jobs=n_jobs,
+            params=anomaly,
+        )
+
     @property
     def active(self) -> bool:
         """Whether the scores depend on the answers."""

@@ -56,15 +56,7 @@ def evaluate_methods(
     for method in methods:
         for seed in seeds:
             start = time.perf_counter()
-            search = Search(
-                space,
-                method,
-                n_trees=anomaly.get("n_trees", 300),
-                n_subsamples=anomaly.get("n_subsamples", 256),
-                seed=int(seed),
-                n_jobs=n_jobs,
-                params=anomaly,
-            )
+            search = Search.from_config(space, method, anomaly, seed=seed, n_jobs=n_jobs)
             steps = run_loop(
                 search,
                 lambda source, _scores: -1 if source in anomalies else 1,

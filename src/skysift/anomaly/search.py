@@ -246,15 +246,7 @@ def run_search(
     output_dir = Path(output_dir)
     results = {}
     for method in methods:
-        search = Search(
-            space,
-            method,
-            n_trees=anomaly.get("n_trees", 300),
-            n_subsamples=anomaly.get("n_subsamples", 256),
-            seed=anomaly.get("random_state", 0),
-            n_jobs=n_jobs,
-            params=anomaly,
-        )
+        search = Search.from_config(space, method, anomaly, n_jobs=n_jobs)
         ranked = ranked_list(search, labels, known)
         logger.info(
             "%s: top 5 %s",

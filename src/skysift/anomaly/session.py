@@ -92,15 +92,7 @@ def label_session(
         files.append(labels_file)
     known = source_labels(space, merge_labels(files))
     method = anomaly.get("method", "aad")
-    search = Search(
-        space,
-        method,
-        n_trees=anomaly.get("n_trees", 300),
-        n_subsamples=anomaly.get("n_subsamples", 256),
-        seed=anomaly.get("random_state", 0),
-        n_jobs=n_jobs,
-        params=anomaly,
-    )
+    search = Search.from_config(space, method, anomaly, n_jobs=n_jobs)
     matches = _best_matches(crossmatch).set_index("objectid")
     ra = df["ra"].to_numpy() if "ra" in df else np.full(len(df), np.nan)
     dec = df["dec"].to_numpy() if "dec" in df else np.full(len(df), np.nan)
