@@ -1,8 +1,14 @@
 # skysift: find transients and anomalies in ZTF data releases.
 # This file only wires: config, includes, and the default target. Logic lives in src/skysift.
+import sys
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 min_version("9.20")
+
+# Rule files and scripts use the library of this checkout (scripts prepend the same directory).
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 
 configfile: "config/config.yaml"
