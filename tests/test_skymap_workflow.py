@@ -4,9 +4,7 @@ demo candidates round-trip through a fake TNS (real snakemake, one tiny run shar
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +16,8 @@ from servers import FakeTNSBulk
 from skysift.candidates import SELECTIONS
 from skysift.cli import main as cli_main
 from skysift.skymap.epochs import manifest_files, read_epochs
+from workflow_runner import ROOT, run_snakemake
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 KEY = "tns-bulk-s3cr3t-workflow-0123456789"
 LISTS = {
     "anomalies": {"select": "anomalies", "top_n": 100},
@@ -64,19 +61,7 @@ pytestmark = pytest.mark.workflow
 
 def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """The real snakemake on the repository's Snakefile inside ``workdir`` (fails the test on error)."""
-    cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
-    cmd += ["--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
-    proc = subprocess.run(
-        cmd,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
-    assert proc.returncode == 0, (
-        f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    )
-    return proc
+    return run_snakemake(workdir, "--cores", "2", *args, env=env)
 
 
 @pytest.fixture(scope="module")

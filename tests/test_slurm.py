@@ -10,15 +10,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+from workflow_runner import ROOT, run_snakemake
+
 TINY = {
     "demo": {"seed": 11, "n_objects": 600, "fields": [633, 1721]},
     "classify": {"n_estimators": 30, "cv_folds": 2, "min_class_count": 2},
@@ -46,28 +45,9 @@ pytestmark = pytest.mark.slurm
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real snakemake with profiles/slurm (fast first status check for the tests)."""
-    cmd = [
-        str(SNAKEMAKE),
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--profile",
-        str(ROOT / "profiles" / "slurm"),
-        "--slurm-init-seconds-before-status-checks",
-        "3",
-        "--slurm-keep-successful-logs",
-        *args,
-    ]
+    slurm = ["--profile", str(ROOT / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "3"]
     # cwd = workdir: the plugin puts slurm-logdir under the launch directory, not --directory
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=workdir)
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
-        )
-    return proc
+    return run_snakemake(workdir, *slurm, "--slurm-keep-successful-logs", *args, check=check, cwd=workdir)
 
 
 def slurm_job_logs(workdir: Path, rule: str) -> list[Path]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +12,8 @@ import pytest
 import yaml
 from astropy.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+from workflow_runner import ROOT, run_snakemake
+
 RULES = [
     "simulate_survey",
     "fetch_lightcurves",
@@ -24,6 +22,7 @@ RULES = [
     "extract_features",
     "combine_features",
     "train_classifier",
+    "train_kilonova",
     "search_anomalies",
     "make_candidates",
 ]
@@ -40,26 +39,8 @@ pytestmark = pytest.mark.workflow
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real snakemake on the repository's Snakefile inside ``workdir``."""
-    cmd = [
-        str(SNAKEMAKE),
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        "--cores",
-        "2",
-        *args,
-    ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
-        )
-    return proc
+    """Run the real snakemake on the repository's Snakefile inside ``workdir`` (2 cores)."""
+    return run_snakemake(workdir, "--cores", "2", *args, check=check)
 
 
 def planned_rules(proc: subprocess.CompletedProcess) -> set[str]:
