@@ -9,7 +9,7 @@ def main(smk) -> None:
         summarise_curves,
     )
     from skysift.classify.labels import training_labels
-    from skysift.io import read_tables
+    from skysift.io import atomic_path, read_tables
 
     p = dict(smk.params.active)
     features = read_tables(smk.input.features)
@@ -28,9 +28,10 @@ def main(smk) -> None:
         budget=p["budget"],
         test_fraction=p["test_fraction"],
     )
-    curves.to_csv(smk.output.curves, index=False)
     summary = summarise_curves(curves)
-    summary.to_csv(smk.output.summary, index=False)
+    for frame, path in ((curves, smk.output.curves), (summary, smk.output.summary)):
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False)
     plot_learning_curves(summary, smk.output.plot, metric=p["metric"])
 
 

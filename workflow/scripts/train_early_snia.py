@@ -12,7 +12,7 @@ def main(smk) -> None:
     from skysift.classify.active import plot_learning_curves, summarise_curves
     from skysift.classify.early_snia import predict_early_snia, source_features, train_early_snia
     from skysift.classify.labels import training_labels
-    from skysift.io import InputError, write_parquet_df
+    from skysift.io import InputError, atomic_path, write_parquet_df
 
     p = dict(smk.params.early)
     lightcurves = pa.concat_tables([pq.read_table(path) for path in smk.input.lightcurves])
@@ -44,7 +44,8 @@ def main(smk) -> None:
         )
     save_model(model, smk.output.model, {"model": "early_snia", **report})
     write_report(report, smk.output.metrics)
-    curves.to_csv(smk.output.curves, index=False)
+    with atomic_path(smk.output.curves) as tmp:
+        curves.to_csv(tmp, index=False)
     plot_learning_curves(
         summarise_curves(curves), smk.output.plot, metric="purity", title="early SN Ia: purity"
     )
