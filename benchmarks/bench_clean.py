@@ -70,7 +70,7 @@ def main() -> None:
         return
     import pyarrow.parquet as pq
 
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     n = args.sources
     datasets = {  # name -> (directory, simulate_release arguments)

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from skysift.crossmatch import CatalogSpec, crossmatch_objects
-from skysift.crossmatch.match import match_sky, radec_to_xyz
+from skysift.crossmatch.match import match_sky
+from skysift.sky import radec_to_xyz
 
 
 def peak_rss_mb() -> float:

@@ -47,7 +47,7 @@ def step(name: str, workdir: Path, field: int, sources: int, mem_mb: int) -> dic
     t0 = time.perf_counter()
     out: dict = {"step": name, "field": field}
     if name == "simulate":
-        from skysift.sources.demo import simulate_release
+        from skysift.simulate import simulate_release
 
         info = simulate_release(
             workdir / "release" / str(field), n_objects=sources, fields=[field], seed=1000 + field

@@ -44,7 +44,7 @@ def main() -> None:
     if clean is None:
         clean = args.workdir / "clean.parquet"
         if not clean.exists():
-            from skysift.sources.demo import simulate_release
+            from skysift.simulate import simulate_release
 
             simulate_release(args.workdir / "release", n_objects=3000, fields=[633], seed=3)
             clean_files(sorted((args.workdir / "release").glob("dr24/*/field*/*.parquet")), clean)

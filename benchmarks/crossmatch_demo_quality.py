@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 
 from skysift.classify.labels import labels_from_crossmatch
 from skysift.crossmatch import CatalogSpec, crossmatch_objects, load_taxonomy, read_objects
+from skysift.simulate import simulate_release
 from skysift.sources import demo_catalog_specs
-from skysift.sources.demo import simulate_release
 
 
 def main() -> None:

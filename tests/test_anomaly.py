@@ -12,7 +12,7 @@ import pytest
 from coniferest.isoforest import IsolationForest
 
 from skysift.anomaly import AnomalyPreprocessor, rank_scores, search_anomalies, write_scores
-from skysift.classify import features_matrix
+from skysift.features.table import features_matrix
 
 N_FEATURES = 8
 

@@ -11,17 +11,15 @@ import pyarrow as pa
 import pytest
 
 from skysift.classify import (
-    KEY_COLUMNS,
     best_crossmatch,
-    features_matrix,
     labels_from_crossmatch,
     load_model,
     predict_classes,
-    read_features,
     save_model,
     train_classifier,
     write_report,
 )
+from skysift.features.table import KEY_COLUMNS, features_matrix, read_features
 from skysift.io import InputError, write_parquet
 
 CLASSES = ["cepheid", "constant", "rrlyrae", "snia"]

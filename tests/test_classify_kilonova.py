@@ -20,7 +20,7 @@ from skysift.classify.kilonova import (
     train_kilonova,
 )
 from skysift.io import InputError
-from skysift.sources.demo import simulate_lightcurves
+from skysift.simulate import simulate_lightcurves
 
 
 @pytest.fixture(scope="module")

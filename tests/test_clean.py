@@ -115,7 +115,7 @@ def _write_files(tmp_path, ranges, n=20, descending=()):
 
 def test_streaming_clean_matches_the_in_memory_batch_byte_for_byte(tmp_path, monkeypatch, caplog):
     """Files in any order with disjoint objectid ranges: one file at a time, same bytes as the whole batch."""
-    import skysift.clean as clean
+    import skysift.clean.batch as clean
 
     # f1 is sorted (read 100 rows at a time), the others are not (read whole, sorted).
     paths = _write_files(tmp_path, [(5000, 5130), (100, 250), (3000, 3075)], descending=(0, 2))

@@ -59,7 +59,7 @@ def test_every_schema_key_has_a_description():
 def test_demo_section_matches_the_simulator_parameters():
     import inspect
 
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     params = set(inspect.signature(simulate_release).parameters) - {"root", "dr"}
     assert set(validate_config({}, SCHEMA)["demo"]) == params

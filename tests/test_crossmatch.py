@@ -80,7 +80,7 @@ def test_missing_column_names_the_config_key(tmp_path):
 
 def test_taxonomy_covers_every_type_the_demo_emits():
     """A demo catalog type without a taxonomy entry would silently lose training labels."""
-    from skysift.sources.demo import CATALOG_TYPES
+    from skysift.simulate import CATALOG_TYPES
 
     taxonomy = load_taxonomy()
     for catalog, types in CATALOG_TYPES.items():

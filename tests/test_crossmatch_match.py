@@ -9,8 +9,8 @@ import pytest
 from astropy.coordinates import SkyCoord
 
 from skysift.crossmatch import CatalogSpec, crossmatch_objects, read_objects
-from skysift.crossmatch.associate import associate_sources
-from skysift.crossmatch.match import angular_separation_arcsec, match_sky, precut_catalog, radec_to_xyz
+from skysift.crossmatch.match import match_sky, precut_catalog
+from skysift.sky import angular_separation_arcsec, associate_sources, radec_to_xyz
 
 
 def _sky_with_hard_places(rng: np.random.Generator, n_obj: int, n_cat: int, radius: float):
@@ -117,7 +117,7 @@ def test_crossmatch_writes_nearest_and_all_matches(tmp_path):
 @pytest.fixture(scope="module")
 def demo_release(tmp_path_factory):
     """A small demo release (g, r and some i light curves in two fields) with its truth table."""
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     root = tmp_path_factory.mktemp("demo")
     simulate_release(root, seed=11, n_objects=1500, fields=[633, 1721], ccds=[1], quadrants=[1, 2, 3, 4])

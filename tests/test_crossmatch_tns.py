@@ -36,7 +36,7 @@ def _tns_zip(catalog: pd.DataFrame) -> bytes:
 @pytest.fixture
 def tns_server(tmp_path):
     """Serves the zip to a POST with the right api_key and User-Agent, 401 otherwise; 503 on demand."""
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     simulate_release(tmp_path / "demo", seed=3, n_objects=600, fields=[633], ccds=[1], quadrants=[1, 2])
     catalog = pd.read_parquet(tmp_path / "demo" / "catalogs" / "tns.parquet")

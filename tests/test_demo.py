@@ -14,7 +14,7 @@ from scipy.spatial import cKDTree
 
 from skysift.io import InputError
 from skysift.layout import DR_SCHEMA, md5sum, parse_dr_path, read_checksums
-from skysift.sources.demo import (
+from skysift.simulate import (
     CATALOG_TYPES,
     CLASSES,
     DEFAULT_CLASS_FRACTIONS,

@@ -13,7 +13,7 @@ from conftest import make_dr_table
 from skysift.clean import clean_files
 from skysift.features import extract_features, extract_table
 from skysift.io import write_parquet
-from skysift.sources.demo import CLASSES, simulate_release
+from skysift.simulate import CLASSES, simulate_release
 
 #: Periodogram setting for sub-day periods on single-band ZTF cadence (visits every ~2-3 nights): a
 #: grid to 50x the average Nyquist frequency N/(2T), direct (not FFT) Lomb-Scargle. Measured on the demo:

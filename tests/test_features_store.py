@@ -14,8 +14,9 @@ import xarray as xr
 
 from conftest import make_dr_table
 from skysift.features import extract_features
-from skysift.features.store import combine_features, config_hash
+from skysift.features.store import combine_features
 from skysift.io import InputError, write_parquet
+from skysift.provenance import config_sha256 as config_hash
 
 
 def _batch(tmp_path, rng, name: str, n: int, first_oid: int, filterid: int) -> str:

@@ -24,7 +24,7 @@ CLEAN = {"min_epochs": 5}
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
     """A two-field simulated release with its catalogs, and the same light curves as a HATS catalog."""
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     root = tmp_path_factory.mktemp("release")
     simulate_release(root, n_objects=300, fields=FIELDS, ccds=[1], quadrants=[1, 2], seed=3)

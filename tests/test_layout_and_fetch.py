@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import make_dr_table
-from skysift.io import InputError, read_dr_files, write_parquet
-from skysift.layout import DRFile, dr_file_path, parse_dr_path, read_checksums, write_checksums
+from skysift.io import InputError, write_parquet
+from skysift.layout import DRFile, dr_file_path, parse_dr_path, read_checksums, read_dr_files, write_checksums
 from skysift.sources.local import fetch_local_batch, read_manifest, release_fields
 
 

@@ -15,7 +15,7 @@ from astropy.table import Table
 from servers import FakeTNSBulk
 from skysift.candidates import SELECTIONS
 from skysift.cli import main as cli_main
-from skysift.skymap.epochs import manifest_files, read_epochs
+from skysift.lightcurves import manifest_files, read_epochs
 from workflow_runner import ROOT, run_snakemake
 
 KEY = "tns-bulk-s3cr3t-workflow-0123456789"

@@ -29,7 +29,7 @@ CLEAN = {"bad_catflags_mask": 65535, "min_epochs": 5}
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """One field of a simulated release, served by the fake IRSA/SNAD services."""
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     root = tmp_path_factory.mktemp("served")
     simulate_release(root, n_objects=300, fields=[FIELD], ccds=[1, 2], quadrants=[1, 3], seed=11)

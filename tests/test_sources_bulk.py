@@ -14,9 +14,9 @@ import pytest
 
 from servers import FakeServices
 from skysift.layout import md5sum, read_checksums
+from skysift.lightcurves import read_manifest
 from skysift.sources.http import FetchError, HttpClient, HttpConfig
 from skysift.sources.irsa_bulk import fetch_bulk_batch, fetch_checksums
-from skysift.sources.local import read_manifest
 
 FAST = {"timeout": 0.5, "retries": 3, "backoff": 0.01, "backoff_max": 0.05, "min_interval": 0.0}
 FIELD = 633
@@ -25,7 +25,7 @@ FIELD = 633
 @pytest.fixture(scope="session")
 def demo_parent(tmp_path_factory) -> Path:
     """A small simulated release served by the fake services (9 files, ~1 MB)."""
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     root = tmp_path_factory.mktemp("served")
     simulate_release(root, n_objects=400, fields=[633, 1721], ccds=[1], quadrants=[1, 2], seed=3)

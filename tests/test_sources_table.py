@@ -9,7 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from skysift.clean import clean_files
-from skysift.io import InputError, read_dr_files
+from skysift.io import InputError
+from skysift.layout import read_dr_files
 from skysift.sources.local import fetch_local_batch
 from skysift.sources.table import convert_table, decode_objectids, table_fields
 
@@ -33,7 +34,7 @@ COLUMNS = {
 @pytest.fixture(scope="module")
 def release(tmp_path_factory):
     """A small simulated release (one field) and its long-format export."""
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     root = tmp_path_factory.mktemp("release")
     simulate_release(root, n_objects=200, fields=[FIELD], ccds=[1, 2], quadrants=[1, 3], seed=5)

@@ -17,7 +17,7 @@ HTTP = {"timeout": 5, "retries": 3, "backoff": 0.01, "min_interval": 0.0}
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     root = tmp_path_factory.mktemp("served")
     simulate_release(root, n_objects=300, fields=[633, 1721], ccds=[1], quadrants=[1, 2], seed=5)

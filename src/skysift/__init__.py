@@ -1,3 +1,8 @@
 """skysift: find transients and anomalies in ZTF data-release light curves."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # the version lives in pyproject.toml only
+    __version__ = version("skysift")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"

@@ -27,7 +27,7 @@ def _config_doc(args: argparse.Namespace) -> int:
 
 def _demo_plot(args: argparse.Namespace) -> int:
     """Draw a few demo light curves per class to a PNG for a human to look at."""
-    from skysift.sources.demo import plot_examples
+    from skysift.simulate import plot_examples
 
     plot_examples(args.root, args.output, per_class=args.per_class)
     print(args.output)
@@ -36,7 +36,7 @@ def _demo_plot(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     """Simulate a demo release outside the workflow."""
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     summary = simulate_release(args.root, dr=args.dr, seed=args.seed, n_objects=args.n_objects)
     print(summary)
@@ -70,7 +70,7 @@ def _report_tns(args: argparse.Namespace) -> int:
     import json
 
     from skysift.io import InputError
-    from skysift.skymap.epochs import manifest_files
+    from skysift.lightcurves import manifest_files
     from skysift.tnsreport import SANDBOX_URL, ReportSettings, SendSettings, report_candidates
 
     settings = ReportSettings(reporting_group_id=args.group_id, reporter=args.reporter)

@@ -1,4 +1,4 @@
-"""Small I/O helpers shared by every stage: atomic writes and reading DR parquet files."""
+"""Small I/O helpers shared by every stage: atomic writes, parquet tables and the user-error type."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from skysift.layout import DR_SCHEMA
-
-__all__ = ["atomic_path", "write_parquet", "write_parquet_df", "read_dr_files", "read_tables", "InputError"]
+__all__ = ["atomic_path", "write_parquet", "write_parquet_df", "read_tables", "InputError"]
 
 
 class InputError(ValueError):
@@ -49,27 +47,6 @@ def write_parquet(table: pa.Table, path: str | Path, **kwargs) -> Path:
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, **kwargs)
     return Path(path)
-
-
-def read_dr_files(paths: Iterable[str | Path]) -> pa.Table:
-    """Read DR light-curve parquet files into one table with the DR schema.
-
-    Raises InputError naming the file when a required column is missing, so a user
-    pointing skysift at the wrong directory learns which file is wrong.
-    """
-    tables = []
-    for path in paths:
-        table = pq.read_table(path)
-        missing = [name for name in DR_SCHEMA.names if name not in table.column_names]
-        if missing:
-            raise InputError(
-                f"{path}: missing DR light-curve column(s) {missing}; "
-                "expected the ZTF DR bulk parquet schema (see DESIGN/README, 'Data contracts')"
-            )
-        tables.append(table.select(DR_SCHEMA.names).cast(DR_SCHEMA))
-    if not tables:
-        return DR_SCHEMA.empty_table()
-    return pa.concat_tables(tables)
 
 
 def read_tables(paths: Iterable[str | Path]) -> pd.DataFrame:

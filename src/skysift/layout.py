@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from skysift.io import InputError, atomic_path
 
 __all__ = [
     "DR_SCHEMA",
@@ -30,6 +34,7 @@ __all__ = [
     "write_checksums",
     "read_checksums",
     "batch_name",
+    "read_dr_files",
 ]
 
 #: filterid -> ZTF filter code used in file names.
@@ -122,8 +127,6 @@ def md5sum(path: str | Path) -> str:
 
 def write_checksums(release_root: str | Path) -> Path:
     """Write ``checksum.md5`` (md5sum format, paths relative to the release root) for every DR file."""
-    from skysift.io import atomic_path
-
     root = Path(release_root)
     files = sorted(p for p in root.glob("*/field*/ztf_*.parquet"))
     out = root / "checksum.md5"
@@ -148,3 +151,24 @@ def read_checksums(path: str | Path) -> dict[str, str]:
             rel = rel[2:]
         sums[rel] = parts[0].lower()
     return sums
+
+
+def read_dr_files(paths: Iterable[str | Path]) -> pa.Table:
+    """Read DR light-curve parquet files into one table with the DR schema.
+
+    Raises InputError naming the file when a required column is missing, so a user
+    pointing skysift at the wrong directory learns which file is wrong.
+    """
+    tables = []
+    for path in paths:
+        table = pq.read_table(path)
+        missing = [name for name in DR_SCHEMA.names if name not in table.column_names]
+        if missing:
+            raise InputError(
+                f"{path}: missing DR light-curve column(s) {missing}; "
+                "expected the ZTF DR bulk parquet schema (see docs/architecture.md, 'Data contracts')"
+            )
+        tables.append(table.select(DR_SCHEMA.names).cast(DR_SCHEMA))
+    if not tables:
+        return DR_SCHEMA.empty_table()
+    return pa.concat_tables(tables)

@@ -3,7 +3,7 @@
 
 def main(smk) -> None:
     from skysift.clean import clean_files
-    from skysift.sources.local import read_manifest
+    from skysift.lightcurves import read_manifest
 
     clean_files(read_manifest(smk.input[0]), smk.output[0], smk.params.clean)
 

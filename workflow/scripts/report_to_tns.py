@@ -2,7 +2,7 @@
 
 
 def main(smk) -> None:
-    from skysift.skymap.epochs import manifest_files
+    from skysift.lightcurves import manifest_files
     from skysift.tnsreport import ReportSettings, SendSettings, report_candidates
 
     cfg = smk.params.report

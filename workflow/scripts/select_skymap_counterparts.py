@@ -4,8 +4,8 @@ import logging
 
 
 def main(smk) -> None:
+    from skysift.lightcurves import manifest_files
     from skysift.skymap import select_skymap_counterparts
-    from skysift.skymap.epochs import manifest_files
 
     if smk.params.skipped:
         logging.getLogger("skysift.skymap").warning(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def main(smk) -> None:
-    from skysift.sources.demo import simulate_release
+    from skysift.simulate import simulate_release
 
     root = Path(smk.output.truth).parent
     summary = simulate_release(root, dr=smk.params.dr, **smk.params.demo)

@@ -38,8 +38,8 @@ from scipy.stats import rankdata
 
 from skysift.anomaly.detectors import ACTIVE_METHODS, BandDetector
 from skysift.anomaly.preprocess import AnomalyPreprocessor
-from skysift.classify.features import as_features_frame, features_matrix
-from skysift.crossmatch.associate import associate_sources
+from skysift.features.table import as_features_frame, features_matrix
+from skysift.sky import associate_sources
 
 __all__ = ["SearchSpace", "build_space", "Search", "run_loop", "LoopStep"]
 

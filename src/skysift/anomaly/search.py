@@ -26,7 +26,7 @@ from skysift.anomaly.engine import Search, SearchSpace, build_space
 from skysift.anomaly.forest import anomaly_scores, make_forest
 from skysift.anomaly.labels import LABEL_CODES, merge_labels
 from skysift.anomaly.preprocess import AnomalyPreprocessor
-from skysift.classify.features import FeaturesLike, as_features_frame, features_matrix
+from skysift.features.table import FeaturesLike, as_features_frame, features_matrix
 from skysift.io import atomic_path, write_parquet, write_parquet_df
 
 __all__ = [

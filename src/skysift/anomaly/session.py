@@ -28,7 +28,7 @@ import pandas as pd
 from skysift.anomaly.engine import Search, build_space, run_loop
 from skysift.anomaly.labels import LABEL_CODES, append_label, merge_labels
 from skysift.anomaly.search import source_labels
-from skysift.classify.features import as_features_frame
+from skysift.features.table import as_features_frame
 
 __all__ = ["ANSWERS", "label_session", "label_command", "viewer_url"]
 

@@ -14,104 +14,37 @@ entries, fixed mtime, uid/gid 0, no gzip timestamp).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import logging
 import os
 import platform
 import shutil
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from astropy.table import Table
 
 from skysift.io import InputError, atomic_path
+from skysift.provenance import config_sha256, git_revision, package_versions, sha256_file
 
 __all__ = [
-    "PACKAGES",
     "TABLE_FORMATS",
-    "config_sha256",
-    "git_revision",
-    "package_versions",
     "publish_bundle",
-    "sha256_file",
     "verify_sha256sums",
     "write_tarball",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Distributions whose versions go into provenance.json.
-PACKAGES: tuple[str, ...] = (
-    "skysift",
-    "light-curve",
-    "coniferest",
-    "astropy",
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "scikit-learn",
-    "imbalanced-learn",
-    "matplotlib",
-    "dask",
-    "snakemake",
-)
 #: Table formats of every list, in README order.
 TABLE_FORMATS: tuple[str, ...] = ("ecsv", "vot", "csv")
 #: mtime of every tarball entry (2000-01-01 UTC): fixed, so the archive depends only on the content.
 TAR_MTIME = 946684800
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file (streamed by hashlib.file_digest)."""
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def config_sha256(config: Mapping[str, Any]) -> str:
-    """SHA-256 of the config as canonical JSON (sorted keys, no spaces, UTF-8)."""
-    text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def package_versions(packages: Iterable[str] = PACKAGES) -> dict[str, str | None]:
-    """Installed version of each distribution (None if not installed), plus Python's."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in packages:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
-def git_revision(directory: str | Path) -> dict[str, Any] | None:
-    """{"revision", "dirty"} of the git work tree holding ``directory``; None if it is none (or no git)."""
-    try:
-        rev = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=20
-        )
-        if rev.returncode != 0:
-            return None
-        status = subprocess.run(
-            ["git", "-C", str(directory), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return {
-        "revision": rev.stdout.strip(),
-        "dirty": bool(status.stdout.strip()) if status.returncode == 0 else None,
-    }
 
 
 def verify_sha256sums(bundle: str | Path) -> list[str]:

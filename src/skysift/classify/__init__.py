@@ -9,14 +9,6 @@ Typical use::
     predictions = predict_classes(model, features_df)
 """
 
-from skysift.classify.features import (
-    KEY_COLUMNS,
-    as_features_frame,
-    feature_columns,
-    features_matrix,
-    nan_fractions,
-    read_features,
-)
 from skysift.classify.hierarchy import DEFAULT_GROUPS, HierarchicalClassifier
 from skysift.classify.labels import (
     DEFAULT_PRIORITY,
@@ -43,17 +35,11 @@ from skysift.classify.persist import (
 from skysift.classify.plots import plot_confusion_matrix, plot_reliability, write_per_class_table
 
 __all__ = [
-    "KEY_COLUMNS",
     "DEFAULT_PRIORITY",
     "MODELS",
     "CALIBRATIONS",
     "DEFAULT_GROUPS",
     "HierarchicalClassifier",
-    "read_features",
-    "as_features_frame",
-    "feature_columns",
-    "features_matrix",
-    "nan_fractions",
     "best_crossmatch",
     "labels_from_crossmatch",
     "labels_from_truth",

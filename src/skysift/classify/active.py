@@ -283,9 +283,9 @@ def active_learning_inputs(
     n_jobs: int = 1,
 ) -> tuple[pd.DataFrame, np.ndarray, Callable[[int], Any]]:
     """The labelled objects' feature matrix, their labels, and a model factory (seed -> unfitted pipeline)."""
-    from skysift.classify.features import as_features_frame, features_matrix
     from skysift.classify.labels import clean_labels
     from skysift.classify.model import build_pipeline
+    from skysift.features.table import as_features_frame, features_matrix
 
     df = as_features_frame(features)
     clean = clean_labels(labels).dropna()

@@ -27,8 +27,8 @@ import pyarrow.compute as pc
 
 from skysift.classify.active import active_learning_curve, run_active_learning, summarise_curves
 from skysift.classify.model import build_pipeline
-from skysift.crossmatch.associate import associate_sources
 from skysift.io import InputError
+from skysift.sky import associate_sources
 
 __all__ = [
     "train_early_snia",

@@ -1,7 +1,7 @@
 """Kilonova classifier (after Fink's kilonova module, Biswas et al. 2023): PCA of simulated kilonovae + forest.
 
 A *basis* of ``n_components`` principal components is built from noise-free kilonova light
-curves of the demo simulator's kilonova model (:mod:`skysift.sources._lightcurve_models`):
+curves of the demo simulator's kilonova model (:mod:`skysift.simulate.models`):
 each band's flux, normalised to its peak, on a grid of days around the peak. An observed
 light curve (one ZTF objectid = one band) is aligned on its brightest epoch, its fluxes
 (zero point 27.5) within ``[-WINDOW_BEFORE, +WINDOW_AFTER]`` days are divided by that maximum
@@ -13,7 +13,7 @@ and projected on the basis by ridge-regularised least squares. Features per band
 A kilonova (fast rise, ~1 mag/day fade) projects with a small residual; a supernova or a
 variable star stays bright over the window and leaves a large one. A random forest separates
 kilonovae from every other class on light curves simulated at run time with the demo
-survey's cadence and noise (:func:`skysift.sources.demo.simulate_lightcurves`, seeded);
+survey's cadence and noise (:func:`skysift.simulate.simulate_lightcurves`, seeded);
 precision and recall are measured on held-out simulations and, when the run has enough
 labelled kilonovae, on the run's own labelled sources.
 """
@@ -36,8 +36,8 @@ from sklearn.model_selection import train_test_split
 from skysift.classify.early_snia import BANDS, ZERO_POINT, source_labels
 from skysift.classify.model import build_pipeline
 from skysift.classify.persist import data_hash
-from skysift.crossmatch.associate import associate_sources
 from skysift.io import InputError
+from skysift.sky import associate_sources
 
 __all__ = [
     "WINDOW_BEFORE",
@@ -104,7 +104,7 @@ def build_basis(n_curves: int = 200, n_components: int = 3, seed: int = 0) -> PC
     Components are the right singular vectors of the (not mean-subtracted) matrix of
     peak-normalised fluxes, so a light curve is a combination of them without an offset term.
     """
-    from skysift.sources._lightcurve_models import MODELS, SampleContext
+    from skysift.simulate.models import MODELS, SampleContext
 
     if n_components < 1 or n_curves < n_components:
         raise InputError(
@@ -248,7 +248,7 @@ def simulated_training_set(
     commonest look-alikes of a kilonova), the others ``n_per_class``. Sources with no
     detection at all are left out (they have no light curve).
     """
-    from skysift.sources.demo import CLASSES, simulate_lightcurves
+    from skysift.simulate import CLASSES, simulate_lightcurves
 
     negatives = [c for c in CLASSES if c != POSITIVE] if negative_classes is None else list(negative_classes)
     counts = {
@@ -276,9 +276,8 @@ def read_run_lightcurves(
     The clean stage keeps light curves with >= clean.min_epochs epochs (10 by default); a kilonova
     fades below the limit in days, so its light curves are read again from the fetched DR files.
     """
-    from skysift.clean import CleanConfig, clean_table
-    from skysift.io import read_dr_files
-    from skysift.sources.local import read_manifest
+    from skysift.layout import read_dr_files
+    from skysift.lightcurves import CleanConfig, clean_table, read_manifest
 
     config = dataclasses.replace(CleanConfig.from_config(dict(clean or {})), min_epochs=min_epochs)
     tables = []

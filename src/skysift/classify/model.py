@@ -1,7 +1,7 @@
 """Train light-curve classifiers with cross-validated per-class metrics, and predict every object.
 
 A model is a scikit-learn :class:`~sklearn.pipeline.Pipeline` of a median imputer (the NaN
-policy of :mod:`skysift.classify.features`) and a forest. It is fitted on a DataFrame, so
+policy of :mod:`skysift.features.table`) and a forest. It is fitted on a DataFrame, so
 it remembers its feature names (``model.feature_names_in_``) and prediction selects those
 columns by name, whatever the column order or extra columns of a later features table.
 """
@@ -23,10 +23,10 @@ from sklearn.metrics import balanced_accuracy_score, confusion_matrix, precision
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from skysift.classify.features import FeaturesLike, as_features_frame, features_matrix, nan_fractions
 from skysift.classify.hierarchy import DEFAULT_GROUPS, HierarchicalClassifier, group_of
 from skysift.classify.labels import clean_labels
 from skysift.classify.persist import data_hash
+from skysift.features.table import FeaturesLike, as_features_frame, features_matrix, nan_fractions
 from skysift.io import InputError
 
 __all__ = [

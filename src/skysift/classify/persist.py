@@ -27,7 +27,7 @@ import skops
 import skops.io as sio
 
 import skysift
-from skysift.classify.features import feature_columns
+from skysift.features.table import feature_columns
 from skysift.io import InputError, atomic_path, write_parquet
 
 __all__ = [

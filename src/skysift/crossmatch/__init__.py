@@ -39,15 +39,9 @@ import pyarrow as pa
 import yaml
 from astropy.table import Table
 
-from skysift.crossmatch.associate import associate_sources, source_positions
-from skysift.crossmatch.match import (
-    angular_separation_arcsec,
-    match_sky,
-    nearest_only,
-    precut_catalog,
-    radec_to_xyz,
-)
+from skysift.crossmatch.match import match_sky, nearest_only, precut_catalog
 from skysift.io import InputError, write_parquet
+from skysift.sky import angular_separation_arcsec, associate_sources, radec_to_xyz, source_positions
 
 __all__ = [
     "BACKENDS",

@@ -19,11 +19,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy.spatial import cKDTree
 
+from skysift.sky import ARCSEC, chord_radius, separation_xyz_arcsec
+
 __all__ = [
     "Matches",
-    "radec_to_xyz",
-    "chord_radius",
-    "angular_separation_arcsec",
     "precut_catalog",
     "match_sky",
     "nearest_only",
@@ -31,7 +30,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_ARCSEC = np.pi / (180.0 * 3600.0)
 #: Relative + absolute padding of the tree's search radius; the exact cut happens afterwards.
 _PAD_REL = 1e-9
 _PAD_ABS = 1e-14
@@ -43,32 +41,6 @@ class Matches(NamedTuple):
     obj: np.ndarray
     cat: np.ndarray
     sep_arcsec: np.ndarray
-
-
-def radec_to_xyz(ra_deg: np.ndarray, dec_deg: np.ndarray) -> np.ndarray:
-    """Unit vectors (n, 3) of positions in degrees; the representation the KD-tree needs."""
-    ra = np.radians(np.asarray(ra_deg, dtype=np.float64))
-    dec = np.radians(np.asarray(dec_deg, dtype=np.float64))
-    cos_dec = np.cos(dec)
-    return np.column_stack([cos_dec * np.cos(ra), cos_dec * np.sin(ra), np.sin(dec)])
-
-
-def chord_radius(radius_arcsec: float) -> float:
-    """Chord length of an angular radius: 2 sin(theta / 2), monotonic in theta up to 180 deg."""
-    return 2.0 * np.sin(min(float(radius_arcsec) * _ARCSEC, np.pi) / 2.0)
-
-
-def _sep_xyz_arcsec(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angle between unit vectors row by row, atan2(|a x b|, a . b): accurate at 0 and 180 deg."""
-    cross = np.cross(a, b)
-    return np.arctan2(np.sqrt(np.einsum("ij,ij->i", cross, cross)), np.einsum("ij,ij->i", a, b)) / _ARCSEC
-
-
-def angular_separation_arcsec(
-    ra1: np.ndarray, dec1: np.ndarray, ra2: np.ndarray, dec2: np.ndarray
-) -> np.ndarray:
-    """Angular separation in arcsec of two position arrays (degrees), with the stable formula."""
-    return _sep_xyz_arcsec(radec_to_xyz(ra1, dec1), radec_to_xyz(ra2, dec2))
 
 
 def precut_catalog(obj_xyz: np.ndarray, cat_xyz: np.ndarray, radius_arcsec: float) -> np.ndarray:
@@ -86,7 +58,7 @@ def precut_catalog(obj_xyz: np.ndarray, cat_xyz: np.ndarray, radius_arcsec: floa
         return np.ones(len(cat_xyz), dtype=bool)
     centre /= norm
     cos_obj = np.clip(obj_xyz @ centre, -1.0, 1.0)
-    cap = np.arccos(cos_obj.min()) + (radius_arcsec + 1.0) * _ARCSEC
+    cap = np.arccos(cos_obj.min()) + (radius_arcsec + 1.0) * ARCSEC
     if cap >= np.pi / 2:
         return np.ones(len(cat_xyz), dtype=bool)
     return cat_xyz @ centre >= np.cos(cap)
@@ -132,7 +104,7 @@ def match_sky(
         cat = np.concatenate([cat, np.fromiter((j for b in balls for j in b), np.int64, counts.sum())])
     obj = obj.astype(np.int64)
     cat = cat.astype(np.int64)
-    sep = _sep_xyz_arcsec(obj_xyz[obj], cat_xyz[cat])
+    sep = separation_xyz_arcsec(obj_xyz[obj], cat_xyz[cat])
     inside = sep <= radius_arcsec
     obj, cat, sep = obj[inside], cat[inside], sep[inside]
     order = np.lexsort((cat, sep, obj))

@@ -24,8 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from skysift.crossmatch.associate import associate_sources
 from skysift.io import atomic_path
+from skysift.sky import associate_sources
 
 __all__ = ["COLOUR_DOCS", "light_curve_brightness", "source_colours", "add_colours"]
 

@@ -89,7 +89,7 @@ def rainbow_fit_extractor(optimizer: str = RAINBOW_OPTIMIZER) -> Any:
 
 def rainbow_pairs(bright: pd.DataFrame, radius_arcsec: float = 1.0) -> pd.DataFrame:
     """Per associated source with a g and an r light curve: source_id, objectid_g, objectid_r."""
-    from skysift.crossmatch.associate import associate_sources
+    from skysift.sky import associate_sources
 
     if bright.empty:
         return pd.DataFrame({"source_id": [], "objectid_g": [], "objectid_r": []}, dtype=np.int64)

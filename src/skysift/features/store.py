@@ -26,7 +26,6 @@ one batch whatever the size of the release; it appears under its final name only
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -39,8 +38,9 @@ import pyarrow.parquet as pq
 from skysift.features.colour import COLOUR_DOCS
 from skysift.features.magnitude import FEATURE_DOCS, ID_COLUMN_DOCS, ID_COLUMNS, TRANSIENT_FIT_DOCS
 from skysift.io import InputError, atomic_path
+from skysift.provenance import config_sha256
 
-__all__ = ["combine_features", "config_hash", "NAN_POLICY"]
+__all__ = ["combine_features", "NAN_POLICY"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +54,6 @@ NAN_POLICY = (
 
 #: Rows per HDF5 chunk of the feature matrix.
 CHUNK_ROWS = 16384
-
-
-def config_hash(config: Mapping[str, Any]) -> str:
-    """SHA-256 of a config mapping as sorted JSON: identifies the settings a store was made with."""
-    text = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _feature_columns(paths: list[str]) -> list[str]:
@@ -105,7 +99,7 @@ def combine_features(
     attrs = {
         "title": "skysift light-curve features",
         "dr": dr,
-        "config_hash": config_hash(config),
+        "config_hash": config_sha256(config),
         "features_config": json.dumps(config.get("features", {}), sort_keys=True, default=str),
         "feature_names": json.dumps(columns),
         "light_curve_version": light_curve.__version__,

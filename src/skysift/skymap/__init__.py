@@ -2,7 +2,7 @@
 
 :mod:`skysift.skymap.maps` reads flat (``PROB``, NESTED/RING) and multi-order (``UNIQ``,
 ``PROBDENSITY``) BAYESTAR maps and computes credible levels; :mod:`skysift.skymap.counterparts`
-searches the candidate lists with light curves from :mod:`skysift.skymap.epochs`;
+searches the candidate lists with light curves from :mod:`skysift.lightcurves.epochs`;
 :mod:`skysift.skymap.plot` draws the region.
 :func:`select_skymap_counterparts` is the workflow stage (rule ``select_skymap_counterparts``)
 and :func:`write_demo_skymap` the ``skysift skymap-demo`` command.
@@ -62,7 +62,7 @@ def select_skymap_counterparts(
 ) -> Table:
     """Search the candidate lists for counterparts of one map; write ``outputs`` ecsv, csv, png, summary.
 
-    ``dr_files`` hold the light curves (DR layout; see :func:`skysift.skymap.epochs.manifest_files`).
+    ``dr_files`` hold the light curves (DR layout; see :func:`skysift.lightcurves.manifest_files`).
     """
     t0 = time.perf_counter()
     sky = read_skymap(skymap_path, name=name)

@@ -4,7 +4,7 @@
 :mod:`skysift.candidates`), merges them into one row per objectid (``lists`` names every list an
 object is in), looks each position up in the map (probability density, credible level, distance
 ansatz) and times it with its DR light curve (the run's epoch cuts, no minimum number of epochs:
-see :mod:`skysift.skymap.epochs`): the **candidate time is the first DR epoch at or after the event time** (``first_mjd``; the DR holds detections only, so this is the first
+see :mod:`skysift.lightcurves.epochs`): the **candidate time is the first DR epoch at or after the event time** (``first_mjd``; the DR holds detections only, so this is the first
 detection after the event), the peak is the brightest epoch inside the window. A candidate is kept
 when its credible level is within ``credible_level`` and it has at least one epoch inside
 ``[event + window_days[0], event + window_days[1]]``; drops are counted and logged. Rows are ranked
@@ -23,7 +23,7 @@ import pandas as pd
 from astropy.table import Table
 
 from skysift.io import InputError
-from skysift.skymap.epochs import read_epochs
+from skysift.lightcurves import read_epochs
 from skysift.skymap.maps import SkyMap
 
 __all__ = ["COUNTERPART_COLUMNS", "epoch_summary", "merge_lists", "search_counterparts"]
@@ -124,7 +124,7 @@ def search_counterparts(
 
     ``dr_files`` are DR-layout parquet files holding the candidates' light curves (the fetched DR
     files, or clean files); ``clean`` is the clean config whose epoch cuts apply (see
-    :mod:`skysift.skymap.epochs`).
+    :mod:`skysift.lightcurves.epochs`).
     """
     if not 0 < credible_level <= 1:
         raise InputError(f"skymap.credible_level must be in (0, 1], got {credible_level}")

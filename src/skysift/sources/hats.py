@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skysift.io import InputError, read_dr_files
-from skysift.layout import FILTER_IDS, LIST_COLUMNS
+from skysift.io import InputError
+from skysift.layout import FILTER_IDS, LIST_COLUMNS, read_dr_files
 from skysift.sources.convert import write_release
 
 __all__ = [

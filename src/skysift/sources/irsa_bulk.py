@@ -21,8 +21,9 @@ from pathlib import Path
 
 from skysift.io import InputError
 from skysift.layout import parse_dr_path, read_checksums
+from skysift.lightcurves import write_manifest
 from skysift.sources.http import FetchError, HttpClient, HttpConfig
-from skysift.sources.local import select_files, write_manifest
+from skysift.sources.local import select_files
 
 __all__ = ["DEFAULT_BULK_URL", "release_url", "fetch_checksums", "fetch_bulk_batch"]
 

@@ -7,12 +7,12 @@ is what downstream rules read. Nothing is copied: the mirror stays where it is.
 
 from __future__ import annotations
 
-import csv
 import logging
 from pathlib import Path
 
-from skysift.io import InputError, atomic_path
+from skysift.io import InputError
 from skysift.layout import FILTER_IDS, md5sum, parse_dr_path, read_checksums
+from skysift.lightcurves.manifest import MANIFEST_COLUMNS, read_manifest, write_manifest
 
 __all__ = [
     "release_fields",
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 #: Manifest columns; ``url`` (where the file came from, empty for a local mirror) was appended
 #: after the first release, so older manifests without it still read.
-MANIFEST_COLUMNS = ("path", "md5", "bytes", "fieldid", "filterid", "ccdid", "qid", "url")
 VERIFY_MODES = ("md5", "exists", "none")
 
 
@@ -72,16 +71,6 @@ def select_files(
             continue
         chosen.append(rel)
     return chosen
-
-
-def write_manifest(rows: list[dict], manifest: str | Path) -> Path:
-    """Write a batch manifest (TSV with MANIFEST_COLUMNS) atomically."""
-    with atomic_path(manifest) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, delimiter="\t")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({"url": "", **row})
-    return Path(manifest)
 
 
 def fetch_local_batch(
@@ -139,12 +128,3 @@ def fetch_local_batch(
     write_manifest(rows, manifest)
     log.info("field %d: %d files verified (%s) in %s", fieldid, len(rows), verify, root)
     return [Path(r["path"]) for r in rows]
-
-
-def read_manifest(manifest: str | Path) -> list[Path]:
-    """The file paths listed in a batch manifest, in order."""
-    with open(manifest, newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
-        if reader.fieldnames is None or "path" not in reader.fieldnames:
-            raise InputError(f"{manifest}: not a skysift batch manifest (no 'path' column)")
-        return [Path(row["path"]) for row in reader]

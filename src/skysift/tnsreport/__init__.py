@@ -13,7 +13,7 @@ filter_value, instrument_value, exptime, observer, comments}}``. ZTF values from
 filters g 110, r 111, i 112; instrument P48 ZTF-Cam 196; flux_units 1 = AB mag.
 
 Photometry: the DR epochs of the candidate after the clean stage's epoch cuts (no minimum number of
-epochs, :mod:`skysift.skymap.epochs`), in AB mag: the discovery epoch, then per band the first and the
+epochs, :mod:`skysift.lightcurves.epochs`), in AB mag: the discovery epoch, then per band the first and the
 brightest (at most ``max_photometry``); ``limiting_flux`` is left out (DR light curves carry no
 per-epoch limiting magnitude). Non-detections: ZTF DR light curves hold detections only, so the last non-detection is not
 known; the report uses the archival form (``archiveid`` "0" = Other, with a remark saying so).
@@ -48,7 +48,7 @@ from astropy.time import Time
 
 from skysift.crossmatch.tns import TNSError, tns_user_agent
 from skysift.io import InputError, atomic_path
-from skysift.skymap.epochs import read_epochs
+from skysift.lightcurves import read_epochs
 
 __all__ = [
     "AT_REPORT_SCHEMA",
@@ -480,7 +480,7 @@ def report_candidates(
     """Build (and, with ``send``, submit) the report for ``objectids`` or the first ``top_n`` rows of a table.
 
     ``dr_files`` hold the light curves (DR layout: fetched DR files or clean files; ``clean`` = the
-    clean config whose epoch cuts apply, see :mod:`skysift.skymap.epochs`). A sky-map counterpart table (with ``event_mjd`` in its meta) makes discovery the first epoch
+    clean config whose epoch cuts apply, see :mod:`skysift.lightcurves.epochs`). A sky-map counterpart table (with ``event_mjd`` in its meta) makes discovery the first epoch
     after the event. Writes the report JSON to ``output`` and the outcome to ``reply_output``.
     """
     table = Table.read(candidates_path)

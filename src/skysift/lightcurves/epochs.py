@@ -4,7 +4,7 @@ The clean stage drops light curves with fewer than ``clean.min_epochs`` epochs, 
 fades below the limit within days, so the kilonova list holds objects that results/clean/ does
 not. :func:`read_epochs` reads only the wanted objectids from DR-layout parquet files (the fetched
 DR files of the manifests, or clean files) and applies the clean stage's epoch cuts
-(:func:`skysift.clean.clean_table`) with ``min_epochs = 1``.
+(:func:`skysift.lightcurves.cuts.clean_table`) with ``min_epochs = 1``.
 """
 
 from __future__ import annotations
@@ -19,27 +19,19 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from skysift.layout import DR_SCHEMA
+from skysift.lightcurves.cuts import CleanConfig, clean_table
 
-__all__ = ["EPOCH_COLUMNS", "manifest_files", "read_epochs"]
+__all__ = ["EPOCH_COLUMNS", "read_epochs"]
 
 log = logging.getLogger(__name__)
 
 EPOCH_COLUMNS = ("objectid", "filterid", "hmjd", "mag", "magerr")
 
 
-def manifest_files(manifests: Iterable[str | Path]) -> list[Path]:
-    """Every DR file listed in the fetch manifests."""
-    from skysift.sources.local import read_manifest
-
-    return [path for manifest in manifests for path in read_manifest(manifest)]
-
-
 def read_epochs(
     dr_files: Iterable[str | Path], objectids: Iterable[int], clean: Mapping | None = None
 ) -> pd.DataFrame:
     """Long-format epochs (objectid, filterid, hmjd, mag, magerr) of ``objectids`` after the epoch cuts."""
-    from skysift.clean import CleanConfig, clean_table
-
     ids = sorted({int(i) for i in objectids})
     config = dataclasses.replace(CleanConfig.from_config(dict(clean or {})), min_epochs=1)
     frames = []

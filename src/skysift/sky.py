@@ -1,10 +1,14 @@
-"""Multiband association: the g, r and i objectids of one sky source, linked by position.
+"""Sky geometry shared by every stage: unit vectors, separations, and g/r/i source association.
+
+Positions become unit vectors (x, y, z); a cone of angle theta is a ball of chord radius
+``2 sin(theta / 2)`` around the vector, so a KD-tree finds neighbours with no special case for RA
+wrap-around at 0/360 deg or the poles, and separations use the stable ``atan2(|a x b|, a . b)``.
 
 ZTF DR object ids are per filter and field, so one star has up to three objectids. Objects of
 the same field closer than ``radius_arcsec`` and in *different* filters are linked, and the
 connected groups become sources. A source's id is the smallest objectid in it (stable across
-runs and unique), its position the mean of its members' unit vectors. Cross-matching (and,
-later, colour features) works per source, so a source is matched once, not once per band.
+runs and unique), its position the mean of its members' unit vectors. Cross-matching, colours,
+transient fits and per-source scores work per source.
 """
 
 from __future__ import annotations
@@ -17,12 +21,49 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from skysift.crossmatch.match import chord_radius, radec_to_xyz
 from skysift.io import InputError
 
-__all__ = ["associate_sources", "source_positions"]
+__all__ = [
+    "ARCSEC",
+    "radec_to_xyz",
+    "chord_radius",
+    "separation_xyz_arcsec",
+    "angular_separation_arcsec",
+    "associate_sources",
+    "source_positions",
+]
 
 log = logging.getLogger(__name__)
+
+#: One arcsecond in radians.
+ARCSEC = np.pi / (180.0 * 3600.0)
+
+
+def radec_to_xyz(ra_deg: np.ndarray, dec_deg: np.ndarray) -> np.ndarray:
+    """Unit vectors (n, 3) of positions in degrees; the representation the KD-tree needs."""
+    ra = np.radians(np.asarray(ra_deg, dtype=np.float64))
+    dec = np.radians(np.asarray(dec_deg, dtype=np.float64))
+    cos_dec = np.cos(dec)
+    return np.column_stack([cos_dec * np.cos(ra), cos_dec * np.sin(ra), np.sin(dec)])
+
+
+def chord_radius(radius_arcsec: float) -> float:
+    """Chord length of an angular radius: 2 sin(theta / 2), monotonic in theta up to 180 deg."""
+    return 2.0 * np.sin(min(float(radius_arcsec) * ARCSEC, np.pi) / 2.0)
+
+
+def separation_xyz_arcsec(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle between unit vectors row by row, atan2(|a x b|, a . b): accurate at 0 and 180 deg."""
+    cross = np.cross(a, b)
+    return np.arctan2(np.sqrt(np.einsum("ij,ij->i", cross, cross)), np.einsum("ij,ij->i", a, b)) / ARCSEC
+
+
+def angular_separation_arcsec(
+    ra1: np.ndarray, dec1: np.ndarray, ra2: np.ndarray, dec2: np.ndarray
+) -> np.ndarray:
+    """Angular separation in arcsec of two position arrays (degrees), with the stable formula."""
+    return separation_xyz_arcsec(radec_to_xyz(ra1, dec1), radec_to_xyz(ra2, dec2))
+
 
 _FIELD_DIV = 10**12
 _FILTER_DIV = 10**11

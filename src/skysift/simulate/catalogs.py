@@ -1,0 +1,434 @@
+"""Catalogs (SIMBAD, VSX, TNS) as they would label the demo survey's sky sources."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from skysift.io import write_parquet
+from skysift.simulate.geometry import _QUAD_HALF, field_centre, quadrant_centre
+from skysift.simulate.models import SampleContext
+
+log = logging.getLogger(__name__)
+
+
+def _iso(mjd: np.ndarray) -> list[str]:
+    """MJD -> 'YYYY-MM-DD HH:MM:SS.sss' (the TNS discoverydate format)."""
+    base = _dt.datetime(1858, 11, 17)
+    return [(base + _dt.timedelta(days=float(x))).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] for x in mjd]
+
+
+# --------------------------------------------------------------------------------------------------
+# catalogs: SIMBAD, VSX and TNS as they would label the survey's sky sources
+
+Options = list[tuple[str, float]]
+
+#: class -> probability SIMBAD knows a source, otype options (per subclass where it matters).
+_SIMBAD: dict[str, tuple[float, dict[str, Options]]] = {
+    "constant": (0.0, {"*": [("*", 0.93), ("PM*", 0.04), ("**", 0.03)]}),  # known fraction depends on mag
+    "rrlyrae": (0.65, {"*": [("RR*", 0.6), ("V*", 0.3), ("Pu*", 0.1)]}),
+    "cepheid": (
+        0.7,
+        {
+            "DCEP": [("cC*", 0.45), ("Ce*", 0.25), ("V*", 0.3)],
+            "CW": [("WV*", 0.5), ("Ce*", 0.2), ("V*", 0.3)],
+        },
+    ),
+    "eclipsing_binary": (0.55, {"*": [("EB*", 0.65), ("V*", 0.3), ("SB*", 0.05)]}),
+    "delta_scuti": (0.5, {"*": [("dS*", 0.55), ("V*", 0.35), ("Pu*", 0.1)]}),
+    "lpv": (
+        0.75,
+        {"mira": [("Mi*", 0.6), ("LP*", 0.2), ("V*", 0.2)], "*": [("LP*", 0.6), ("V*", 0.3), ("AB*", 0.1)]},
+    ),
+    "agn": (
+        0.85,
+        {"QSO": [("QSO", 0.8), ("AGN", 0.1), ("Bla", 0.1)], "Sy1": [("Sy1", 0.5), ("AGN", 0.4), ("G", 0.1)]},
+    ),
+    "yso": (0.5, {"*": [("Y*O", 0.5), ("TT*", 0.3), ("Or*", 0.1), ("V*", 0.1)]}),
+    "snia": (0.2, {"*": [("SN*", 1.0)]}),
+    "snii": (0.2, {"*": [("SN*", 1.0)]}),
+    "snibc": (0.2, {"*": [("SN*", 1.0)]}),
+    "slsn": (0.2, {"*": [("SN*", 1.0)]}),
+    "tde": (0.3, {"*": [("ev", 0.7), ("SN*", 0.3)]}),
+    "kilonova": (0.0, {"*": [("ev", 1.0)]}),
+    "microlensing": (0.3, {"*": [("Lev", 0.4), ("*", 0.6)]}),
+    "flare": (0.45, {"*": [("Er*", 0.4), ("LM*", 0.3), ("*", 0.3)]}),
+    "cv": (0.7, {"*": [("CV*", 0.8), ("V*", 0.2)]}),
+    "artefact": (0.3, {"*": [("*", 1.0)]}),
+}
+_SIMBAD_EXTRA: Options = [("*", 0.7), ("G", 0.2), ("V*", 0.05), ("QSO", 0.05)]
+
+#: class -> probability VSX knows a source, vtype options.
+_VSX: dict[str, tuple[float, dict[str, Options]]] = {
+    "constant": (0.002, {"*": [("VAR", 0.5), ("MISC", 0.5)]}),
+    "rrlyrae": (0.7, {"RRab": [("RRAB", 1.0)], "RRc": [("RRC", 1.0)]}),
+    "cepheid": (0.7, {"DCEP": [("DCEP", 0.9), ("CEP", 0.1)], "CW": [("CWA", 0.5), ("CWB", 0.5)]}),
+    "eclipsing_binary": (0.6, {"EA": [("EA", 1.0)], "EW": [("EW", 1.0)], "EB": [("EB", 1.0)]}),
+    "delta_scuti": (0.5, {"DSCT": [("DSCT", 0.8), ("DSCTC", 0.2)], "HADS": [("HADS", 1.0)]}),
+    "lpv": (
+        0.8,
+        {
+            "mira": [("M", 1.0)],
+            "SR": [("SR", 0.4), ("SRA", 0.2), ("SRB", 0.4)],
+            "L": [("L", 0.6), ("LB", 0.4)],
+        },
+    ),
+    "agn": (0.15, {"*": [("AGN", 0.6), ("QSO", 0.3), ("BLLAC", 0.1)]}),
+    "yso": (
+        0.45,
+        {
+            "dipper": [("YSO", 0.4), ("UXOR", 0.3), ("INST", 0.3)],
+            "burster": [("YSO", 0.4), ("EXOR", 0.3), ("INST", 0.3)],
+            "irregular": [("YSO", 0.5), ("INST", 0.3), ("TTS", 0.2)],
+        },
+    ),
+    "cv": (0.6, {"UG": [("UG", 0.5), ("UGSS", 0.5)], "UGSU": [("UGSU", 1.0)]}),
+    "flare": (0.3, {"*": [("UV", 1.0)]}),
+    "artefact": (0.03, {"*": [("VAR", 0.5), ("MISC", 0.5)]}),
+}
+_VSX_PERIODIC = {"rrlyrae", "cepheid", "eclipsing_binary", "delta_scuti", "lpv"}
+
+#: class -> probability TNS has a report, type options ("" = unclassified AT).
+_TNS: dict[str, tuple[float, dict[str, Options]]] = {
+    "snia": (0.6, {"*": [("SN Ia", 0.9), ("SN Ia-91T-like", 0.07), ("SN Ia-pec", 0.03)]}),
+    "snii": (0.5, {"IIP": [("SN II", 0.5), ("SN IIP", 0.5)], "IIL": [("SN II", 0.7), ("SN IIL", 0.3)]}),
+    "snibc": (
+        0.5,
+        {
+            "Ib": [("SN Ib", 0.8), ("SN Ib/c", 0.2)],
+            "Ic": [("SN Ic", 0.8), ("SN Ib/c", 0.2)],
+            "Ic-BL": [("SN Ic-BL", 1.0)],
+        },
+    ),
+    "slsn": (0.6, {"SLSN-I": [("SLSN-I", 1.0)], "SLSN-II": [("SLSN-II", 1.0)]}),
+    "tde": (0.6, {"*": [("TDE", 1.0)]}),
+    "kilonova": (0.5, {"*": [("", 1.0)]}),  # at most one gets "Kilonova", see _tns_rows
+    "cv": (0.25, {"*": [("CV", 0.5), ("", 0.5)]}),
+    "flare": (0.08, {"*": [("M dwarf", 0.5), ("", 0.5)]}),
+    "microlensing": (0.2, {"*": [("", 0.7), ("Other", 0.3)]}),
+    "agn": (0.03, {"*": [("AGN", 0.5), ("", 0.5)]}),
+    "lpv": (0.01, {"*": [("Varstar", 1.0)]}),
+}
+_TNS_SN = {"snia", "snii", "snibc", "slsn", "tde", "kilonova"}
+_TNS_EXTRA: Options = [("SN Ia", 0.35), ("SN II", 0.15), ("", 0.4), ("SN Ic", 0.05), ("CV", 0.05)]
+
+
+def _vocab(table: dict[str, tuple[float, dict[str, Options]]], extra: Options = ()) -> list[str]:
+    """Every type string a catalog rule table can emit, sorted."""
+    names = {name for _, opts in table.values() for o in opts.values() for name, _ in o}
+    return sorted(names | {name for name, _ in extra})
+
+
+#: Every type string each demo catalog can emit (VSX types may also carry a trailing ':' = uncertain).
+CATALOG_TYPES: dict[str, list[str]] = {
+    "simbad": _vocab(_SIMBAD, _SIMBAD_EXTRA),
+    "vsx": _vocab(_VSX),
+    "tns": sorted(set(_vocab(_TNS, _TNS_EXTRA)) | {"Kilonova"}),
+}
+
+_CONSTELLATIONS = ("And", "Psc", "Ari", "Tau", "Ori", "Gem", "Cnc", "Leo", "Sex", "Vir", "Com", "Boo",
+                   "CrB", "Her", "Oph", "Sct", "Aql", "Sge", "Vul", "Cyg", "Lac", "Peg", "Cas", "Per")  # fmt: skip
+
+
+def _choose(rng: np.random.Generator, options: Options, n: int) -> np.ndarray:
+    """n draws from weighted (value, weight) options."""
+    names = np.array([o[0] for o in options], dtype=object)
+    w = np.array([o[1] for o in options], dtype=float)
+    return names[rng.choice(len(names), n, p=w / w.sum())]
+
+
+def _label(
+    rng: np.random.Generator,
+    table: dict[str, tuple[float, dict[str, Options]]],
+    src: pd.DataFrame,
+    known_override: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which sources a catalog knows and the type it gives them (vectorised per class and subclass)."""
+    n = len(src)
+    known = np.zeros(n, bool)
+    types = np.full(n, "", dtype=object)
+    u = rng.random(n)
+    for cls, (p_known, opts) in table.items():
+        rows = (src["class"] == cls).to_numpy()
+        p = known_override[rows] if (known_override is not None and cls == "constant") else p_known
+        known[rows] = u[rows] < p
+        subs = src["subclass"].to_numpy()
+        for sub, o in opts.items():
+            sel = rows & ((subs == sub) if sub != "*" else np.ones(n, bool))
+            if sub == "*":
+                sel &= ~np.isin(subs, [s for s in opts if s != "*"])
+            types[sel] = _choose(rng, o, int(sel.sum()))
+    return known, types
+
+
+def _mistype(
+    rng: np.random.Generator, types: np.ndarray, vocab: list[str], fraction: float = 0.05
+) -> np.ndarray:
+    """Replace ~``fraction`` of the types by another type of the catalog's vocabulary."""
+    types = types.copy()
+    wrong = np.flatnonzero(rng.random(types.size) < fraction)
+    for i, j in zip(wrong, rng.integers(0, len(vocab) - 1, wrong.size), strict=True):
+        others = [v for v in vocab if v != types[i]]
+        types[i] = others[j % len(others)]
+    return types
+
+
+def _scatter(
+    rng: np.random.Generator, ra: np.ndarray, dec: np.ndarray, arcsec: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions with Gaussian errors of ``arcsec`` per axis."""
+    d = dec + rng.normal(0, arcsec / 3600, dec.size)
+    r = np.mod(ra + rng.normal(0, arcsec / 3600, ra.size) / np.cos(np.radians(dec)), 360.0)
+    return r, d
+
+
+def _jname(ra: np.ndarray, dec: np.ndarray, ra_dp: int = 2, dec_dp: int = 1, dots: bool = True) -> list[str]:
+    """IAU-style truncated sexagesimal names 'hhmmss.ss+ddmmss.s' (without dots for 2MASS style)."""
+    out = []
+    for r, d in zip(ra, dec, strict=True):
+        h = r / 15.0
+        hh, rem = int(h), (h - int(h)) * 60
+        mm, ss = int(rem), (rem - int(rem)) * 60
+        ss = np.floor(ss * 10**ra_dp) / 10**ra_dp
+        sign = "+" if d >= 0 else "-"
+        a = abs(d)
+        dd, rem = int(a), (a - int(a)) * 60
+        dm, ds = int(rem), (rem - int(rem)) * 60
+        ds = np.floor(ds * 10**dec_dp) / 10**dec_dp
+        txt = f"{hh:02d}{mm:02d}{ss:0{3 + ra_dp}.{ra_dp}f}{sign}{dd:02d}{dm:02d}{ds:0{3 + dec_dp}.{dec_dp}f}"
+        out.append(txt if dots else txt.replace(".", ""))
+    return out
+
+
+def _random_positions(
+    rng: np.random.Generator, n: int, quads: list[tuple[int, int, int]], inside: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unrelated sky positions: a fraction ``inside`` within the simulated quadrants, the rest 4-10 deg away."""
+    k = rng.integers(0, len(quads), n)
+    centres = np.array([quadrant_centre(*q) for q in quads])
+    fcent = np.array([field_centre(q[0]) for q in quads])
+    ins = rng.random(n) < inside
+    dec_in = centres[k, 1] + rng.uniform(-_QUAD_HALF, _QUAD_HALF, n)
+    ra_in = centres[k, 0] + rng.uniform(-_QUAD_HALF, _QUAD_HALF, n) / np.cos(np.radians(dec_in))
+    ang = rng.uniform(0, 2 * np.pi, n)
+    rad = rng.uniform(4.0, 10.0, n)
+    dec_out = np.clip(fcent[k, 1] + rad * np.sin(ang), -89.0, 89.0)
+    ra_out = fcent[k, 0] + rad * np.cos(ang) / np.cos(np.radians(dec_out))
+    return np.mod(np.where(ins, ra_in, ra_out), 360.0), np.where(ins, dec_in, dec_out)
+
+
+def _gcvs_names(rng: np.random.Generator, ra: np.ndarray, start: int) -> list[str]:
+    """GCVS-like variable-star designations 'V1234 Her' (constellation from an RA bin)."""
+    con = [_CONSTELLATIONS[int(r // 15) % len(_CONSTELLATIONS)] for r in ra]
+    return [f"V{start + i} {c}" for i, c in enumerate(con)]
+
+
+def _gaia_ids(rng: np.random.Generator, n: int) -> list[str]:
+    """Gaia DR3-like source designations (19-digit numbers)."""
+    return [f"Gaia DR3 {x}" for x in rng.integers(10**18, 7 * 10**18, n, dtype=np.int64)]
+
+
+def _tns_names(rng: np.random.Generator, mjd: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Unique TNS-style names 'YYYYabc' for discovery dates; returns names and years."""
+    years = np.array([int(s[:4]) for s in _iso(mjd)], dtype=int)
+    names = np.empty(mjd.size, dtype=object)
+    for y in np.unique(years):
+        rows = np.flatnonzero(years == y)
+        codes = rng.choice(26**3, rows.size, replace=False)
+        letters = ["".join(chr(97 + (c // 26**p) % 26) for p in (2, 1, 0)) for c in codes]
+        names[rows] = [f"{y}{s}" for s in letters]
+    return list(names), years
+
+
+def _is_sn_type(types: np.ndarray) -> np.ndarray:
+    """TNS types that earn the 'SN' name prefix (spectroscopically classified supernovae)."""
+    t = np.asarray(types, dtype=str)
+    return np.char.startswith(t, "SN") | np.char.startswith(t, "SLSN")
+
+
+def _write_catalogs(
+    out_dir: Path,
+    src: pd.DataFrame,
+    rng: np.random.Generator,
+    quads: list[tuple[int, int, int]],
+    ctx: SampleContext,
+    scatter: float,
+) -> dict[str, int]:
+    """Write simbad/vsx/tns parquet catalogs for the sky sources ``src``; return rows per catalog."""
+    n = len(src)
+    cls = src["class"].to_numpy()
+    detected = np.isfinite(src["first_detection"].to_numpy())
+
+    # TNS first, so SIMBAD can reuse the TNS names of the supernovae it knows
+    t_known, t_type = _label(rng, _TNS, src)
+    t_known &= detected
+    sn_like = np.isin(cls, list(_TNS_SN))
+    unclassified = sn_like & (rng.random(n) < 0.3)
+    t_type = np.where(unclassified, "", t_type)
+    kn = np.flatnonzero(t_known & (cls == "kilonova"))
+    if kn.size >= 2:
+        t_type[kn[0]] = "Kilonova"
+    t_type = np.where(
+        t_known & (rng.random(n) < 0.05) & sn_like & (t_type != ""),
+        _mistype(rng, t_type, ["SN Ia", "SN II", "SN Ic", "SN Ib"], 1.0),
+        t_type,
+    )
+    disc = src["first_detection"].to_numpy() + rng.uniform(-2.0, 3.0, n)
+    idx = np.flatnonzero(t_known)
+    names_t, _ = _tns_names(rng, disc[idx]) if idx.size else ([], None)
+    tns_name = np.full(n, "", dtype=object)
+    tns_name[idx] = names_t
+    z = src["redshift"].to_numpy()
+    has_z = (t_type != "") & sn_like & (rng.random(n) < np.where(cls == "tde", 0.9, 0.7))
+    t_ra, t_dec = _scatter(rng, src["ra"].to_numpy(), src["dec"].to_numpy(), scatter * 1.3)
+    tns = pd.DataFrame(
+        {
+            "name": tns_name[idx],
+            "name_prefix": np.where(_is_sn_type(t_type[idx]), "SN", "AT")
+            if idx.size
+            else np.array([], dtype=str),
+            "ra": t_ra[idx],
+            "declination": t_dec[idx],
+            "type": t_type[idx],
+            "redshift": np.where(has_z, z + rng.normal(0, 0.001, n), np.nan)[idx],
+            "discoverydate": _iso(disc[idx]),
+        }
+    )
+    n_x = int(round(0.3 * len(tns))) + 5
+    x_ra, x_dec = _random_positions(rng, n_x, quads, inside=0.7)
+    x_disc = rng.uniform(ctx.start, ctx.end, n_x)
+    x_type = _choose(rng, _TNS_EXTRA, n_x)
+    x_names, _ = _tns_names(np.random.default_rng(rng.integers(2**32)), x_disc)
+    x_names = [nm if nm not in set(names_t) else nm + "a" for nm in x_names]
+    tns_x = pd.DataFrame(
+        {
+            "name": x_names,
+            "name_prefix": np.where(_is_sn_type(x_type), "SN", "AT"),
+            "ra": x_ra,
+            "declination": x_dec,
+            "type": x_type,
+            "redshift": np.where(
+                (x_type != "") & (rng.random(n_x) < 0.6), rng.uniform(0.01, 0.15, n_x), np.nan
+            ),
+            "discoverydate": _iso(x_disc),
+        }
+    )
+    tns = pd.concat([tns, tns_x], ignore_index=True)
+
+    # SIMBAD
+    mean_r = src["mean_r"].to_numpy()
+    p_star = np.where(mean_r < 17, 0.45, np.where(mean_r < 19, 0.15, 0.05))
+    s_known, s_type = _label(rng, _SIMBAD, src, known_override=p_star)
+    s_type = _mistype(rng, s_type, CATALOG_TYPES["simbad"], 0.05)
+    ids = np.array(_gaia_ids(rng, n), dtype=object)
+    var_like = np.isin(
+        s_type, ["V*", "RR*", "cC*", "Ce*", "WV*", "EB*", "dS*", "Mi*", "LP*", "CV*", "Pu*", "AB*"]
+    )
+    gcvs = var_like & (rng.random(n) < 0.5)
+    ids[gcvs] = ["V* " + s for s in _gcvs_names(rng, src["ra"].to_numpy()[gcvs], 400)]
+    extragal = np.isin(s_type, ["QSO", "AGN", "Bla", "Sy1", "G"])
+    ids[extragal] = [
+        "SDSS J" + s for s in _jname(src["ra"].to_numpy()[extragal], src["dec"].to_numpy()[extragal])
+    ]
+    young = np.isin(s_type, ["Y*O", "TT*", "Or*"])
+    ids[young] = [
+        "2MASS J" + s
+        for s in _jname(src["ra"].to_numpy()[young], src["dec"].to_numpy()[young], 2, 1, dots=False)
+    ]
+    sn = np.isin(s_type, ["SN*", "ev"])
+    sn_names = np.where(tns_name != "", tns_name, "")
+    fallback = np.flatnonzero(sn & (sn_names == ""))
+    if fallback.size:
+        fb, _ = _tns_names(
+            np.random.default_rng(rng.integers(2**32)),
+            np.nan_to_num(src["first_detection"].to_numpy()[fallback], posinf=ctx.start),
+        )
+        sn_names[fallback] = [f"{nm}x" for nm in fb]
+    ids[sn] = [("SN " if t == "SN*" else "AT ") + nm for t, nm in zip(s_type[sn], sn_names[sn], strict=True)]
+    lens = s_type == "Lev"
+    ids[lens] = [
+        f"Gaia{19 + i % 3}{chr(97 + i % 26)}{chr(97 + (i // 26) % 26)}{chr(97 + (i // 676) % 26)}"
+        for i in range(int(lens.sum()))
+    ]
+    s_ra, s_dec = _scatter(rng, src["ra"].to_numpy(), src["dec"].to_numpy(), scatter)
+    idx = np.flatnonzero(s_known)
+    simbad = pd.DataFrame({"main_id": ids[idx], "ra": s_ra[idx], "dec": s_dec[idx], "otype": s_type[idx]})
+    n_x = int(round(0.15 * len(simbad))) + 10
+    x_ra, x_dec = _random_positions(rng, n_x, quads, inside=0.6)
+    x_type = _choose(rng, _SIMBAD_EXTRA, n_x)
+    x_ids = np.array(_gaia_ids(rng, n_x), dtype=object)
+    gal = x_type == "G"
+    x_ids[gal] = [f"LEDA {v}" for v in rng.integers(10**5, 5 * 10**6, int(gal.sum()))]
+    simbad = pd.concat(
+        [simbad, pd.DataFrame({"main_id": x_ids, "ra": x_ra, "dec": x_dec, "otype": x_type})],
+        ignore_index=True,
+    )
+
+    # VSX
+    v_known, v_type = _label(rng, _VSX, src)
+    v_type = _mistype(rng, v_type, CATALOG_TYPES["vsx"], 0.05)
+    period = src["period"].to_numpy()
+    sub = src["subclass"].to_numpy()
+    v_period = np.where(np.isin(cls, list(_VSX_PERIODIC)), period * (1 + rng.normal(0, 0.001, n)), np.nan)
+    v_period = np.where((sub == "EW") & (rng.random(n) < 0.08), v_period / 2, v_period)
+    v_period = np.where((sub == "SR") & (rng.random(n) < 0.3), np.nan, v_period)
+    v_period = np.where(sub == "mira", period * (1 + rng.normal(0, 0.01, n)), v_period)
+    uncertain = rng.random(n) < 0.05
+    v_type = np.where(uncertain & (v_type != ""), v_type.astype(str) + ":", v_type)
+    u = rng.random(n)
+    jn = _jname(src["ra"].to_numpy(), src["dec"].to_numpy())
+    v_name = np.where(
+        u < 0.45,
+        np.array(["ZTF J" + s for s in jn], dtype=object),
+        np.where(
+            u < 0.7,
+            np.array(["ASASSN-V J" + s for s in jn], dtype=object),
+            np.array(
+                [f"ATO J{r:08.4f}{d:+08.4f}" for r, d in zip(src["ra"], src["dec"], strict=True)],
+                dtype=object,
+            ),
+        ),
+    )
+    gc = u > 0.88
+    v_name[gc] = _gcvs_names(rng, src["ra"].to_numpy()[gc], 3000)
+    v_ra, v_dec = _scatter(rng, src["ra"].to_numpy(), src["dec"].to_numpy(), scatter)
+    idx = np.flatnonzero(v_known)
+    vsx = pd.DataFrame(
+        {
+            "name": v_name[idx],
+            "ra": v_ra[idx],
+            "dec": v_dec[idx],
+            "vtype": v_type[idx],
+            "period": v_period[idx],
+        }
+    )
+    n_x = int(round(0.1 * len(vsx))) + 5
+    x_ra, x_dec = _random_positions(rng, n_x, quads, inside=0.5)
+    x_type = _choose(
+        rng, [("EW", 0.3), ("RRAB", 0.2), ("SR", 0.2), ("EA", 0.15), ("DSCT", 0.1), ("M", 0.05)], n_x
+    )
+    x_per = np.where(
+        x_type == "SR",
+        rng.uniform(30, 200, n_x),
+        np.where(x_type == "M", rng.uniform(150, 500, n_x), rng.uniform(0.05, 3, n_x)),
+    )
+    x_name = ["ZTF J" + s for s in _jname(x_ra, x_dec)]
+    vsx = pd.concat(
+        [vsx, pd.DataFrame({"name": x_name, "ra": x_ra, "dec": x_dec, "vtype": x_type, "period": x_per})],
+        ignore_index=True,
+    )
+
+    rows = {}
+    for name, df in (("simbad", simbad), ("vsx", vsx), ("tns", tns)):
+        df = df.sort_values(["ra", df.columns[0]], kind="stable").reset_index(drop=True)
+        for col in df.columns:
+            if df[col].dtype == object:
+                df[col] = df[col].astype(str)
+        write_parquet(pa.Table.from_pandas(df, preserve_index=False), out_dir / f"{name}.parquet")
+        rows[name] = len(df)
+    return rows
