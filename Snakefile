@@ -1,5 +1,6 @@
 # skysift: find transients and anomalies in ZTF data releases.
 # This file only wires: config, includes, and the default target. Logic lives in src/skysift.
+import os
 import sys
 from pathlib import Path
 
@@ -7,8 +8,15 @@ from snakemake.utils import min_version
 
 min_version("9.20")
 
-# Rule files and scripts use the library of this checkout (scripts prepend the same directory).
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# Rule files and every job's script use the library of this checkout, whatever the environment has installed.
+SKYSIFT_SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SKYSIFT_SRC)
+# Set (not read) for the jobs' script processes; Slurm jobs parse this file again and set it again.
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        [SKYSIFT_SRC, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SKYSIFT_SRC]]
+    )
+)
 
 
 configfile: "config/config.yaml"

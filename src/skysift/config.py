@@ -1,21 +1,50 @@
-"""Configuration: validation against the JSON schema (with defaults) and its Markdown reference.
+"""Configuration: validation against the JSON schema (with defaults), typed settings, and the Markdown reference.
 
 The workflow's ``common.smk`` calls :func:`validate_config`; so can a Python user who runs
 stages without Snakemake. Errors name the dotted key (``clean.max_magerr``) and what was
 wrong, all at once, instead of the first one only.
+
+Defaults live only in the schema (``workflow/schemas/config.schema.yaml``, shipped in the package as
+``skysift/config.schema.yaml``). Each stage reads its section as a frozen dataclass built with
+:func:`settings_from` from a *validated* section; a Python user gets every default with
+:func:`default_config`::
+
+    from skysift.config import default_config
+    from skysift.lightcurves import CleanConfig
+
+    cuts = CleanConfig.from_config(default_config()["clean"])
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema
 import yaml
 from jsonschema import Draft202012Validator, validators
 
-__all__ = ["ConfigError", "load_schema", "validate_config", "load_config", "schema_markdown"]
+__all__ = [
+    "SCHEMA_PATH",
+    "ConfigError",
+    "load_schema",
+    "validate_config",
+    "load_config",
+    "default_config",
+    "settings_from",
+    "schema_markdown",
+]
+
+#: The config schema shipped with the package (the workflow validates against the same file).
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -77,7 +106,7 @@ def validate_config(config: dict, schema: dict | str | Path) -> dict:
     return config
 
 
-def load_config(path: str | Path, schema: dict | str | Path) -> dict:
+def load_config(path: str | Path, schema: dict | str | Path = SCHEMA_PATH) -> dict:
     """Read a YAML config file and validate it (with defaults)."""
     with open(path) as fh:
         config = yaml.safe_load(fh) or {}
@@ -85,6 +114,62 @@ def load_config(path: str | Path, schema: dict | str | Path) -> dict:
         return validate_config(config, schema)
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
+
+
+@functools.cache
+def _default_config_cached() -> str:
+    """The schema's defaults as YAML text (parsed afresh by each caller, so nobody shares a mutable dict)."""
+    return yaml.safe_dump(validate_config({}, SCHEMA_PATH))
+
+
+def default_config() -> dict:
+    """The whole configuration with every schema default: what a run with an empty config file uses."""
+    return yaml.safe_load(_default_config_cached())
+
+
+def settings_from(cls: type[T], section: Mapping[str, Any], key: str) -> T:
+    """Build the frozen settings dataclass ``cls`` from a validated config section.
+
+    Every field must be present (defaults come from the schema, see :func:`default_config`); unknown
+    keys and missing keys raise a ConfigError naming ``key.<name>``. Fields typed as another settings
+    dataclass are built recursively from their sub-section.
+    """
+    if not isinstance(section, Mapping):
+        raise ConfigError(f"{key}: expected a mapping, got {type(section).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(section) - set(fields))
+    missing = sorted(name for name, f in fields.items() if name not in section and _required(f))
+    if unknown or missing:
+        problems = [f"unknown key(s) {', '.join(f'{key}.{n}' for n in unknown)}"] if unknown else []
+        if missing:
+            problems.append(
+                f"missing key(s) {', '.join(f'{key}.{n}' for n in missing)} "
+                "(validate the config first: defaults come from the schema)"
+            )
+        raise ConfigError("; ".join(problems))
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, value in section.items():
+        sub = _dataclass_of(hints.get(name))
+        values[name] = (
+            settings_from(sub, value, f"{key}.{name}") if sub and isinstance(value, Mapping) else value
+        )
+    return cls(**values)
+
+
+def _required(field: dataclasses.Field) -> bool:
+    """A field without its own default (settings dataclasses normally have none)."""
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+
+
+def _dataclass_of(hint: Any) -> type | None:
+    """The dataclass in a type hint (``X`` or ``X | None``), else None."""
+    if dataclasses.is_dataclass(hint):
+        return hint
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        found = [a for a in typing.get_args(hint) if dataclasses.is_dataclass(a)]
+        return found[0] if len(found) == 1 else None
+    return None
 
 
 def _type_name(schema: dict) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-__all__ = ["log_to_file"]
+__all__ = ["log_to_file", "run_script"]
 
 
 def log_to_file(path: str | Path, level: int = logging.INFO) -> None:
@@ -24,3 +26,12 @@ def log_to_file(path: str | Path, level: int = logging.INFO) -> None:
     # Dask's per-worker start/stop chatter would drown the stage's own counts.
     for noisy in ("distributed", "dask"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def run_script(main: Callable[[Any], None], smk: Any) -> None:
+    """Run a workflow script's ``main(snakemake)`` with its log set up: the one bootstrap every script uses.
+
+    The library is this checkout's: the Snakefile puts its ``src`` first on ``PYTHONPATH`` for every job.
+    """
+    log_to_file(smk.log[0])
+    main(smk)

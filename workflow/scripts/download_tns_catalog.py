@@ -2,6 +2,8 @@
 
 
 def main(smk) -> None:
+    from pathlib import Path
+
     from skysift.crossmatch.tns import TNSSettings, download_tns_catalog
 
     cache_dir = Path(smk.params.cache_dir) / "tns"
@@ -9,11 +11,6 @@ def main(smk) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-    from pathlib import Path
+    from skysift.logutil import run_script
 
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
-    from skysift.logutil import log_to_file
-
-    log_to_file(snakemake.log[0])
-    main(snakemake)
+    run_script(main, snakemake)

@@ -1,6 +1,5 @@
 """Glue: oracle evaluation of the anomaly methods on the demo truth (table, curves, figure)."""
 
-from pathlib import Path
 
 
 def main(smk) -> None:
@@ -37,11 +36,6 @@ def main(smk) -> None:
 
 
 if __name__ == "__main__":
-    import sys
+    from skysift.logutil import run_script
 
-    # The workflow uses the library of its own checkout (also inside conda: envs/skysift.yaml).
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
-    from skysift.logutil import log_to_file
-
-    log_to_file(snakemake.log[0])
-    main(snakemake)
+    run_script(main, snakemake)

@@ -2,6 +2,8 @@
 
 
 def main(smk) -> None:
+    from pathlib import Path
+
     import pyarrow as pa
 
     from skysift.crossmatch import CatalogSpec, read_objects, xmatch_objects
@@ -21,11 +23,6 @@ def main(smk) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-    from pathlib import Path
+    from skysift.logutil import run_script
 
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
-    from skysift.logutil import log_to_file
-
-    log_to_file(snakemake.log[0])
-    main(snakemake)
+    run_script(main, snakemake)

@@ -33,12 +33,6 @@ def main(smk) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-    from pathlib import Path
+    from skysift.logutil import run_script
 
-    # The workflow uses the library of its own checkout (also inside conda: envs/skysift.yaml).
-    sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
-    from skysift.logutil import log_to_file
-
-    log_to_file(snakemake.log[0])
-    main(snakemake)
+    run_script(main, snakemake)
