@@ -25,6 +25,7 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check src tests workflow/scripts benchmarks
 	$(BIN)/ruff format --check src tests workflow/scripts benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/snakemake --lint --cores 1
 
 report: setup
