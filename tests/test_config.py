@@ -63,3 +63,38 @@ def test_demo_section_matches_the_simulator_parameters():
 
     params = set(inspect.signature(simulate_release).parameters) - {"root", "dr"}
     assert set(validate_config({}, SCHEMA)["demo"]) == params
+
+
+def test_command_line_strings_become_the_schema_types():
+    # what `snakemake --config 'fetch={"http": {"timeout": 30}}' demo='{n_objects: 500}'` hands over
+    config = {"fetch": {"http": {"timeout": "30"}, "local_path": "null"}, "demo": {"n_objects": "500"}}
+    config["tns_send"] = "true"
+    validated = validate_config(config, SCHEMA)
+    assert validated["fetch"]["http"]["timeout"] == 30.0
+    assert validated["fetch"]["local_path"] is None
+    assert validated["demo"]["n_objects"] == 500 and isinstance(validated["demo"]["n_objects"], int)
+    assert validated["tns_send"] is True
+
+
+def test_a_string_that_is_no_number_is_still_named():
+    with pytest.raises(ConfigError, match="demo.n_objects: 'many' is not of type 'integer'"):
+        validate_config({"demo": {"n_objects": "many"}}, SCHEMA)
+
+
+def test_typed_settings_need_every_key_and_refuse_unknown_ones():
+    import dataclasses
+
+    from skysift.config import default_config, settings_from
+
+    @dataclasses.dataclass(frozen=True)
+    class Cuts:
+        min_epochs: int
+        max_magerr: float
+
+    assert settings_from(Cuts, {"min_epochs": 3, "max_magerr": 0.5}, "clean") == Cuts(3, 0.5)
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) clean.oops; missing key\(s\) clean.max_magerr"):
+        settings_from(Cuts, {"min_epochs": 3, "oops": 1}, "clean")
+    defaults = default_config()
+    assert defaults["clean"]["min_epochs"] == 10
+    defaults["clean"]["min_epochs"] = 1  # a fresh copy each call: nobody shares the defaults
+    assert default_config()["clean"]["min_epochs"] == 10

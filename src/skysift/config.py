@@ -35,6 +35,7 @@ __all__ = [
     "ConfigError",
     "load_schema",
     "validate_config",
+    "coerce_strings",
     "load_config",
     "default_config",
     "settings_from",
@@ -92,12 +93,71 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{_key_path(error)}: {error.message}"
 
 
+_NULLS = ("null", "Null", "NULL", "~")
+_BOOLEANS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def _schema_types(schema: Mapping) -> set[str]:
+    """The JSON types a schema node accepts (``type``, or the union over ``oneOf``/``anyOf``)."""
+    kind = schema.get("type")
+    types = set(kind if isinstance(kind, list) else [kind] if kind else [])
+    for alternative in [*schema.get("oneOf", []), *schema.get("anyOf", [])]:
+        types |= _schema_types(alternative)
+    return types
+
+
+def _coerce_scalar(value: str, types: set[str]) -> Any:
+    """A string as the schema's scalar type: ``--config`` hands nested values over as strings."""
+    if "null" in types and value in _NULLS:
+        return None
+    if "string" in types or not types:
+        return value
+    if "boolean" in types and value.lower() in _BOOLEANS:
+        return _BOOLEANS[value.lower()]
+    for kind, parse in (("integer", int), ("number", float)):
+        if kind in types:
+            try:
+                return parse(value)
+            except ValueError:
+                pass
+    return value
+
+
+def coerce_strings(config: Any, schema: Mapping) -> Any:
+    """Turn strings into the numbers, booleans and nulls the schema asks for, in place where possible.
+
+    Snakemake's ``--config key=value`` parses nested values with YAML's BaseLoader, so
+    ``--config 'fetch={"http": {"timeout": 30}}'`` arrives as ``{"http": {"timeout": "30"}}``; the schema
+    knows the type, so the value is converted before validation (a string that does not parse stays a
+    string, and validation names the key).
+    """
+    if isinstance(config, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, value in config.items():
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                config[key] = coerce_strings(value, sub)
+        return config
+    if isinstance(config, list):
+        items = schema.get("items")
+        return [coerce_strings(v, items) for v in config] if isinstance(items, dict) else config
+    if isinstance(config, str):
+        return _coerce_scalar(config, _schema_types(schema))
+    return config
+
+
 def validate_config(config: dict, schema: dict | str | Path) -> dict:
-    """Validate ``config`` in place, fill in defaults, and return it; raise ConfigError on any error."""
+    """Validate ``config`` in place, fill in defaults, and return it; raise ConfigError on any error.
+
+    Strings where the schema wants numbers, booleans or null are converted first (see
+    :func:`coerce_strings`: command-line overrides arrive as strings).
+    """
     if not isinstance(schema, dict):
         schema = load_schema(schema)
     if config is None:
         config = {}
+    coerce_strings(config, schema)
     validator = _with_defaults(Draft202012Validator)(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
