@@ -48,7 +48,7 @@ def _objectid_range(path: str | Path) -> tuple[int, int, bool] | None:
     if missing:
         raise InputError(
             f"{path}: missing DR light-curve column(s) {missing}; "
-            "expected the ZTF DR bulk parquet schema (see DESIGN/README, 'Data contracts')"
+            "expected the ZTF DR bulk parquet schema (see docs/architecture.md, 'Data contracts')"
         )
     if pf.metadata.num_rows == 0:
         return None
