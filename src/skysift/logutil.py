@@ -33,5 +33,10 @@ def run_script(main: Callable[[Any], None], smk: Any) -> None:
 
     The library is this checkout's: the Snakefile puts its ``src`` first on ``PYTHONPATH`` for every job.
     """
+    import skysift
+
     log_to_file(smk.log[0])
+    logging.getLogger("skysift").info(
+        "skysift %s from %s", skysift.__version__, Path(skysift.__file__).parent
+    )
     main(smk)
