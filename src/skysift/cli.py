@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
+from skysift import __version__
+from skysift.config import SCHEMA_PATH, ConfigError
+from skysift.io import InputError
+
 __all__ = ["main"]
 
-DEFAULT_SCHEMA = Path("workflow/schemas/config.schema.yaml")
+#: The schema shipped in the package: the commands work outside a checkout.
+DEFAULT_SCHEMA = SCHEMA_PATH
+#: Exit status of a user error (bad config, missing file): one clear line, no traceback unless --debug.
+USER_ERROR = 2
 
 
 def _config_doc(args: argparse.Namespace) -> int:
@@ -100,6 +108,8 @@ def _label(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skysift`` console script."""
     parser = argparse.ArgumentParser(prog="skysift", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"skysift {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("config-doc", help="generate config/README.md from the config schema")
@@ -161,7 +171,19 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_label)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    logging.basicConfig(
+        level=logging.INFO if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return args.func(args)
+    except (InputError, ConfigError, FileNotFoundError, IsADirectoryError, PermissionError) as err:
+        if args.debug:
+            raise
+        message = (
+            " ".join(str(err).split()) if not isinstance(err, OSError) else f"{err.filename}: {err.strerror}"
+        )
+        print(f"skysift {args.command}: error: {message} (--debug shows the traceback)", file=sys.stderr)
+        return USER_ERROR
 
 
 if __name__ == "__main__":
