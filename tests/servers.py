@@ -1,4 +1,4 @@
-"""Real HTTP servers on 127.0.0.1 for the source tests: IRSA's bulk tree, nph_light_curves and SNAD.
+"""Real HTTP servers on 127.0.0.1 for the tests: IRSA's bulk tree, nph_light_curves, SNAD, TNS, scripted faults.
 
 ``FakeServices(release_parent)`` serves a DR tree written by the demo simulator:
 
@@ -15,7 +15,9 @@ Faults are injected per path key (the release-relative path, ``nph`` or ``snad``
 bytes of the body). Each answered request consumes one fault, in that order. ``stats`` counts
 requests, bytes sent, Range requests and complete full-body (200) answers per key.
 
-``FakeTNSBulk`` speaks TNS' bulk-report / bulk-report-reply exchange (AT reports).
+``FakeTNSBulk`` speaks TNS' bulk-report / bulk-report-reply exchange (AT reports);
+``ScriptedServer`` answers by a script of faults (statuses with headers, slow answers, dropped
+connections) and records when each request arrived, for the tests of :mod:`skysift.net`.
 """
 
 from __future__ import annotations
@@ -313,15 +315,17 @@ class FakeTNSBulk:
     first ``pending_polls`` polls, then the feedback: ``{"100": {"message", "objname"}}`` per
     accepted entry; an entry with a ``reporting_group_id`` not in ``groups`` or a missing field
     makes the reply HTTP 400 ("Bad request") with the entry's error messages. ``reports`` keeps
-    every parsed report, ``polls`` counts reply requests, ``agents`` the User-Agents seen.
+    every parsed report, ``polls`` counts reply requests, ``agents`` the User-Agents seen. The first
+    ``drop_uploads`` uploads are read, filed, and answered by closing the connection (a lost answer).
     """
 
     REQUIRED = ("ra", "dec", "reporting_group_id", "discovery_data_source_id", "reporter",
                 "discovery_datetime", "at_type", "non_detection", "photometry")  # fmt: skip
 
     def __init__(self, key: str, *, bot_id: int = 4242, bot_name: str = "skysift_test", groups=(42,),
-                 pending_polls: int = 2):  # fmt: skip
+                 pending_polls: int = 2, drop_uploads: int = 0):  # fmt: skip
         self.key = key
+        self.drop_uploads = drop_uploads
         self.agent = "tns_marker" + json.dumps({"tns_id": bot_id, "type": "bot", "name": bot_name})
         self.groups = {str(g) for g in groups}
         self.pending_polls = pending_polls
@@ -383,6 +387,10 @@ class FakeTNSBulk:
                     with fake.lock:
                         report_id = str(1000 + len(fake.reports))
                         fake.reports[report_id] = report
+                        drop, fake.drop_uploads = fake.drop_uploads > 0, max(0, fake.drop_uploads - 1)
+                    if drop:
+                        self.close_connection = True
+                        return self.connection.shutdown(socket.SHUT_RDWR)
                     return self._answer(
                         200, {"id_code": 200, "id_message": "OK", "data": {"report_id": report_id}}
                     )
@@ -410,3 +418,71 @@ class FakeTNSBulk:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class ScriptedServer:
+    """A 127.0.0.1 server that answers each request by the next step of a script (for the HTTP client's tests).
+
+    Steps (consumed one per request, any method; an empty script answers 200 ``ok``):
+    ``("status", code, headers)``, ``("slow", seconds)`` (then 200), ``("drop",)`` (read the request,
+    then close the connection without an answer). ``requests`` records (monotonic arrival time, method,
+    path, User-Agent, body) of every request.
+    """
+
+    def __init__(self, script=()) -> None:
+        self.script: list[tuple] = list(script)
+        self.requests: list[tuple[float, str, str, str, bytes]] = []
+        self.lock = threading.Lock()
+
+    def arrivals(self) -> list[float]:
+        """Arrival times of the requests, in order."""
+        with self.lock:
+            return sorted(r[0] for r in self.requests)
+
+    def __enter__(self) -> str:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _handle(self) -> None:
+                arrived = time.monotonic()
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                with server.lock:
+                    server.requests.append(
+                        (arrived, self.command, self.path, self.headers.get("User-Agent", ""), body)
+                    )
+                    step = server.script.pop(0) if server.script else ("status", 200, {})
+                status, headers, payload = 200, {}, b"ok"
+                if step[0] == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if step[0] == "slow":
+                    time.sleep(step[1])
+                elif step[0] == "status":
+                    status, headers = step[1], step[2]
+                    payload = b"ok" if status < 400 else b"error"
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(payload)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out
+                    self.close_connection = True
+
+            do_GET = do_POST = _handle  # noqa: N815 - http.server's names
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

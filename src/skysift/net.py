@@ -58,6 +58,7 @@ __all__ = [
     "copy_body",
     "plan_retry",
     "retry_after_seconds",
+    "settings_with_http",
     "tns_api_key",
     "tns_user_agent",
 ]
@@ -120,6 +121,17 @@ class HttpSettings:
         """The five HTTP keys of the validated config section ``key`` (its other keys belong to their stage)."""
         names = [f.name for f in fields(cls)]
         return settings_from(cls, {n: section[n] for n in names if n in section}, key)
+
+
+def settings_with_http(cls: type[T], section: Mapping[str, Any], key: str) -> T:
+    """A service's frozen settings ``cls`` (with a field ``http: HttpSettings``) from its flat config section.
+
+    The section holds the five HTTP keys beside the service's own; keys of ``cls``'s other fields are
+    taken, the rest of the section (another dataclass's keys) is left alone.
+    """
+    own = [f.name for f in fields(cls) if f.name != "http"]
+    values = {n: section[n] for n in own if n in section}
+    return settings_from(cls, {**values, "http": HttpSettings.from_config(section, key)}, key)
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -201,30 +213,30 @@ def copy_body(response: requests.Response, fh: IO[bytes]) -> int:
 
 
 class _Throttle:
-    """Spaces request starts ``interval`` s apart across threads and, with ``path``, across processes."""
+    """Spaces request starts ``interval`` s apart across threads and, with ``path``, across processes.
+
+    A caller sleeps while it holds the lock and stamps the time it woke, so a thread (or process) that
+    wakes late pushes the next start back instead of letting two starts bunch up.
+    """
 
     def __init__(self, interval: float, path: str | Path | None = None) -> None:
         self.interval = max(0.0, float(interval))
         self.path = Path(path) if path else None
         self._lock = threading.Lock()
-        self._next = 0.0
+        self._last = float("-inf")
 
     def wait(self) -> None:
-        """Reserve the next start slot and sleep until it comes."""
+        """Block until ``interval`` seconds have passed since the last start, then record this one."""
         if self.interval <= 0:
             return
         with self._lock:
             if self.path is None:
-                now = time.monotonic()
-                start = max(now, self._next)
-                self._next = start + self.interval
+                self._last = _sleep_past(self._last + self.interval, time.monotonic)
             else:
-                start, now = self._reserve_in_file()
-        if start > now:
-            time.sleep(start - now)
+                self._wait_in_file()
 
-    def _reserve_in_file(self) -> tuple[float, float]:
-        """The slot after the last one any process reserved in the file (wall-clock times)."""
+    def _wait_in_file(self) -> None:
+        """The same through a file that every process of the host locks (wall-clock times)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a+") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
@@ -234,15 +246,20 @@ class _Throttle:
                     last = float(fh.read().strip() or "-inf")
                 except ValueError:
                     last = float("-inf")
-                now = time.time()
-                start = max(now, last + self.interval)
+                start = _sleep_past(last + self.interval, time.time)
                 fh.seek(0)
                 fh.truncate()
                 fh.write(repr(start))
                 fh.flush()
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
-        return start, now
+
+
+def _sleep_past(when: float, clock: Callable[[], float]) -> float:
+    """Sleep until ``clock()`` reaches ``when``; return the time it did."""
+    while (now := clock()) < when:
+        time.sleep(when - now)
+    return now
 
 
 class HttpClient:
