@@ -45,14 +45,16 @@ def test_nearest_match_within_radius(tmp_path):
     )
     path = tmp_path / "vsx.ecsv"
     cat.write(path)
-    spec = CatalogSpec(
-        name="vsx",
-        path=str(path),
-        id_column="ID",
-        ra_column="RAJ2000",
-        dec_column="DEJ2000",
-        type_column="VType",
-        radius_arcsec=1.0,
+    spec = CatalogSpec.from_config(
+        "vsx",
+        {
+            "path": str(path),
+            "id_column": "ID",
+            "ra_column": "RAJ2000",
+            "dec_column": "DEJ2000",
+            "type_column": "VType",
+            "radius_arcsec": 1.0,
+        },
     )
     out_path = tmp_path / "x.parquet"
     result = crossmatch_objects(objects, [spec], out_path)
@@ -68,13 +70,13 @@ def test_nearest_match_within_radius(tmp_path):
 def test_missing_column_names_the_config_key(tmp_path):
     path = tmp_path / "cat.parquet"
     pd.DataFrame({"name": ["a"], "RA": [1.0], "dec": [2.0], "type": ["*"]}).to_parquet(path)
-    spec = CatalogSpec(name="simbad", path=str(path))
+    spec = CatalogSpec.from_config("simbad", {"path": str(path)})
     with pytest.raises(InputError, match=r"crossmatch.catalogs.simbad.ra_column='ra'"):
         crossmatch_objects(pd.DataFrame({"objectid": [1], "ra": [1.0], "dec": [2.0]}), [spec])
     with pytest.raises(InputError, match="not found"):
         crossmatch_objects(
             pd.DataFrame({"objectid": [1], "ra": [1.0], "dec": [2.0]}),
-            [CatalogSpec(name="x", path=str(tmp_path / "nope.parquet"))],
+            [CatalogSpec.from_config("x", {"path": str(tmp_path / "nope.parquet")})],
         )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from skysift.config import default_config
 from skysift.crossmatch import CatalogSpec, crossmatch_objects
 from skysift.crossmatch.tns import TNSError, TNSSettings, download_tns_catalog
 from skysift.io import InputError
@@ -72,7 +73,11 @@ def tns_server(tmp_path):
 
 
 def _settings(url: str, **kw) -> TNSSettings:
-    return TNSSettings(url=url, api_key_env="SKYSIFT_TEST_TNS_KEY", bot_id=BOT_ID, bot_name=BOT_NAME, **kw)
+    """The schema's crossmatch.tns defaults with the fake service, the test bot, fast retries and ``kw``."""
+    section = default_config()["crossmatch"]["tns"]
+    section.update(url=url, api_key_env="SKYSIFT_TEST_TNS_KEY", bot_id=BOT_ID, bot_name=BOT_NAME)
+    section.update(backoff=0.01, min_interval=0.0, **kw)
+    return TNSSettings.from_config(section)
 
 
 def test_download_cache_match_and_the_key_never_leaks(tns_server, tmp_path, monkeypatch, caplog):
@@ -80,7 +85,7 @@ def test_download_cache_match_and_the_key_never_leaks(tns_server, tmp_path, monk
     monkeypatch.setenv("SKYSIFT_TEST_TNS_KEY", KEY)
     caplog.set_level(logging.DEBUG)
     out = tmp_path / "tns.parquet"
-    df = download_tns_catalog(_settings(url, backoff_seconds=0.01), tmp_path / "cache", out)
+    df = download_tns_catalog(_settings(url), tmp_path / "cache", out)
     assert state["posts"] == 1 and len(df) == len(state["catalog"])
     assert {"objid", "name", "ra", "declination", "type", "discoverydate"} <= set(df.columns)
     # fresh cache: no new download; stale cache: downloaded again
@@ -124,12 +129,12 @@ def test_wrong_key_missing_key_and_retries(tns_server, tmp_path, monkeypatch, ca
     monkeypatch.setenv("SKYSIFT_TEST_TNS_KEY", KEY)
     state["faults"] = ["503", "429"]
     caplog.set_level(logging.DEBUG)
-    download_tns_catalog(_settings(url, backoff_seconds=0.01), tmp_path / "c3", tmp_path / "t.parquet")
+    download_tns_catalog(_settings(url), tmp_path / "c3", tmp_path / "t.parquet")
     assert state["posts"] == 1 + 3 and "retry 2/4" in caplog.text and KEY not in caplog.text
 
 
 def test_user_agent_is_the_tns_marker():
-    from skysift.crossmatch.tns import tns_user_agent
+    from skysift.net import tns_user_agent
 
     agent = tns_user_agent(12, "bot name")
     assert agent.startswith("tns_marker{") and json.loads(agent.removeprefix("tns_marker")) == {

@@ -16,6 +16,7 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
+from skysift.config import default_config
 from skysift.crossmatch import CatalogSpec, crossmatch_objects
 from skysift.crossmatch.xmatch import XMatchBanned, XMatchError, XMatchSettings, query_xmatch
 
@@ -160,7 +161,15 @@ def cds(sky):
 
 
 def _settings(url, tmp_path, **kw) -> XMatchSettings:
-    return XMatchSettings(url=url, cache_dir=str(tmp_path / "cache"), **{"backoff_seconds": 0.01, **kw})
+    """The schema's crossmatch.xmatch defaults with the fake service, fast retries and ``kw``."""
+    section = {
+        **default_config()["crossmatch"]["xmatch"],
+        "url": url,
+        "backoff": 0.01,
+        "min_interval": 0.0,
+        **kw,
+    }
+    return XMatchSettings.from_config(section, tmp_path / "cache")
 
 
 def test_chunks_labels_and_cache(cds, sky, tmp_path):
@@ -223,8 +232,10 @@ def test_timeouts_are_retried_then_give_up(cds, sky, tmp_path):
     got = query_xmatch(positions, "simbad", 1.0, _settings(url, tmp_path, timeout=0.5))
     assert len(got) == 125 and len(state.posts) == 2
     state.faults = ["slow", "slow"]
-    with pytest.raises(XMatchError, match="failed 2 times"):
-        query_xmatch(positions, "vizier:B/vsx/vsx", 1.0, _settings(url, tmp_path, timeout=0.5, max_retries=1))
+    with pytest.raises(
+        XMatchError, match=r"sync: no answer within 0.5 s \(timeout\); failed after 2 attempts"
+    ):
+        query_xmatch(positions, "vizier:B/vsx/vsx", 1.0, _settings(url, tmp_path, timeout=0.5, retries=1))
 
 
 def test_concurrent_jobs_send_one_request_at_a_time(cds, sky, tmp_path):
@@ -232,7 +243,7 @@ def test_concurrent_jobs_send_one_request_at_a_time(cds, sky, tmp_path):
     objects, _ = sky
     state.delay = 0.2
     positions = objects.rename(columns={"objectid": "key"})
-    settings = _settings(url, tmp_path, chunk_size=100, cache=False)
+    settings = _settings(url, tmp_path, chunk_size=100)  # two tables: no answer is reused from the cache
     errors = []
 
     def job(table):
