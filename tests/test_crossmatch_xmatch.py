@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from astropy.coordinates import SkyCoord
+from astropy.io.votable import from_table, writeto
 from astropy.table import Table
 
 from skysift.config import default_config
@@ -39,7 +40,23 @@ class FakeCDS:
         self.in_flight = 0
         self.max_in_flight = 0
         self.delay = 0.0
+        self.serialization = "tabledata"  # "binary" keeps fixed-width padding through astropy's parser
         self.lock = threading.Lock()
+
+    @staticmethod
+    def posts_form_of(objects: pd.DataFrame) -> dict:
+        """The form astroquery posts for these objects (upload columns as skysift names them)."""
+        up = Table(
+            {"skysift_key": objects["objectid"], "skysift_ra": objects["ra"], "skysift_dec": objects["dec"]}
+        )
+        buf = io.StringIO()
+        up.write(buf, format="ascii.csv")
+        return {
+            "cat1": buf.getvalue().encode(),
+            "distMaxArcsec": b"1.0",
+            "colRA1": b"skysift_ra",
+            "colDec1": b"skysift_dec",
+        }
 
     def answer(self, form: dict) -> tuple[int, bytes]:
         """The xmatch of the uploaded CSV against cat2, as a VOTable (angDist, cat1 cols, cat2 cols)."""
@@ -68,8 +85,10 @@ class FakeCDS:
             out[name] = up[name][i]
         for name in cat.colnames:
             out[name] = cat[name][j]
+        votable = from_table(out)
+        votable.get_first_table().format = self.serialization
         buf = io.BytesIO()
-        out.write(buf, format="votable")
+        writeto(votable, buf)
         return 200, buf.getvalue()
 
 
@@ -267,3 +286,22 @@ def test_unknown_table_is_refused_without_retry(cds, sky, tmp_path):
     with pytest.raises(XMatchError, match="not available on the XMatch server"):
         query_xmatch(positions, "vizier:J/nope/tab", 1.0, _settings(url, tmp_path))
     assert len(state.posts) == 0
+
+
+def test_padded_strings_from_the_service_are_stripped(cds, sky, tmp_path):
+    """VSX's fixed-width columns keep their padding in a BINARY VOTable; outputs carry the bare strings."""
+    state, url = cds
+    objects, _ = sky
+    state.serialization = "binary"
+    vsx = state.catalogs["B/vsx/vsx"]
+    vsx["Name"] = [f"  {n}    " for n in vsx["Name"]]
+    vsx["Type"] = ["RS                "] * (len(vsx) - 1) + [" EW:  "]
+    # what astropy (so astroquery) reads from such an answer still has the padding
+    status, body = state.answer({**state.posts_form_of(objects), "cat2": b"vizier:B/vsx/vsx"})
+    raw = Table.read(io.BytesIO(body), format="votable", use_names_over_ids=True)
+    assert status == 200 and "RS                " in set(raw["Type"])
+    spec = CatalogSpec.from_config("vsx", {"backend": "xmatch", "table": "vizier:B/vsx/vsx"})
+    out = crossmatch_objects(objects, [spec], xmatch_settings=_settings(url, tmp_path))
+    assert len(out) == len(vsx) and set(out["match_type"]) == {"RS", "EW:"}
+    assert all(name == name.strip() and name.startswith("ZTF J") for name in out["match_name"])
+    assert out.loc[out["match_type"] == "EW:", "label"].tolist() == ["eclipsing_binary"]

@@ -170,3 +170,17 @@ def test_cli_report_tns_sends_to_the_given_url(data, tmp_path, monkeypatch, caps
         assert cli_main(["report-tns", *args]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["sent"] is True and printed["results"][0]["objname"] == "2026aaa"
+
+
+def test_an_upload_whose_answer_is_lost_is_not_sent_again(data, monkeypatch):
+    """TNS filed the report but the connection dropped before its answer: a resend would file it twice."""
+    table_path, clean = data
+    monkeypatch.setenv("TNS_API_KEY", KEY)
+    df = Table.read(table_path).to_pandas()
+    report = build_at_report(df, read_epochs([clean], df["objectid"]), SETTINGS)
+    fake = FakeTNSBulk(KEY, drop_uploads=1)
+    with fake as url, pytest.raises(TNSError) as err:
+        send_report(report, _send(url, retries=5), sleep=lambda s: None)
+    message = str(err.value)
+    assert len(fake.reports) == 1 and len(fake.bodies) == 1  # one upload, never repeated
+    assert "bulk-report: connection lost" in message and "not sent again" in message and KEY not in message
