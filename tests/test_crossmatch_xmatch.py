@@ -4,134 +4,16 @@ from __future__ import annotations
 
 import io
 import threading
-import time
-from email.parser import BytesParser
-from email.policy import default as email_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import astropy.units as u
 import numpy as np
 import pandas as pd
 import pytest
-from astropy.coordinates import SkyCoord
-from astropy.io.votable import from_table, writeto
 from astropy.table import Table
 
+from servers import FakeCDS
 from skysift.config import default_config
 from skysift.crossmatch import CatalogSpec, crossmatch_objects
 from skysift.crossmatch.xmatch import XMatchBanned, XMatchError, XMatchSettings, query_xmatch
-
-ERROR_VOTABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
-<VOTABLE version="1.3" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">
-<RESOURCE type="results">
-<INFO name="QUERY_STATUS" ID="QUERY_STATUS" value="ERROR">%s</INFO>
-</RESOURCE>
-</VOTABLE>
-"""
-
-
-class FakeCDS:
-    """State of the fake service: its catalogs, a queue of faults, and what it received."""
-
-    def __init__(self, catalogs: dict[str, Table]):
-        self.catalogs = catalogs
-        self.faults: list[str] = []  # consumed one per POST: "403", "500", "slow"
-        self.posts: list[dict] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.delay = 0.0
-        self.serialization = "tabledata"  # "binary" keeps fixed-width padding through astropy's parser
-        self.lock = threading.Lock()
-
-    @staticmethod
-    def posts_form_of(objects: pd.DataFrame) -> dict:
-        """The form astroquery posts for these objects (upload columns as skysift names them)."""
-        up = Table(
-            {"skysift_key": objects["objectid"], "skysift_ra": objects["ra"], "skysift_dec": objects["dec"]}
-        )
-        buf = io.StringIO()
-        up.write(buf, format="ascii.csv")
-        return {
-            "cat1": buf.getvalue().encode(),
-            "distMaxArcsec": b"1.0",
-            "colRA1": b"skysift_ra",
-            "colDec1": b"skysift_dec",
-        }
-
-    def answer(self, form: dict) -> tuple[int, bytes]:
-        """The xmatch of the uploaded CSV against cat2, as a VOTable (angDist, cat1 cols, cat2 cols)."""
-        fault = self.faults.pop(0) if self.faults else ""
-        if fault == "403":
-            return 403, b"banned"
-        if fault == "500":
-            return 500, ERROR_VOTABLE % b"Internal error, try again"
-        if fault == "slow":
-            time.sleep(1.5)
-        time.sleep(self.delay)
-        table_id = form["cat2"].decode().removeprefix("vizier:")
-        if table_id not in self.catalogs:
-            return 400, ERROR_VOTABLE % b"unknown table"
-        cat = self.catalogs[table_id]
-        up = Table.read(io.BytesIO(form["cat1"]), format="ascii.csv")
-        radius = float(form["distMaxArcsec"])
-        ra_col = "ra" if "ra" in cat.colnames else "RAJ2000"
-        dec_col = "dec" if "dec" in cat.colnames else "DEJ2000"
-        c1 = SkyCoord(up[form["colRA1"].decode()] * u.deg, up[form["colDec1"].decode()] * u.deg)
-        c2 = SkyCoord(cat[ra_col] * u.deg, cat[dec_col] * u.deg)
-        sep = c1[:, None].separation(c2[None, :]).to_value(u.arcsec)
-        i, j = np.nonzero(sep <= radius)
-        out = Table({"angDist": np.round(sep[i, j], 6)})
-        for name in up.colnames:
-            out[name] = up[name][i]
-        for name in cat.colnames:
-            out[name] = cat[name][j]
-        votable = from_table(out)
-        votable.get_first_table().format = self.serialization
-        buf = io.BytesIO()
-        writeto(votable, buf)
-        return 200, buf.getvalue()
-
-
-def _handler(state: FakeCDS):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):  # keep pytest output clean
-            pass
-
-        def do_GET(self):
-            body = b"simbad\nB/vsx/vsx\nI/355/gaiadr3\nII/246/out\n"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_POST(self):
-            raw = self.rfile.read(int(self.headers["Content-Length"]))
-            msg = BytesParser(policy=email_policy).parsebytes(
-                b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw
-            )
-            form = {
-                p.get_param("name", header="content-disposition"): p.get_payload(decode=True)
-                for p in msg.iter_parts()
-            }
-            with state.lock:
-                state.in_flight += 1
-                state.max_in_flight = max(state.max_in_flight, state.in_flight)
-                state.posts.append(form)
-            try:
-                status, body = state.answer(form)
-            finally:
-                with state.lock:
-                    state.in_flight -= 1
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):  # the client timed out
-                pass
-
-    return Handler
 
 
 @pytest.fixture
@@ -171,12 +53,8 @@ def sky():
 def cds(sky):
     """A running fake CDS XMatch service; yields (state, url)."""
     state = FakeCDS(sky[1])
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_port}/xmatch/api/v1/sync"
-    server.shutdown()
-    server.server_close()
+    with state as url:
+        yield state, url
 
 
 def _settings(url, tmp_path, **kw) -> XMatchSettings:
