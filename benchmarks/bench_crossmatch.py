@@ -85,7 +85,7 @@ def main() -> None:
         )
 
         t0 = time.perf_counter()
-        spec = CatalogSpec(name="vsx", path=str(path), radius_arcsec=1.0)
+        spec = CatalogSpec.from_config("vsx", {"path": str(path), "radius_arcsec": 1.0})
         out = crossmatch_objects(
             objects,
             [spec],

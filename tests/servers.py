@@ -1,4 +1,4 @@
-"""Real HTTP servers on 127.0.0.1 for the source tests: IRSA's bulk tree, nph_light_curves and SNAD.
+"""Real HTTP servers on 127.0.0.1 for the tests: IRSA's bulk tree, nph_light_curves, SNAD, TNS, scripted faults.
 
 ``FakeServices(release_parent)`` serves a DR tree written by the demo simulator:
 
@@ -15,23 +15,34 @@ Faults are injected per path key (the release-relative path, ``nph`` or ``snad``
 bytes of the body). Each answered request consumes one fault, in that order. ``stats`` counts
 requests, bytes sent, Range requests and complete full-body (200) answers per key.
 
-``FakeTNSBulk`` speaks TNS' bulk-report / bulk-report-reply exchange (AT reports).
+``FakeCDS`` speaks CDS XMatch's sync API (VOTable answers, with faults); ``FakeTNSCatalog`` serves
+TNS' public-objects zip to a bot; ``FakeTNSBulk`` speaks TNS' bulk-report / bulk-report-reply exchange;
+``ScriptedServer`` answers by a script of faults (statuses with headers, slow answers, dropped
+connections) and records when each request arrived, for the tests of :mod:`skysift.net`.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import threading
 import time
+import zipfile
 from collections import Counter, defaultdict
+from email.parser import BytesParser
+from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import astropy.units as u
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from astropy.coordinates import SkyCoord
+from astropy.io.votable import from_table, writeto
+from astropy.table import Table
 
 from skysift.layout import FILTER_CODES
 
@@ -313,15 +324,17 @@ class FakeTNSBulk:
     first ``pending_polls`` polls, then the feedback: ``{"100": {"message", "objname"}}`` per
     accepted entry; an entry with a ``reporting_group_id`` not in ``groups`` or a missing field
     makes the reply HTTP 400 ("Bad request") with the entry's error messages. ``reports`` keeps
-    every parsed report, ``polls`` counts reply requests, ``agents`` the User-Agents seen.
+    every parsed report, ``polls`` counts reply requests, ``agents`` the User-Agents seen. The first
+    ``drop_uploads`` uploads are read, filed, and answered by closing the connection (a lost answer).
     """
 
     REQUIRED = ("ra", "dec", "reporting_group_id", "discovery_data_source_id", "reporter",
                 "discovery_datetime", "at_type", "non_detection", "photometry")  # fmt: skip
 
     def __init__(self, key: str, *, bot_id: int = 4242, bot_name: str = "skysift_test", groups=(42,),
-                 pending_polls: int = 2):  # fmt: skip
+                 pending_polls: int = 2, drop_uploads: int = 0):  # fmt: skip
         self.key = key
+        self.drop_uploads = drop_uploads
         self.agent = "tns_marker" + json.dumps({"tns_id": bot_id, "type": "bot", "name": bot_name})
         self.groups = {str(g) for g in groups}
         self.pending_polls = pending_polls
@@ -383,6 +396,10 @@ class FakeTNSBulk:
                     with fake.lock:
                         report_id = str(1000 + len(fake.reports))
                         fake.reports[report_id] = report
+                        drop, fake.drop_uploads = fake.drop_uploads > 0, max(0, fake.drop_uploads - 1)
+                    if drop:
+                        self.close_connection = True
+                        return self.connection.shutdown(socket.SHUT_RDWR)
                     return self._answer(
                         200, {"id_code": 200, "id_message": "OK", "data": {"report_id": report_id}}
                     )
@@ -406,6 +423,258 @@ class FakeTNSBulk:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return f"http://127.0.0.1:{self.server.server_port}/api"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ScriptedServer:
+    """A 127.0.0.1 server that answers each request by the next step of a script (for the HTTP client's tests).
+
+    Steps (consumed one per request, any method; an empty script answers 200 ``ok``):
+    ``("status", code, headers)``, ``("slow", seconds)`` (then 200), ``("drop",)`` (read the request,
+    then close the connection without an answer). ``requests`` records (monotonic arrival time, method,
+    path, User-Agent, body) of every request.
+    """
+
+    def __init__(self, script=()) -> None:
+        self.script: list[tuple] = list(script)
+        self.requests: list[tuple[float, str, str, str, bytes]] = []
+        self.lock = threading.Lock()
+
+    def arrivals(self) -> list[float]:
+        """Arrival times of the requests, in order."""
+        with self.lock:
+            return sorted(r[0] for r in self.requests)
+
+    def __enter__(self) -> str:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _handle(self) -> None:
+                arrived = time.monotonic()
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                with server.lock:
+                    server.requests.append(
+                        (arrived, self.command, self.path, self.headers.get("User-Agent", ""), body)
+                    )
+                    step = server.script.pop(0) if server.script else ("status", 200, {})
+                status, headers, payload = 200, {}, b"ok"
+                if step[0] == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if step[0] == "slow":
+                    time.sleep(step[1])
+                elif step[0] == "status":
+                    status, headers = step[1], step[2]
+                    payload = b"ok" if status < 400 else b"error"
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(payload)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out
+                    self.close_connection = True
+
+            do_GET = do_POST = _handle  # noqa: N815 - http.server's names
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+ERROR_VOTABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<VOTABLE version="1.3" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">
+<RESOURCE type="results">
+<INFO name="QUERY_STATUS" ID="QUERY_STATUS" value="ERROR">%s</INFO>
+</RESOURCE>
+</VOTABLE>
+"""
+
+
+class FakeCDS:
+    """CDS XMatch's sync API on 127.0.0.1 (use as a context manager; it yields the service URL).
+
+    ``catalogs`` maps table ids (``simbad``, ``B/vsx/vsx``) to astropy Tables with ra/dec (or
+    RAJ2000/DEJ2000) columns. ``faults`` are consumed one per POST ("403", "500", "slow");
+    ``posts`` keeps every parsed form; ``max_in_flight`` the most queries served at once;
+    ``serialization`` is the VOTable's ("binary" keeps fixed-width padding through astropy's parser).
+    """
+
+    def __init__(self, catalogs: dict[str, Table]):
+        self.catalogs = catalogs
+        self.faults: list[str] = []  # consumed one per POST: "403", "500", "slow"
+        self.posts: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.delay = 0.0
+        self.serialization = "tabledata"
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> str:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _cds_handler(self))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_port}/xmatch/api/v1/sync"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @staticmethod
+    def posts_form_of(objects: pd.DataFrame) -> dict:
+        """The form astroquery posts for these objects (upload columns as skysift names them)."""
+        up = Table(
+            {"skysift_key": objects["objectid"], "skysift_ra": objects["ra"], "skysift_dec": objects["dec"]}
+        )
+        buf = io.StringIO()
+        up.write(buf, format="ascii.csv")
+        return {
+            "cat1": buf.getvalue().encode(),
+            "distMaxArcsec": b"1.0",
+            "colRA1": b"skysift_ra",
+            "colDec1": b"skysift_dec",
+        }
+
+    def answer(self, form: dict) -> tuple[int, bytes]:
+        """The xmatch of the uploaded CSV against cat2, as a VOTable (angDist, cat1 cols, cat2 cols)."""
+        fault = self.faults.pop(0) if self.faults else ""
+        if fault == "403":
+            return 403, b"banned"
+        if fault == "500":
+            return 500, ERROR_VOTABLE % b"Internal error, try again"
+        if fault == "slow":
+            time.sleep(1.5)
+        time.sleep(self.delay)
+        table_id = form["cat2"].decode().removeprefix("vizier:")
+        if table_id not in self.catalogs:
+            return 400, ERROR_VOTABLE % b"unknown table"
+        cat = self.catalogs[table_id]
+        up = Table.read(io.BytesIO(form["cat1"]), format="ascii.csv")
+        radius = float(form["distMaxArcsec"])
+        ra_col = "ra" if "ra" in cat.colnames else "RAJ2000"
+        dec_col = "dec" if "dec" in cat.colnames else "DEJ2000"
+        c1 = SkyCoord(up[form["colRA1"].decode()] * u.deg, up[form["colDec1"].decode()] * u.deg)
+        c2 = SkyCoord(cat[ra_col] * u.deg, cat[dec_col] * u.deg)
+        sep = c1[:, None].separation(c2[None, :]).to_value(u.arcsec)
+        i, j = np.nonzero(sep <= radius)
+        out = Table({"angDist": np.round(sep[i, j], 6)})
+        for name in up.colnames:
+            out[name] = up[name][i]
+        for name in cat.colnames:
+            out[name] = cat[name][j]
+        votable = from_table(out)
+        votable.get_first_table().format = self.serialization
+        buf = io.BytesIO()
+        writeto(votable, buf)
+        return 200, buf.getvalue()
+
+
+def _cds_handler(state: FakeCDS):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep pytest output clean
+            pass
+
+        def do_GET(self):
+            body = b"simbad\nB/vsx/vsx\nI/355/gaiadr3\nII/246/out\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers["Content-Length"]))
+            msg = BytesParser(policy=email_policy).parsebytes(
+                b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw
+            )
+            form = {
+                p.get_param("name", header="content-disposition"): p.get_payload(decode=True)
+                for p in msg.iter_parts()
+            }
+            with state.lock:
+                state.in_flight += 1
+                state.max_in_flight = max(state.max_in_flight, state.in_flight)
+                state.posts.append(form)
+            try:
+                status, body = state.answer(form)
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client timed out
+                pass
+
+    return Handler
+
+
+class FakeTNSCatalog:
+    """TNS' public-objects zip on 127.0.0.1 (use as a context manager; it yields the zip's URL).
+
+    A POST with the right form ``api_key`` and the bot's ``tns_marker`` User-Agent gets the zip (a
+    time-stamp line, then the CSV of ``catalog``), anything else HTTP 401; ``faults`` (status codes)
+    are answered first, one per POST; ``posts`` counts the POSTs.
+    """
+
+    def __init__(
+        self, catalog: pd.DataFrame, key: str, *, bot_id: int = 4242, bot_name: str = "skysift_test"
+    ):
+        self.catalog = catalog
+        self.key = key
+        self.agent = "tns_marker" + json.dumps({"tns_id": bot_id, "type": "bot", "name": bot_name})
+        csv = catalog.assign(objid=np.arange(len(catalog)), typeid=1).to_csv(index=False)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("tns_public_objects.csv", '"2026-11-30 00:00:00"\n' + csv)
+        self.zip = buf.getvalue()
+        self.posts = 0
+        self.faults: list[str] = []
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):  # noqa: N802 - http.server's name
+                form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                with fake.lock:
+                    fake.posts += 1
+                    fault = fake.faults.pop(0) if fake.faults else None
+                if fault:
+                    status, body = int(fault), b"busy"
+                elif form.get("api_key") != [fake.key] or self.headers["User-Agent"] != fake.agent:
+                    status, body = 401, b"Unauthorized"
+                else:
+                    status, body = 200, fake.zip
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        port = self.server.server_port
+        return f"http://127.0.0.1:{port}/system/files/tns_public_objects/tns_public_objects.csv.zip"
 
     def __exit__(self, *exc) -> None:
         self.server.shutdown()

@@ -45,14 +45,16 @@ def test_nearest_match_within_radius(tmp_path):
     )
     path = tmp_path / "vsx.ecsv"
     cat.write(path)
-    spec = CatalogSpec(
-        name="vsx",
-        path=str(path),
-        id_column="ID",
-        ra_column="RAJ2000",
-        dec_column="DEJ2000",
-        type_column="VType",
-        radius_arcsec=1.0,
+    spec = CatalogSpec.from_config(
+        "vsx",
+        {
+            "path": str(path),
+            "id_column": "ID",
+            "ra_column": "RAJ2000",
+            "dec_column": "DEJ2000",
+            "type_column": "VType",
+            "radius_arcsec": 1.0,
+        },
     )
     out_path = tmp_path / "x.parquet"
     result = crossmatch_objects(objects, [spec], out_path)
@@ -68,13 +70,13 @@ def test_nearest_match_within_radius(tmp_path):
 def test_missing_column_names_the_config_key(tmp_path):
     path = tmp_path / "cat.parquet"
     pd.DataFrame({"name": ["a"], "RA": [1.0], "dec": [2.0], "type": ["*"]}).to_parquet(path)
-    spec = CatalogSpec(name="simbad", path=str(path))
+    spec = CatalogSpec.from_config("simbad", {"path": str(path)})
     with pytest.raises(InputError, match=r"crossmatch.catalogs.simbad.ra_column='ra'"):
         crossmatch_objects(pd.DataFrame({"objectid": [1], "ra": [1.0], "dec": [2.0]}), [spec])
     with pytest.raises(InputError, match="not found"):
         crossmatch_objects(
             pd.DataFrame({"objectid": [1], "ra": [1.0], "dec": [2.0]}),
-            [CatalogSpec(name="x", path=str(tmp_path / "nope.parquet"))],
+            [CatalogSpec.from_config("x", {"path": str(tmp_path / "nope.parquet")})],
         )
 
 
@@ -86,3 +88,29 @@ def test_taxonomy_covers_every_type_the_demo_emits():
     for catalog, types in CATALOG_TYPES.items():
         unmapped = {t for t in types if t and t.rstrip(":") not in taxonomy[catalog]}
         assert not unmapped, (catalog, unmapped)
+
+
+def test_padded_catalog_strings_are_stripped(tmp_path):
+    """A real VSX file pads its fixed-width columns ("RS                "): outputs carry the bare strings."""
+    objects = pd.DataFrame({"objectid": [1, 2, 3], "ra": [10.0, 10.01, 10.02], "dec": [5.0, 5.0, 5.0]})
+    cat = Table(
+        {
+            "Name": ["  V0001 Psc      ", "ASASSN-V J004  ", "\tZTF J0040 "],
+            "RAJ2000": [10.0, 10.01, 10.02],
+            "DEJ2000": [5.0001, 5.0001, 5.0001],
+            "Type": ["RS                ", "  EW:  ", "RRAB|RRC   "],
+        }
+    )
+    cat.write(tmp_path / "vsx.fits")
+    spec = CatalogSpec.from_config(
+        "vsx",
+        {"path": str(tmp_path / "vsx.fits"), "id_column": "Name", "ra_column": "RAJ2000"}
+        | {"dec_column": "DEJ2000", "type_column": "Type"},
+    )
+    out = crossmatch_objects(
+        objects, [spec], tmp_path / "x.parquet", all_matches_output=tmp_path / "all.parquet"
+    )
+    for table in (out, pd.read_parquet(tmp_path / "x.parquet"), pd.read_parquet(tmp_path / "all.parquet")):
+        assert table["match_name"].tolist() == ["V0001 Psc", "ASASSN-V J004", "ZTF J0040"]
+        assert table["match_type"].tolist() == ["RS", "EW:", "RRAB|RRC"]
+    assert out["label"].tolist() == ["", "eclipsing_binary", "rrlyrae"]

@@ -103,7 +103,7 @@ def test_crossmatch_writes_nearest_and_all_matches(tmp_path):
         }
     )
     cat.to_parquet(tmp_path / "vsx.parquet")
-    spec = CatalogSpec(name="vsx", path=str(tmp_path / "vsx.parquet"), radius_arcsec=1.5)
+    spec = CatalogSpec.from_config("vsx", {"path": str(tmp_path / "vsx.parquet"), "radius_arcsec": 1.5})
     out = crossmatch_objects(
         objects, [spec], tmp_path / "x.parquet", all_matches_output=tmp_path / "all.parquet"
     )

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
-import threading
 import time
-import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from servers import FakeTNSCatalog
+from skysift.config import default_config
 from skysift.crossmatch import CatalogSpec, crossmatch_objects
 from skysift.crossmatch.tns import TNSError, TNSSettings, download_tns_catalog
 from skysift.io import InputError
 
 KEY = "s3cr3t-tns-key-0123456789abcdef"
 BOT_ID, BOT_NAME = 4242, "skysift_test"
-
-
-def _tns_zip(catalog: pd.DataFrame) -> bytes:
-    """The public-objects zip as TNS serves it: a time-stamp line, then the CSV."""
-    csv = catalog.assign(objid=np.arange(len(catalog)), typeid=1).to_csv(index=False)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("tns_public_objects.csv", '"2026-11-30 00:00:00"\n' + csv)
-    return buf.getvalue()
 
 
 @pytest.fixture
@@ -40,58 +28,36 @@ def tns_server(tmp_path):
 
     simulate_release(tmp_path / "demo", seed=3, n_objects=600, fields=[633], ccds=[1], quadrants=[1, 2])
     catalog = pd.read_parquet(tmp_path / "demo" / "catalogs" / "tns.parquet")
-    state = {"zip": _tns_zip(catalog), "posts": 0, "faults": [], "catalog": catalog}
-    expected_agent = 'tns_marker{"tns_id": 4242, "type": "bot", "name": "skysift_test"}'
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            state["posts"] += 1
-            form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
-            if state["faults"]:
-                status, body = int(state["faults"].pop(0)), b"busy"
-            elif form.get("api_key") != [KEY] or self.headers["User-Agent"] != expected_agent:
-                status, body = 401, b"Unauthorized"
-            else:
-                status, body = 200, state["zip"]
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield (
-        state,
-        f"http://127.0.0.1:{server.server_port}/system/files/tns_public_objects/tns_public_objects.csv.zip",
-    )
-    server.shutdown()
-    server.server_close()
+    fake = FakeTNSCatalog(catalog, KEY, bot_id=BOT_ID, bot_name=BOT_NAME)
+    with fake as url:
+        yield fake, url
 
 
 def _settings(url: str, **kw) -> TNSSettings:
-    return TNSSettings(url=url, api_key_env="SKYSIFT_TEST_TNS_KEY", bot_id=BOT_ID, bot_name=BOT_NAME, **kw)
+    """The schema's crossmatch.tns defaults with the fake service, the test bot, fast retries and ``kw``."""
+    section = default_config()["crossmatch"]["tns"]
+    section.update(url=url, api_key_env="SKYSIFT_TEST_TNS_KEY", bot_id=BOT_ID, bot_name=BOT_NAME)
+    section.update(backoff=0.01, min_interval=0.0, **kw)
+    return TNSSettings.from_config(section)
 
 
 def test_download_cache_match_and_the_key_never_leaks(tns_server, tmp_path, monkeypatch, caplog):
-    state, url = tns_server
+    fake, url = tns_server
     monkeypatch.setenv("SKYSIFT_TEST_TNS_KEY", KEY)
     caplog.set_level(logging.DEBUG)
     out = tmp_path / "tns.parquet"
-    df = download_tns_catalog(_settings(url, backoff_seconds=0.01), tmp_path / "cache", out)
-    assert state["posts"] == 1 and len(df) == len(state["catalog"])
+    df = download_tns_catalog(_settings(url), tmp_path / "cache", out)
+    assert fake.posts == 1 and len(df) == len(fake.catalog)
     assert {"objid", "name", "ra", "declination", "type", "discoverydate"} <= set(df.columns)
     # fresh cache: no new download; stale cache: downloaded again
     download_tns_catalog(_settings(url), tmp_path / "cache", out)
-    assert state["posts"] == 1
+    assert fake.posts == 1
     old = time.time() - 48 * 3600
     os.utime(tmp_path / "cache" / "tns_public_objects.csv.zip", (old, old))
     download_tns_catalog(_settings(url, max_age_hours=24), tmp_path / "cache", out)
-    assert state["posts"] == 2
+    assert fake.posts == 2
     # match objects at the TNS positions (1.5")
-    cat = state["catalog"]
+    cat = fake.catalog
     objects = pd.DataFrame(
         {
             "objectid": 633_200_000_000_000 + np.arange(len(cat)),
@@ -112,7 +78,7 @@ def test_download_cache_match_and_the_key_never_leaks(tns_server, tmp_path, monk
 
 
 def test_wrong_key_missing_key_and_retries(tns_server, tmp_path, monkeypatch, caplog):
-    state, url = tns_server
+    fake, url = tns_server
     monkeypatch.setenv("SKYSIFT_TEST_TNS_KEY", "wrong")
     with pytest.raises(TNSError, match=r"HTTP 401.*SKYSIFT_TEST_TNS_KEY") as err:
         download_tns_catalog(_settings(url), tmp_path / "c1", tmp_path / "t.parquet")
@@ -122,14 +88,14 @@ def test_wrong_key_missing_key_and_retries(tns_server, tmp_path, monkeypatch, ca
     with pytest.raises(InputError, match="SKYSIFT_TEST_TNS_KEY"):
         download_tns_catalog(_settings(url), tmp_path / "c2", tmp_path / "t.parquet")
     monkeypatch.setenv("SKYSIFT_TEST_TNS_KEY", KEY)
-    state["faults"] = ["503", "429"]
+    fake.faults = ["503", "429"]
     caplog.set_level(logging.DEBUG)
-    download_tns_catalog(_settings(url, backoff_seconds=0.01), tmp_path / "c3", tmp_path / "t.parquet")
-    assert state["posts"] == 1 + 3 and "retry 2/4" in caplog.text and KEY not in caplog.text
+    download_tns_catalog(_settings(url), tmp_path / "c3", tmp_path / "t.parquet")
+    assert fake.posts == 1 + 3 and "retry 2/4" in caplog.text and KEY not in caplog.text
 
 
 def test_user_agent_is_the_tns_marker():
-    from skysift.crossmatch.tns import tns_user_agent
+    from skysift.net import tns_user_agent
 
     agent = tns_user_agent(12, "bot name")
     assert agent.startswith("tns_marker{") and json.loads(agent.removeprefix("tns_marker")) == {

@@ -4,114 +4,16 @@ from __future__ import annotations
 
 import io
 import threading
-import time
-from email.parser import BytesParser
-from email.policy import default as email_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import astropy.units as u
 import numpy as np
 import pandas as pd
 import pytest
-from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
+from servers import FakeCDS
+from skysift.config import default_config
 from skysift.crossmatch import CatalogSpec, crossmatch_objects
 from skysift.crossmatch.xmatch import XMatchBanned, XMatchError, XMatchSettings, query_xmatch
-
-ERROR_VOTABLE = b"""<?xml version="1.0" encoding="UTF-8"?>
-<VOTABLE version="1.3" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">
-<RESOURCE type="results">
-<INFO name="QUERY_STATUS" ID="QUERY_STATUS" value="ERROR">%s</INFO>
-</RESOURCE>
-</VOTABLE>
-"""
-
-
-class FakeCDS:
-    """State of the fake service: its catalogs, a queue of faults, and what it received."""
-
-    def __init__(self, catalogs: dict[str, Table]):
-        self.catalogs = catalogs
-        self.faults: list[str] = []  # consumed one per POST: "403", "500", "slow"
-        self.posts: list[dict] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.delay = 0.0
-        self.lock = threading.Lock()
-
-    def answer(self, form: dict) -> tuple[int, bytes]:
-        """The xmatch of the uploaded CSV against cat2, as a VOTable (angDist, cat1 cols, cat2 cols)."""
-        fault = self.faults.pop(0) if self.faults else ""
-        if fault == "403":
-            return 403, b"banned"
-        if fault == "500":
-            return 500, ERROR_VOTABLE % b"Internal error, try again"
-        if fault == "slow":
-            time.sleep(1.5)
-        time.sleep(self.delay)
-        table_id = form["cat2"].decode().removeprefix("vizier:")
-        if table_id not in self.catalogs:
-            return 400, ERROR_VOTABLE % b"unknown table"
-        cat = self.catalogs[table_id]
-        up = Table.read(io.BytesIO(form["cat1"]), format="ascii.csv")
-        radius = float(form["distMaxArcsec"])
-        ra_col = "ra" if "ra" in cat.colnames else "RAJ2000"
-        dec_col = "dec" if "dec" in cat.colnames else "DEJ2000"
-        c1 = SkyCoord(up[form["colRA1"].decode()] * u.deg, up[form["colDec1"].decode()] * u.deg)
-        c2 = SkyCoord(cat[ra_col] * u.deg, cat[dec_col] * u.deg)
-        sep = c1[:, None].separation(c2[None, :]).to_value(u.arcsec)
-        i, j = np.nonzero(sep <= radius)
-        out = Table({"angDist": np.round(sep[i, j], 6)})
-        for name in up.colnames:
-            out[name] = up[name][i]
-        for name in cat.colnames:
-            out[name] = cat[name][j]
-        buf = io.BytesIO()
-        out.write(buf, format="votable")
-        return 200, buf.getvalue()
-
-
-def _handler(state: FakeCDS):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):  # keep pytest output clean
-            pass
-
-        def do_GET(self):
-            body = b"simbad\nB/vsx/vsx\nI/355/gaiadr3\nII/246/out\n"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_POST(self):
-            raw = self.rfile.read(int(self.headers["Content-Length"]))
-            msg = BytesParser(policy=email_policy).parsebytes(
-                b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw
-            )
-            form = {
-                p.get_param("name", header="content-disposition"): p.get_payload(decode=True)
-                for p in msg.iter_parts()
-            }
-            with state.lock:
-                state.in_flight += 1
-                state.max_in_flight = max(state.max_in_flight, state.in_flight)
-                state.posts.append(form)
-            try:
-                status, body = state.answer(form)
-            finally:
-                with state.lock:
-                    state.in_flight -= 1
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):  # the client timed out
-                pass
-
-    return Handler
 
 
 @pytest.fixture
@@ -151,16 +53,20 @@ def sky():
 def cds(sky):
     """A running fake CDS XMatch service; yields (state, url)."""
     state = FakeCDS(sky[1])
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_port}/xmatch/api/v1/sync"
-    server.shutdown()
-    server.server_close()
+    with state as url:
+        yield state, url
 
 
 def _settings(url, tmp_path, **kw) -> XMatchSettings:
-    return XMatchSettings(url=url, cache_dir=str(tmp_path / "cache"), **{"backoff_seconds": 0.01, **kw})
+    """The schema's crossmatch.xmatch defaults with the fake service, fast retries and ``kw``."""
+    section = {
+        **default_config()["crossmatch"]["xmatch"],
+        "url": url,
+        "backoff": 0.01,
+        "min_interval": 0.0,
+        **kw,
+    }
+    return XMatchSettings.from_config(section, tmp_path / "cache")
 
 
 def test_chunks_labels_and_cache(cds, sky, tmp_path):
@@ -223,8 +129,10 @@ def test_timeouts_are_retried_then_give_up(cds, sky, tmp_path):
     got = query_xmatch(positions, "simbad", 1.0, _settings(url, tmp_path, timeout=0.5))
     assert len(got) == 125 and len(state.posts) == 2
     state.faults = ["slow", "slow"]
-    with pytest.raises(XMatchError, match="failed 2 times"):
-        query_xmatch(positions, "vizier:B/vsx/vsx", 1.0, _settings(url, tmp_path, timeout=0.5, max_retries=1))
+    with pytest.raises(
+        XMatchError, match=r"sync: no answer within 0.5 s \(timeout\); failed after 2 attempts"
+    ):
+        query_xmatch(positions, "vizier:B/vsx/vsx", 1.0, _settings(url, tmp_path, timeout=0.5, retries=1))
 
 
 def test_concurrent_jobs_send_one_request_at_a_time(cds, sky, tmp_path):
@@ -232,7 +140,7 @@ def test_concurrent_jobs_send_one_request_at_a_time(cds, sky, tmp_path):
     objects, _ = sky
     state.delay = 0.2
     positions = objects.rename(columns={"objectid": "key"})
-    settings = _settings(url, tmp_path, chunk_size=100, cache=False)
+    settings = _settings(url, tmp_path, chunk_size=100)  # two tables: no answer is reused from the cache
     errors = []
 
     def job(table):
@@ -256,3 +164,22 @@ def test_unknown_table_is_refused_without_retry(cds, sky, tmp_path):
     with pytest.raises(XMatchError, match="not available on the XMatch server"):
         query_xmatch(positions, "vizier:J/nope/tab", 1.0, _settings(url, tmp_path))
     assert len(state.posts) == 0
+
+
+def test_padded_strings_from_the_service_are_stripped(cds, sky, tmp_path):
+    """VSX's fixed-width columns keep their padding in a BINARY VOTable; outputs carry the bare strings."""
+    state, url = cds
+    objects, _ = sky
+    state.serialization = "binary"
+    vsx = state.catalogs["B/vsx/vsx"]
+    vsx["Name"] = [f"  {n}    " for n in vsx["Name"]]
+    vsx["Type"] = ["RS                "] * (len(vsx) - 1) + [" EW:  "]
+    # what astropy (so astroquery) reads from such an answer still has the padding
+    status, body = state.answer({**state.posts_form_of(objects), "cat2": b"vizier:B/vsx/vsx"})
+    raw = Table.read(io.BytesIO(body), format="votable", use_names_over_ids=True)
+    assert status == 200 and "RS                " in set(raw["Type"])
+    spec = CatalogSpec.from_config("vsx", {"backend": "xmatch", "table": "vizier:B/vsx/vsx"})
+    out = crossmatch_objects(objects, [spec], xmatch_settings=_settings(url, tmp_path))
+    assert len(out) == len(vsx) and set(out["match_type"]) == {"RS", "EW:"}
+    assert all(name == name.strip() and name.startswith("ZTF J") for name in out["match_name"])
+    assert out.loc[out["match_type"] == "EW:", "label"].tolist() == ["eclipsing_binary"]

@@ -18,7 +18,14 @@ from skysift.lightcurves import read_manifest
 from skysift.sources.http import FetchError, HttpClient, HttpConfig
 from skysift.sources.irsa_bulk import fetch_bulk_batch, fetch_checksums
 
-FAST = {"timeout": 0.5, "retries": 3, "backoff": 0.01, "backoff_max": 0.05, "min_interval": 0.0}
+FAST = {
+    "timeout": 0.5,
+    "retries": 3,
+    "backoff": 0.01,
+    "backoff_max": 0.05,
+    "min_interval": 0.0,
+    "concurrency": 4,
+}
 FIELD = 633
 
 
@@ -46,7 +53,7 @@ def field_files(demo_parent: Path, field: int = FIELD) -> dict[str, str]:
 
 def fetch(services, mirror: Path, http=None, **kw) -> list[Path]:
     """Checksums (if missing) then one field, as the workflow does."""
-    client = HttpClient(HttpConfig(**{**FAST, **(http or {})}))
+    client = HttpClient(HttpConfig.from_config({**FAST, **(http or {})}))
     if not (mirror / "dr24" / "checksum.md5").exists():
         fetch_checksums(services.bulk_url, "dr24", mirror / "dr24", client)
     return fetch_bulk_batch(
@@ -130,7 +137,7 @@ def test_exhausted_retries_name_the_url_and_leave_no_file(services, demo_parent,
 
 
 def test_a_404_is_not_retried(services, tmp_path):
-    client = HttpClient(HttpConfig(**FAST))
+    client = HttpClient(HttpConfig.from_config(FAST))
     with pytest.raises(FetchError, match=r"lc_dr99/checksum.md5: HTTP 404"):
         fetch_checksums(services.bulk_url, "dr99", tmp_path / "dr99", client)
     assert client.requests_sent == 1
@@ -148,7 +155,7 @@ def test_resume_without_range_support_restarts(services, demo_parent, tmp_path):
 
 def test_rate_limit_spaces_request_starts(services, tmp_path):
     fetch(services, tmp_path, http={"min_interval": 0.0})
-    client = HttpClient(HttpConfig(**{**FAST, "min_interval": 0.05, "concurrency": 4}))
+    client = HttpClient(HttpConfig.from_config({**FAST, "min_interval": 0.05}))
     (tmp_path / "mirror2").mkdir()
     start = time.monotonic()
     fetch_checksums(services.bulk_url, "dr24", tmp_path / "mirror2" / "dr24", client)
@@ -166,7 +173,8 @@ from skysift.sources.http import HttpClient, HttpConfig
 from skysift.sources.irsa_bulk import fetch_bulk_batch, fetch_checksums
 from pathlib import Path
 url, mirror = sys.argv[1], Path(sys.argv[2])
-client = HttpClient(HttpConfig(timeout=5, retries=2, backoff=0.01, min_interval=0.0, concurrency=2))
+settings = {"timeout": 5, "retries": 2, "backoff": 0.01, "backoff_max": 0.05, "min_interval": 0.0, "concurrency": 2}
+client = HttpClient(HttpConfig.from_config(settings))
 if not (mirror / "dr24" / "checksum.md5").exists():
     fetch_checksums(url, "dr24", mirror / "dr24", client)
 for field in (633, 1721):

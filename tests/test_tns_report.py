@@ -13,8 +13,9 @@ from astropy.table import Table
 from conftest import make_dr_table
 from servers import FakeTNSBulk
 from skysift.cli import main as cli_main
-from skysift.crossmatch.tns import TNSError
+from skysift.config import default_config
 from skysift.io import InputError, write_parquet
+from skysift.net import TNSError
 from skysift.tnsreport import (
     ReportSettings,
     SendSettings,
@@ -48,11 +49,18 @@ def data(tmp_path):
     return tmp_path / "counterparts.ecsv", clean
 
 
-SETTINGS = ReportSettings(reporting_group_id=42, reporter="A. Astronomer, B. Bot (skysift)")
+def _report(**kw) -> ReportSettings:
+    """The schema's tns_report defaults with ``kw``."""
+    return ReportSettings.from_config({**default_config()["tns_report"], **kw})
+
+
+SETTINGS = _report(reporting_group_id=42, reporter="A. Astronomer, B. Bot (skysift)")
 
 
 def _send(url: str, **kw) -> SendSettings:
-    return SendSettings(url=url, bot_id=4242, bot_name="skysift_test", poll_initial_seconds=0.5, **kw)
+    """The schema's tns_report defaults with the fake TNS, the test bot, fast polls and ``kw``."""
+    section = {**default_config()["tns_report"], "url": url, "bot_id": 4242, "bot_name": "skysift_test"}
+    return SendSettings.from_config({**section, "poll_initial_seconds": 0.5, "backoff": 0.01, **kw})
 
 
 def test_report_structure_photometry_and_validation(data):
@@ -92,9 +100,9 @@ def test_report_structure_photometry_and_validation(data):
     assert "at_report/1/dec/value: -95.0 is outside [-90, 90]" in problems
     assert "at_report/2/discovery_datetime" in problems and "at_report/2/non_detection" in problems
     with pytest.raises(InputError, match="reporter is empty"):
-        build_at_report(df, epochs, ReportSettings(reporting_group_id=42))
+        build_at_report(df, epochs, _report(reporting_group_id=42))
     with pytest.raises(InputError, match="reporting_group_id is not set"):
-        build_at_report(df, epochs, ReportSettings(reporter="me"))
+        build_at_report(df, epochs, _report(reporter="me"))
 
 
 def test_three_candidates_round_trip_through_the_fake_tns(data, tmp_path, monkeypatch, caplog, capsys):
@@ -126,7 +134,7 @@ def test_rejected_report_shows_the_replys_messages(data, monkeypatch):
     monkeypatch.setenv("TNS_API_KEY", KEY)
     df = Table.read(table_path).to_pandas()
     epochs = read_epochs([clean], df["objectid"])
-    report = build_at_report(df, epochs, ReportSettings(reporting_group_id=7, reporter="me"))
+    report = build_at_report(df, epochs, _report(reporting_group_id=7, reporter="me"))
     with FakeTNSBulk(KEY, pending_polls=0) as url, pytest.raises(TNSReportRejected) as err:
         send_report(report, _send(url), sleep=lambda s: None)
     assert "entry 0: reporting_group_id: unknown group id 7" in str(err.value)
@@ -162,3 +170,17 @@ def test_cli_report_tns_sends_to_the_given_url(data, tmp_path, monkeypatch, caps
         assert cli_main(["report-tns", *args]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["sent"] is True and printed["results"][0]["objname"] == "2026aaa"
+
+
+def test_an_upload_whose_answer_is_lost_is_not_sent_again(data, monkeypatch):
+    """TNS filed the report but the connection dropped before its answer: a resend would file it twice."""
+    table_path, clean = data
+    monkeypatch.setenv("TNS_API_KEY", KEY)
+    df = Table.read(table_path).to_pandas()
+    report = build_at_report(df, read_epochs([clean], df["objectid"]), SETTINGS)
+    fake = FakeTNSBulk(KEY, drop_uploads=1)
+    with fake as url, pytest.raises(TNSError) as err:
+        send_report(report, _send(url, retries=5), sleep=lambda s: None)
+    message = str(err.value)
+    assert len(fake.reports) == 1 and len(fake.bodies) == 1  # one upload, never repeated
+    assert "bulk-report: connection lost" in message and "not sent again" in message and KEY not in message

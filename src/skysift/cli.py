@@ -77,15 +77,19 @@ def _report_tns(args: argparse.Namespace) -> int:
     """Build the TNS bulk AT report of candidates (and send it with --send)."""
     import json
 
+    from skysift.config import default_config
     from skysift.io import InputError
     from skysift.lightcurves import manifest_files
-    from skysift.tnsreport import SANDBOX_URL, ReportSettings, SendSettings, report_candidates
+    from skysift.tnsreport import ReportSettings, SendSettings, report_candidates
 
-    settings = ReportSettings(reporting_group_id=args.group_id, reporter=args.reporter)
+    section = default_config()["tns_report"]  # the schema's defaults, then the command line
+    settings = ReportSettings.from_config(
+        {**section, "reporting_group_id": args.group_id, "reporter": args.reporter}
+    )
     send = None
     if args.send:
-        send = SendSettings(url=args.url or SANDBOX_URL, api_key_env=args.api_key_env, bot_id=args.bot_id,
-                            bot_name=args.bot_name)  # fmt: skip
+        send = SendSettings.from_config({**section, "url": args.url or section["url"], "api_key_env": args.api_key_env,
+                                         "bot_id": args.bot_id, "bot_name": args.bot_name})  # fmt: skip
     files = [*(args.lightcurves or []), *manifest_files(args.manifests or [])]
     if not files:
         raise InputError("report-tns: give --lightcurves (DR-layout parquet files) or --manifests")

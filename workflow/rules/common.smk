@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from skysift.config import validate_config
-from skysift.crossmatch import catalog_inputs, resolve_catalogs
+from skysift.crossmatch import resolve_catalogs
 from skysift.layout import batch_name
 from skysift.sources import (
     CONVERTED_SOURCES,
@@ -23,10 +23,14 @@ DEMO_ROOT = "results/demo"
 RELEASE_PARENT = release_parent(config, DEMO_ROOT)
 FIELDS = resolve_fields(config)
 BATCHES = [batch_name(f) for f in FIELDS]
-# Cross-match catalogs with their backends (local files, CDS XMatch, TNS).
+# Cross-match catalogs with their backends (local files, CDS XMatch, TNS, HATS): the downloaded TNS
+# catalog (rule download_tns_catalog) and each batch's CDS XMatch answer (rule query_xmatch) live here.
+TNS_CATALOG_PATH = "results/crossmatch/catalogs/{name}.parquet"
+XMATCH_RESULT_PATH = "results/crossmatch/xmatch/{name}/{batch}.parquet"
 CATALOGS = resolve_catalogs(
     config["crossmatch"]["catalogs"],
     demo_catalog_specs(DEMO_ROOT) if config["source"] == "demo" else {},
+    tns_path=TNS_CATALOG_PATH,
 )
 CANDIDATES = [f"results/candidates/candidates{ext}" for ext in (".ecsv", ".csv", ".vot")]
 
@@ -53,8 +57,13 @@ def field_of(wildcards):
 
 def catalog_files(wildcards):
     """A batch's cross-match inputs by catalog: files (demo: outputs of simulate_survey, tns: of
-    download_tns_catalog) or the batch's CDS XMatch result (query_xmatch)."""
-    return catalog_inputs(CATALOGS, wildcards.batch)
+    download_tns_catalog) or the batch's CDS XMatch result (query_xmatch). A hats catalog at a URL
+    (s3://, https://) is no file Snakemake can track, so it has no input."""
+    return {
+        name: XMATCH_RESULT_PATH.format(name=name, batch=wildcards.batch) if spec["backend"] == "xmatch" else spec["path"]
+        for name, spec in CATALOGS.items()
+        if not (spec["backend"] == "hats" and "://" in str(spec["path"]))
+    }
 
 
 def all_batches(pattern):

@@ -12,7 +12,7 @@ ALL_MATCHES = {"all": "results/crossmatch/all/{batch}.parquet"} if config["cross
 
 rule download_tns_catalog:
     output:
-        "results/crossmatch/catalogs/{tns_catalog}.parquet",
+        TNS_CATALOG_PATH.replace("{name}", "{tns_catalog}"),
     localrule: True
     conda:
         "../../envs/skysift.yaml"
@@ -21,8 +21,8 @@ rule download_tns_catalog:
     wildcard_constraints:
         tns_catalog="|".join(TNS_CATALOGS),
     params:
-        tns=config["crossmatch"]["tns"],
-        cache_dir=config["crossmatch"]["cache_dir"],
+        # what is fetched; the key, bot, cache age, HTTP settings and cache_dir are read from the config
+        url=config["crossmatch"]["tns"]["url"],
     script:
         "../scripts/download_tns_catalog.py"
 
@@ -31,7 +31,7 @@ rule query_xmatch:
     input:
         objects="results/clean/{batch}.parquet",
     output:
-        "results/crossmatch/xmatch/{xmatch_catalog}/{batch}.parquet",
+        XMATCH_RESULT_PATH.replace("{name}", "{xmatch_catalog}"),
     localrule: True
     conda:
         "../../envs/skysift.yaml"
@@ -40,9 +40,9 @@ rule query_xmatch:
     wildcard_constraints:
         xmatch_catalog="|".join(XMATCH_CATALOGS),
     params:
-        catalogs=CATALOGS,
-        xmatch=config["crossmatch"]["xmatch"],
-        cache_dir=config["crossmatch"]["cache_dir"],
+        # what is asked; chunking, HTTP settings and cache_dir are read from the config
+        catalog=lambda wc: CATALOGS[wc.xmatch_catalog],
+        url=config["crossmatch"]["xmatch"]["url"],
         associate_radius_arcsec=config["crossmatch"]["associate_radius_arcsec"],
     script:
         "../scripts/query_xmatch.py"

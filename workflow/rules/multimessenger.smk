@@ -1,6 +1,7 @@
 # Multi-messenger: gravitational-wave sky-map counterpart search, and the TNS bulk AT report.
 # Off unless configured: skymap.maps adds results/skymap/<map>/ to the default target; report_to_tns
 # runs only when asked for (`snakemake report_to_tns`, sending only with --config tns_send=true).
+from skysift.tnsreport import SEND_KEYS as TNS_SEND_KEYS
 
 SKYMAP_NAMES = list(config["skymap"]["maps"])
 # The configured candidate lists to search (names not in candidates.lists are skipped).
@@ -77,8 +78,10 @@ rule report_to_tns:
         mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=30,
     params:
-        report=config["tns_report"],
+        # what is reported (and where to, when sending); how to send (bot, key, HTTP, polling) is read from the config
+        report={k: v for k, v in config["tns_report"].items() if k not in TNS_SEND_KEYS},
         send=TNS_SEND,
+        send_to=config["tns_report"]["url"] if TNS_SEND else None,
         clean=config["clean"],
     script:
         "../scripts/report_to_tns.py"

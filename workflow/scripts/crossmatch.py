@@ -2,21 +2,18 @@
 
 
 def main(smk) -> None:
-    import pandas as pd
+    from skysift.crossmatch import run_crossmatch
 
-    from skysift.crossmatch import CatalogSpec, crossmatch_objects, read_objects
-
-    specs = [CatalogSpec.from_config(name, section) for name, section in smk.params.catalogs.items()]
-    # catalogs queried online (xmatch) arrive as per-batch result files made by the local rule query_xmatch
-    precomputed = {s.name: pd.read_parquet(smk.input[s.name]) for s in specs if s.backend == "xmatch"}
-    crossmatch_objects(
-        read_objects(smk.input.objects),
-        specs,
+    run_crossmatch(
+        smk.input.objects,
+        smk.params.catalogs,
         smk.output.xmatch,
         taxonomy=smk.params.taxonomy,
-        all_matches_output=smk.output.get("all"),
         associate_radius_arcsec=smk.params.associate_radius_arcsec,
-        precomputed=precomputed,
+        xmatch_results={
+            name: smk.input[name] for name, s in smk.params.catalogs.items() if s["backend"] == "xmatch"
+        },
+        all_matches_output=smk.output.get("all"),
         workers=smk.threads,
     )
 

@@ -2,12 +2,10 @@
 
 
 def main(smk) -> None:
-    from pathlib import Path
+    from skysift.crossmatch.tns import run_download_tns
 
-    from skysift.crossmatch.tns import TNSSettings, download_tns_catalog
-
-    cache_dir = Path(smk.params.cache_dir) / "tns"
-    download_tns_catalog(TNSSettings(**smk.params.tns), cache_dir, smk.output[0])
+    crossmatch = smk.config["crossmatch"]  # HTTP settings and the cache are not params: they rerun nothing
+    run_download_tns({**crossmatch["tns"], "url": smk.params.url}, crossmatch["cache_dir"], smk.output[0])
 
 
 if __name__ == "__main__":

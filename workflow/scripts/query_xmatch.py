@@ -2,24 +2,18 @@
 
 
 def main(smk) -> None:
-    from pathlib import Path
+    from skysift.crossmatch import run_query_xmatch
 
-    import pyarrow as pa
-
-    from skysift.crossmatch import CatalogSpec, read_objects, xmatch_objects
-    from skysift.crossmatch.xmatch import XMatchSettings
-    from skysift.io import write_parquet
-
-    name = smk.wildcards.xmatch_catalog
-    spec = CatalogSpec.from_config(name, smk.params.catalogs[name])
-    settings = XMatchSettings(**smk.params.xmatch, cache_dir=str(Path(smk.params.cache_dir) / "xmatch"))
-    matches = xmatch_objects(
-        read_objects(smk.input.objects),
-        spec,
-        settings,
+    crossmatch = smk.config["crossmatch"]  # HTTP settings, chunking and the cache are not params
+    run_query_xmatch(
+        smk.input.objects,
+        smk.wildcards.xmatch_catalog,
+        smk.params.catalog,
+        smk.output[0],
+        xmatch={**crossmatch["xmatch"], "url": smk.params.url},
+        cache_dir=crossmatch["cache_dir"],
         associate_radius_arcsec=smk.params.associate_radius_arcsec,
     )
-    write_parquet(pa.Table.from_pandas(matches, preserve_index=False), smk.output[0])
 
 
 if __name__ == "__main__":

@@ -2,20 +2,17 @@
 
 
 def main(smk) -> None:
-    from skysift.lightcurves import manifest_files
-    from skysift.tnsreport import ReportSettings, SendSettings, report_candidates
+    from skysift.tnsreport import run_report_to_tns
 
-    cfg = smk.params.report
-    report_candidates(
+    run_report_to_tns(
         smk.input.table,
-        manifest_files(smk.input.manifests),
+        smk.input.manifests,
         smk.output.report,
-        ReportSettings.from_config(cfg),
+        smk.output.outcome,
+        smk.params.report,
         clean=smk.params.clean,
-        objectids=cfg["objectids"],
-        top_n=cfg["top_n"],
-        send=SendSettings.from_config(cfg) if smk.params.send else None,
-        reply_output=smk.output.outcome,
+        # how to send is not a param (it changes no report): read from the validated config
+        send={**smk.config["tns_report"], "url": smk.params.send_to} if smk.params.send else None,
     )
 
 

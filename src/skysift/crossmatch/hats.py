@@ -12,13 +12,18 @@ the radius of a partition edge may miss a counterpart on the other side (lsdb wa
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from skysift.crossmatch.base import Backend, empty_matches, strip_strings
 from skysift.io import InputError
 
-__all__ = ["N_NEIGHBORS", "match_hats"]
+if TYPE_CHECKING:
+    from skysift.crossmatch.spec import CatalogSpec
+
+__all__ = ["BACKEND", "N_NEIGHBORS", "match_hats"]
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +31,13 @@ log = logging.getLogger(__name__)
 N_NEIGHBORS = 16
 
 
-def match_hats(positions: pd.DataFrame, spec, *, workers: int = 1) -> pd.DataFrame:
-    """Counterparts of positions (key, ra, dec) in the HATS catalog of ``spec`` (a CatalogSpec).
+def match_hats(
+    positions: pd.DataFrame, spec: CatalogSpec, *, workers: int = 1, settings: Any = None
+) -> pd.DataFrame:
+    """Counterparts of positions (key, ra, dec) in the HATS catalog of ``spec``.
 
     Columns key, match_name, match_type, sep_arcsec, match_mag, match_ra, match_dec, like
-    :func:`skysift.crossmatch.match_catalog`.
+    :func:`skysift.crossmatch.local.match_catalog`.
     """
     import dask
 
@@ -45,17 +52,7 @@ def match_hats(positions: pd.DataFrame, spec, *, workers: int = 1) -> pd.DataFra
     }
     if spec.mag_column:
         columns["mag_column"] = spec.mag_column
-    empty = pd.DataFrame(
-        {
-            "key": pd.Series(dtype=np.int64),
-            "match_name": pd.Series(dtype=object),
-            "match_type": pd.Series(dtype=object),
-            "sep_arcsec": pd.Series(dtype=np.float64),
-            "match_mag": pd.Series(dtype=np.float64),
-            "match_ra": pd.Series(dtype=np.float64),
-            "match_dec": pd.Series(dtype=np.float64),
-        }
-    )
+    empty = empty_matches()
     if len(positions) == 0:
         return empty
     where = f"crossmatch.catalogs.{spec.name}"
@@ -98,8 +95,8 @@ def match_hats(positions: pd.DataFrame, spec, *, workers: int = 1) -> pd.DataFra
     out = pd.DataFrame(
         {
             "key": df["key_obj"].to_numpy(np.int64),
-            "match_name": col("id_column").astype("string").fillna("").to_numpy(dtype=object),
-            "match_type": col("type_column").astype("string").fillna("").to_numpy(dtype=object),
+            "match_name": strip_strings(col("id_column")),
+            "match_type": strip_strings(col("type_column")),
             "sep_arcsec": df["_dist_arcsec"].to_numpy(np.float64),
             "match_mag": (
                 pd.to_numeric(col("mag_column"), errors="coerce").to_numpy(np.float64, na_value=np.nan)
@@ -110,4 +107,20 @@ def match_hats(positions: pd.DataFrame, spec, *, workers: int = 1) -> pd.DataFra
             "match_dec": col("dec_column").to_numpy(np.float64),
         }
     )
-    return out.sort_values(["key", "sep_arcsec"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["key", "sep_arcsec"], kind="stable").reset_index(drop=True)
+    log.info(
+        "%s: %d of %d sources matched (HATS catalog %s)",
+        spec.name,
+        out["key"].nunique(),
+        len(positions),
+        spec.path,
+    )
+    return out
+
+
+BACKEND = Backend(
+    name="hats",
+    match=match_hats,
+    requires={"path": "a hats catalog needs the HATS catalog's directory or URL"},
+    columns={"id_column": "name", "ra_column": "ra", "dec_column": "dec", "type_column": "type"},
+)

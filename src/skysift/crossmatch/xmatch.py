@@ -1,14 +1,17 @@
-"""The ``xmatch`` backend: CDS XMatch (SIMBAD, VizieR VSX, Gaia DR3, any VizieR table) via astroquery.
+"""Backend ``xmatch``: CDS XMatch (SIMBAD, VizieR VSX, Gaia DR3, any VizieR table) via astroquery.
 
 Positions are uploaded in chunks (``chunk_size`` rows), one request at a time: a process-wide
 file lock in the cache directory serialises concurrent jobs on one host, because CDS bans
-clients that run cross-match jobs in parallel (HTTP 403). 5xx answers, timeouts and broken
-connections are retried with exponential backoff; a 403 stops at once with what to do.
+clients that run cross-match jobs in parallel (HTTP 403). astroquery's requests go through
+skysift's HTTP client (:meth:`skysift.net.HttpClient.requests_session`): the ``crossmatch.xmatch``
+timeout, retries with backoff (5xx, 429, timeouts, broken connections; a query only reads, so
+its POST is retried), ``Retry-After`` and ``min_interval`` between requests of every job on the
+host (a rate file beside the lock). A 403 stops at once with what to do.
 
-Responses are cached by astroquery (``cache=True``) under ``cache_dir`` (keyed by the request,
-so a rerun of the same chunk costs no request). astroquery caches *every* response, errors
-included, so a failed request's cache file is removed before retrying (otherwise a transient
-500 or a ban would be replayed from the cache forever).
+Responses are cached by astroquery under ``cache_dir`` (keyed by the request, so a rerun of the
+same chunk costs no request). astroquery caches every response it gets, errors included, so a
+refused request's cache file is removed (otherwise the error would be replayed from the cache
+forever); a request that failed for good never reaches the cache.
 
 astroquery 0.4.11 asks for ``RESPONSEFORMAT=votable`` and parses the VOTable: column
 ``angDist`` (arcsec), then the uploaded columns, then the catalog's columns.
@@ -21,28 +24,37 @@ import fcntl
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import astropy.units as u
 import numpy as np
 import pandas as pd
 from astropy.table import Table
 
+from skysift import net
+from skysift.crossmatch.base import Backend
 from skysift.io import InputError
+from skysift.net import FetchError, HttpSettings
+
+if TYPE_CHECKING:
+    from skysift.crossmatch.spec import CatalogSpec
 
 __all__ = [
+    "BACKEND",
     "XMatchSettings",
     "XMatchError",
     "XMatchBanned",
     "KNOWN_TABLE_COLUMNS",
+    "match_xmatch",
     "query_xmatch",
 ]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_URL = "http://cdsxmatch.u-strasbg.fr/xmatch/api/v1/sync"
+_KEY = "crossmatch.xmatch"
 
 #: id and type columns of well-known XMatch tables (as the service names them).
 KNOWN_TABLE_COLUMNS: dict[str, tuple[str, str | None]] = {
@@ -55,7 +67,7 @@ _ID_FALLBACK = ("main_id", "Name", "Source", "source_id", "DR3Name", "ID", "name
 _TYPE_FALLBACK = ("main_type", "otype", "Type", "VType", "vtype", "type")
 
 # Upload column names that cannot collide with a catalog's own ra/dec columns.
-_KEY, _RA, _DEC = "skysift_key", "skysift_ra", "skysift_dec"
+_KEY_COL, _RA, _DEC = "skysift_key", "skysift_ra", "skysift_dec"
 
 
 class XMatchError(RuntimeError):
@@ -68,19 +80,37 @@ class XMatchBanned(XMatchError):
 
 @dataclass(frozen=True)
 class XMatchSettings:
-    """How to talk to CDS XMatch: service URL, chunking, timeouts, retries, cache."""
+    """How to talk to CDS XMatch (the ``crossmatch.xmatch`` section) and where to cache its answers.
 
-    url: str = DEFAULT_URL
-    chunk_size: int = 50_000
-    timeout: float = 300.0
-    max_retries: int = 4
-    backoff_seconds: float = 10.0
-    cache_dir: str | None = None
-    cache: bool = True
+    ``cache_dir`` (not a config key: ``<crossmatch.cache_dir>/xmatch`` in the workflow) holds
+    astroquery's cache and the lock and rate files; None = no cache, lock files in the temp dir.
+    """
+
+    url: str
+    chunk_size: int
+    http: HttpSettings
+    cache_dir: str | None
+
+    @classmethod
+    def from_config(cls, section: Mapping, cache_dir: str | Path | None) -> XMatchSettings:
+        """From the validated ``crossmatch.xmatch`` section and the cache directory."""
+        own = {
+            **{k: section[k] for k in ("url", "chunk_size")},
+            "cache_dir": str(cache_dir) if cache_dir else None,
+        }
+        return net.settings_with_http(cls, {**section, **own}, _KEY)
+
+
+def _lock_dir(settings: XMatchSettings) -> Path:
+    """Where the one-at-a-time lock and the shared rate file live."""
+    path = Path(settings.cache_dir or tempfile.gettempdir())
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _xmatch_client(settings: XMatchSettings):
-    """An astroquery XMatch client on ``settings.url`` whose table list is fetched once, uncached."""
+    """An astroquery XMatch client on ``settings.url`` whose requests go through skysift's HTTP client."""
+    from astroquery import __version__ as astroquery_version
     from astroquery.utils import url_helpers
     from astroquery.xmatch import XMatchClass
 
@@ -103,11 +133,17 @@ def _xmatch_client(settings: XMatchSettings):
                 self._tables = response.text.splitlines()
             return self._tables
 
+    http = net.HttpClient(
+        settings.http,
+        config_key=_KEY,
+        user_agent=f"{net.USER_AGENT} astroquery/{astroquery_version}",
+        rate_file=_lock_dir(settings) / "skysift-xmatch.rate",
+    )
     client = _Client()
+    client._session = http.requests_session(idempotent=True)
     client.URL = settings.url
-    client.TIMEOUT = settings.timeout
+    client.TIMEOUT = settings.http.timeout
     if settings.cache_dir:
-        Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
         client.cache_location = settings.cache_dir
     return client
 
@@ -115,9 +151,7 @@ def _xmatch_client(settings: XMatchSettings):
 @contextlib.contextmanager
 def _one_at_a_time(settings: XMatchSettings) -> Iterator[None]:
     """Hold an exclusive lock so that jobs on this host never query CDS in parallel."""
-    lock_dir = Path(settings.cache_dir or tempfile.gettempdir())
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / "skysift-xmatch.lock", "w") as fh:
+    with open(_lock_dir(settings) / "skysift-xmatch.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -141,16 +175,6 @@ def _http_status(exc: BaseException) -> int | None:
     return None
 
 
-def _is_transient(exc: BaseException) -> bool:
-    """Timeouts, dropped connections and 5xx answers are worth a retry."""
-    import requests
-
-    if isinstance(exc, requests.Timeout | requests.ConnectionError):
-        return True
-    status = _http_status(exc)
-    return status is not None and (status >= 500 or status == 429)
-
-
 def _forget_failed_response(client) -> None:
     """Remove the cache file of the last request (astroquery caches error responses too)."""
     query = getattr(client, "_last_query", None)
@@ -161,63 +185,40 @@ def _forget_failed_response(client) -> None:
 
 
 def _query_chunk(
-    client,
-    chunk: pd.DataFrame,
-    table: str,
-    radius_arcsec: float,
-    settings: XMatchSettings,
-    sleep: Callable[[float], None],
+    client, chunk: pd.DataFrame, table: str, radius_arcsec: float, settings: XMatchSettings
 ) -> Table:
-    """One chunk, retried with exponential backoff on transient failures; 403 stops at once."""
+    """One chunk (retried by the HTTP client); a 403 or any other refusal stops with what to do."""
     upload = Table(
         {
-            _KEY: chunk["key"].to_numpy(np.int64),
+            _KEY_COL: chunk["key"].to_numpy(np.int64),
             _RA: chunk["ra"].to_numpy(np.float64),
             _DEC: chunk["dec"].to_numpy(np.float64),
         }
     )
-    for attempt in range(settings.max_retries + 1):
-        client._last_query = None
-        try:
-            return client.query(
-                cat1=upload,
-                cat2=table,
-                max_distance=radius_arcsec * u.arcsec,
-                colRA1=_RA,
-                colDec1=_DEC,
-                cache=settings.cache,
-            )
-        except Exception as exc:  # noqa: BLE001 - classified below, re-raised when not transient
-            _forget_failed_response(client)
-            status = _http_status(exc)
-            if status == 403:
-                raise XMatchBanned(
-                    f"CDS XMatch at {settings.url} answered HTTP 403: this IP is banned, usually for "
-                    "running cross-match jobs in parallel. Do not retry now: wait (hours), run one job "
-                    "at a time, and if it persists write to cds-question@unistra.fr."
-                ) from exc
-            if not _is_transient(exc):
-                raise XMatchError(
-                    f"CDS XMatch at {settings.url} refused the query of {table!r} (HTTP {status}): {exc}"
-                ) from exc
-            if attempt == settings.max_retries:
-                raise XMatchError(
-                    f"CDS XMatch at {settings.url} failed {attempt + 1} times for {table!r} "
-                    f"(last: {type(exc).__name__} {status or ''} {exc}); try again later or raise "
-                    "crossmatch.xmatch.max_retries / timeout"
-                ) from exc
-            wait = settings.backoff_seconds * 2**attempt
-            log.warning(
-                "XMatch %s: %s (HTTP %s), retry %d/%d in %.1f s",
-                table,
-                type(exc).__name__,
-                status,
-                attempt + 1,
-                settings.max_retries,
-                wait,
-            )
-            sleep(wait)
-    raise AssertionError("unreachable")
+    client._last_query = None
+    try:
+        return client.query(
+            cat1=upload,
+            cat2=table,
+            max_distance=radius_arcsec * u.arcsec,
+            colRA1=_RA,
+            colDec1=_DEC,
+            cache=settings.cache_dir is not None,
+        )
+    except FetchError as exc:  # the HTTP client gave up: nothing was cached
+        raise XMatchError(f"CDS XMatch query of {table!r}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - astroquery's refusals, classified here
+        _forget_failed_response(client)
+        status = _http_status(exc)
+        if status == 403:
+            raise XMatchBanned(
+                f"CDS XMatch at {settings.url} answered HTTP 403: this IP is banned, usually for "
+                "running cross-match jobs in parallel. Do not retry now: wait (hours), run one job "
+                "at a time, and if it persists write to cds-question@unistra.fr."
+            ) from exc
+        raise XMatchError(
+            f"CDS XMatch at {settings.url} refused the query of {table!r} (HTTP {status}): {exc}"
+        ) from exc
 
 
 def _as_str(column) -> np.ndarray:
@@ -242,17 +243,15 @@ def query_xmatch(
     positions: pd.DataFrame,
     table: str,
     radius_arcsec: float,
-    settings: XMatchSettings | None = None,
+    settings: XMatchSettings,
     *,
     id_column: str | None = None,
     type_column: str | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> pd.DataFrame:
     """All counterparts within the radius of positions (key, ra, dec) in a CDS XMatch table.
 
     Returns key, match_name, match_type, sep_arcsec (every match; the caller keeps the nearest).
     """
-    settings = settings or XMatchSettings()
     if not 0 < radius_arcsec <= 180:
         raise InputError(f"XMatch radius must be in (0, 180] arcsec, got {radius_arcsec}")
     missing = [c for c in ("key", "ra", "dec") if c not in positions.columns]
@@ -268,11 +267,11 @@ def query_xmatch(
             if len(chunk) == 0:
                 break
             t0 = time.monotonic()
-            result = _query_chunk(client, chunk, table, radius_arcsec, settings, sleep)
+            result = _query_chunk(client, chunk, table, radius_arcsec, settings)
             cols = list(result.colnames)
             id_col = _pick(cols, id_column or known_id, _ID_FALLBACK)
             type_col = _pick(cols, type_column or known_type, _TYPE_FALLBACK)
-            if _KEY not in cols or "angDist" not in cols or id_col is None:
+            if _KEY_COL not in cols or "angDist" not in cols or id_col is None:
                 raise XMatchError(
                     f"{settings.url}: unexpected XMatch answer for {table!r}: columns {cols}; "
                     "expected angDist, the uploaded columns and an id column (set id_column)"
@@ -283,7 +282,7 @@ def query_xmatch(
             parts.append(
                 pd.DataFrame(
                     {
-                        "key": np.asarray(result[_KEY], dtype=np.int64),
+                        "key": np.asarray(result[_KEY_COL], dtype=np.int64),
                         "match_name": names,
                         "match_type": types,
                         "sep_arcsec": np.asarray(result["angDist"], dtype=np.float64),
@@ -306,3 +305,32 @@ def query_xmatch(
     out = pd.concat(parts, ignore_index=True)
     out = out[out["sep_arcsec"] <= radius_arcsec]
     return out.sort_values(["key", "sep_arcsec"], kind="stable").reset_index(drop=True)
+
+
+def match_xmatch(
+    positions: pd.DataFrame, spec: CatalogSpec, *, workers: int = 1, settings: XMatchSettings | None = None
+) -> pd.DataFrame:
+    """Counterparts of positions (key, ra, dec) in the CDS table of ``spec`` (no magnitudes: match_mag NaN)."""
+    if settings is None:
+        raise InputError(
+            f"crossmatch.catalogs.{spec.name}: an xmatch catalog needs the CDS XMatch settings "
+            "(XMatchSettings.from_config(config['crossmatch']['xmatch'], cache_dir))"
+        )
+    matches = query_xmatch(
+        positions,
+        spec.table,
+        spec.radius_arcsec,
+        settings,
+        id_column=spec.id_column or None,
+        type_column=spec.type_column or None,
+    )
+    return matches.assign(match_mag=np.nan)
+
+
+BACKEND = Backend(
+    name="xmatch",
+    match=match_xmatch,
+    requires={"table": "an xmatch catalog needs a CDS table, e.g. simbad or vizier:B/vsx/vsx"},
+    columns={"id_column": "", "ra_column": "", "dec_column": "", "type_column": ""},
+    max_radius_arcsec=180.0,
+)
