@@ -28,6 +28,9 @@ Drivers (:meth:`BandDetector.signature`): forests give coniferest's per-feature 
 (``feature_signature``: the mean change of path length at splits on each feature, over c(n);
 NEGATIVE = this feature isolates the object quickly), for AAD on its trees without leaf weights.
 Other methods get minus the robust |z| of each transformed feature (the farther, the more negative).
+
+scikit-learn is imported by the methods that use it only: the rule files import this package, and
+scikit-learn would add seconds to every ``snakemake`` start (and every Slurm job's).
 """
 
 from __future__ import annotations
@@ -41,9 +44,6 @@ from coniferest.evaluator import ForestEvaluator
 from coniferest.isoforest import IsolationForest
 from coniferest.label import Label
 from coniferest.pineforest import PineForest
-from sklearn.ensemble import IsolationForest as SklearnIsolationForest
-from sklearn.mixture import GaussianMixture
-from sklearn.neighbors import LocalOutlierFactor
 from threadpoolctl import threadpool_limits
 
 from skysift.anomaly.settings import DetectorSettings
@@ -96,17 +96,23 @@ class BandDetector:
             ).fit(self.X)
             self._static = -self._forest.score_samples(self.X)
         elif method == "sklearn_isoforest":
+            from sklearn.ensemble import IsolationForest as SklearnIsolationForest
+
             model = SklearnIsolationForest(
                 n_estimators=n_trees, max_samples=self.n_subsamples, random_state=seed, n_jobs=n_jobs
             ).fit(self.X)
             self._static = -model.score_samples(self.X)
         elif method == "lof":
+            from sklearn.neighbors import LocalOutlierFactor
+
             k = max(1, min(int(settings.lof_neighbors), len(self.X) - 1))
             # multithreaded BLAS on a shared machine was up to 10x slower (measured): one BLAS thread
             with threadpool_limits(limits=1):
                 model = LocalOutlierFactor(n_neighbors=k, n_jobs=n_jobs).fit(self.X)
             self._static = -model.negative_outlier_factor_.astype(np.float64)
         elif method == "gmm":
+            from sklearn.mixture import GaussianMixture
+
             k = max(1, min(int(settings.gmm_components), len(self.X)))
             model = GaussianMixture(
                 n_components=k,

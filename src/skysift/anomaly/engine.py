@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from coniferest.label import Label
-from scipy.stats import rankdata
 
 from skysift.anomaly.detectors import ACTIVE_METHODS, BandDetector
 from skysift.anomaly.settings import DetectorSettings
@@ -110,6 +109,8 @@ class Search:
 
     def combine(self, row_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Band percentile of each row and the source score of each row (see the module doc)."""
+        from scipy.stats import rankdata  # here: scipy.stats costs seconds at every snakemake start
+
         space = self.space
         pct = np.full(space.n_rows, np.nan)
         for band in self.detectors:
