@@ -28,6 +28,7 @@ from skysift.anomaly import (
     label_session,
     merge_labels,
     read_labels,
+    run_evaluation,
     run_loop,
     search_anomalies,
     source_labels,
@@ -291,6 +292,32 @@ def test_search_anomalies_writes_ranked_lists_with_labels(tmp_path, data):
     assert top_interesting["drivers"].str.split().str[0].str.split(":").str[0].isin(["f0", "f1"]).all()
 
 
+def test_run_evaluation_counts_what_the_oracle_loop_finds(tmp_path, data):
+    df, interesting = data
+    truth = pd.DataFrame({"objectid": df["objectid"], "class": "constant"})
+    truth.loc[truth["objectid"].isin(interesting), "class"] = "kilonova"
+    evaluation = {"methods": ["isoforest", "aad"], "budgets": [10, 30], "seeds": [0, 1]}
+    settings = anomaly_settings(n_trees=60, anomaly_classes=["kilonova", "tde"], evaluation=evaluation)
+    out = {name: tmp_path / f"evaluation_{name}" for name in ("table.csv", "curves.csv", "plot.png")}
+    summary = run_evaluation(
+        df, truth, settings.oracle, table=out["table.csv"], curves=out["curves.csv"], plot=out["plot.png"]
+    )
+    table = pd.read_csv(out["table.csv"])
+    assert list(zip(table["method"], table["budget"], strict=True)) == [
+        ("isoforest", 10), ("isoforest", 30), ("aad", 10), ("aad", 30)
+    ]  # fmt: skip
+    assert (table["n_seeds"] == 2).all() and table["mean"].tolist() == summary["mean"].tolist()
+    assert table["random_expectation"].tolist() == pytest.approx([b * 12 / 400 for b in (10, 30, 10, 30)])
+    # the curves are the oracle loop's: the same as running it here
+    curves = pd.read_csv(out["curves.csv"])
+    steps = run_loop(session_search(df, method="aad", seed=1, n_trees=60), oracle(interesting), budget=30,
+                     pool_size=settings.pool_size)  # fmt: skip
+    found = curves.loc[(curves["method"] == "aad") & (curves["seed"] == 1), "found"].tolist()
+    assert found == np.cumsum([s.label == ANOMALY for s in steps]).tolist()
+    assert found[-1] > 3 * 30 * 12 / 400  # far better than random inspection
+    assert out["plot.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 # ---------------------------------------------------------------- the terminal session
 
 SESSION = {"method": "aad", "n_trees": 60, "random_state": 2, "pool_size": 150}
@@ -299,9 +326,9 @@ SESSION = {"method": "aad", "n_trees": 60, "random_state": 2, "pool_size": 150}
 SESSION_ARGS = {"expert": "dana", "settings": anomaly_settings(**SESSION), "dr": "dr24"}
 
 
-def session_search(df: pd.DataFrame) -> Search:
-    """The search a session with SESSION runs."""
-    return make_search(build_space(df, anomaly_settings().search.space), "aad", n_trees=60, seed=2)
+def session_search(df: pd.DataFrame, method: str = "aad", seed: int = 2, n_trees: int = 60) -> Search:
+    """The search a session with SESSION runs (by default)."""
+    return make_search(build_space(df, anomaly_settings().search.space), method, n_trees=n_trees, seed=seed)
 
 
 def shown_sources(text: str) -> list[int]:
