@@ -454,3 +454,10 @@ def test_cli_label_reads_the_run(tmp_path, data, monkeypatch):
     saved = read_labels(tmp_path / "me.csv")  # the shown objectid of the top source, answered "n"
     assert saved["label"].tolist() == ["regular"] and saved["expert"].tolist() == ["me"]
     assert saved["objectid"].iloc[0] in (top, top + 10**11)
+    # --method overrides anomaly.method; the answers already given are known, never asked again
+    monkeypatch.setattr(sys, "stdin", io.StringIO("q\n"))
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main([*argv, "--method", "lof"]) == 0
+    assert "skysift label: method lof, 1 source(s) already answered" in out.getvalue()
+    assert f"source {top} " not in out.getvalue()
