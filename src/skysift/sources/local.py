@@ -42,7 +42,7 @@ def _release_files(release_root: Path) -> dict[str, str | None]:
         return {rel: md5 for rel, md5 in read_checksums(checksum).items() if rel.endswith(".parquet")}
     if not release_root.is_dir():
         raise InputError(
-            f"{release_root}: release directory not found; set fetch.local.path to the directory "
+            f"{release_root}: release directory not found; set fetch.local_path to the directory "
             "that holds the <drNN> release (e.g. /data/ztf/lc, containing dr24/0/field000633/...)"
         )
     return {
