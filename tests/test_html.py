@@ -14,7 +14,8 @@ from matplotlib.image import imread
 
 from candidates_data import EVIL, build
 from skysift.candidates.html import render_html, write_html
-from skysift.candidates.plots import merge_lists, plot_lightcurves, plot_score_distribution, plot_sky_map
+from skysift.candidates.lightcurves import plot_lightcurves
+from skysift.candidates.plots import merge_lists, plot_score_distribution, plot_sky_map
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
