@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from skysift.classify.active import active_learning_curve, run_active_learning, summarise_curves
+from skysift.classify.active import active_learning_curve, min_labels, run_active_learning, summarise_curves
 from skysift.classify.pipeline import build_pipeline
 from skysift.classify.skipped import TooFewLabels
 from skysift.io import InputError
@@ -251,14 +251,6 @@ def _training_set(
     return df, y
 
 
-def _min_sources(n_initial: int, test_fraction: float) -> int:
-    """The fewest labelled sources whose pool (1 - ``test_fraction``) holds ``n_initial`` labels and one query."""
-    n = n_initial + 1
-    while int((1 - test_fraction) * n) - n_initial < 1:
-        n += 1
-    return n
-
-
 def train_early_snia(
     features: pd.DataFrame,
     labels: pd.Series,
@@ -285,9 +277,8 @@ def train_early_snia(
     names = feature_names()
     X = pd.DataFrame(df[names].to_numpy(float), columns=names)
     n_pos = int((y == positive).sum())
-    needs = max(_min_sources(n_initial, test_fraction), MIN_POSITIVE + 1)
-    budget = min(budget, int((1 - test_fraction) * y.size) - n_initial)
-    if budget < 1 or n_pos < MIN_POSITIVE or n_pos == y.size:
+    needs = max(min_labels(n_initial, test_fraction), MIN_POSITIVE + 1)
+    if y.size < needs or n_pos < MIN_POSITIVE or n_pos == y.size:
         raise TooFewLabels(
             f"{y.size} labelled sources with a fitted rise ({n_pos} {positive!r}), needs >= {needs} with "
             f">= {MIN_POSITIVE} {positive!r} and some others (classify.early_snia.n_initial = {n_initial} "
@@ -301,6 +292,7 @@ def train_early_snia(
         """The random forest of one run."""
         return build_pipeline("random_forest", n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs)
 
+    budget = min(budget, int((1 - test_fraction) * y.size) - n_initial)
     curves = run_active_learning(
         X, y, make_model, strategies=strategies, seeds=seeds, n_initial=n_initial,
         batch_size=batch_size, budget=budget, test_fraction=test_fraction, positive_class=positive,
