@@ -133,3 +133,12 @@ def test_chromium_screenshot(page, tmp_path):
     out = os.environ.get("SKYSIFT_SCREENSHOT")
     if out:
         shutil.copyfile(shot, out)
+
+
+def test_a_note_says_why_a_list_is_empty(tmp_path):
+    data = build(tmp_path)
+    empty = data["lists"]["unknown_transients"][:0]
+    empty.meta["note"] = "empty: the classifier was not trained (0 labelled objects <none>)"
+    text = render_html({"unknown_transients": empty})
+    assert "empty: the classifier was not trained (0 labelled objects &lt;none&gt;)." in text
+    assert "No object passed this selection" not in text
