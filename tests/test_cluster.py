@@ -121,12 +121,13 @@ def test_scheduler_mode_connects_via_a_scheduler_file(tmp_path):
 SITE = {"slurm_account": "skysift-test", "slurm_partition": "short", "qos": "skysift", "mem_mb": 2000}
 
 
-def test_slurm_workers_take_the_site_settings_from_the_job_resources():
+def test_slurm_workers_take_the_site_settings_from_the_job_resources(tmp_path):
     """The profile's default-resources reach the SLURMCluster's worker job script: one place for the site."""
     pytest.importorskip("dask_jobqueue")
     from skysift.cluster import slurm_cluster
 
-    cluster, _, _ = slurm_cluster({"walltime": "00:05:00"}, None, resources=SITE)
+    settings = {"walltime": "00:05:00", "log_directory": str(tmp_path)}
+    cluster, _, _ = slurm_cluster(settings, None, resources=SITE)
     try:
         header = [ln for ln in cluster.job_script().splitlines() if ln.startswith("#SBATCH")]
     finally:
