@@ -79,11 +79,13 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     return run_snakemake(workdir, *slurm, *args, check=check, cwd=workdir)
 
 
-def snakemake_site(workdir: Path, xdg: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def snakemake_site(
+    workdir: Path, xdg: Path, *args: str, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess:
     """Run `snakemake --profile slurm` as a user does after `skysift profile install slurm`."""
     slurm = ["--profile", "slurm", *NO_IMPLICIT_PROFILE, *FAST]
     env = {"XDG_CONFIG_HOME": str(xdg)}
-    return run_snakemake(workdir, *slurm, *args, check=check, cwd=workdir, env=env)
+    return run_snakemake(workdir, *slurm, *args, check=check, cwd=workdir, env=env, timeout=timeout)
 
 
 def submitted(out: str) -> list[str]:
@@ -125,7 +127,8 @@ def slurm_run(tmp_path_factory, site_config):
     """One tiny demo run through sbatch with the installed profile: `snakemake --profile slurm`."""
     workdir = tmp_path_factory.mktemp("slurm")
     (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
-    proc = snakemake_site(workdir, site_config, "--verbose")
+    # The jobs run one or two at a time on 2 cores: on a busy machine this took ~15 min (load 9).
+    proc = snakemake_site(workdir, site_config, "--verbose", timeout=2400)
     return workdir, proc
 
 

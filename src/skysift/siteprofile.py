@@ -253,7 +253,7 @@ def find_profile(profile: str) -> Path:
     for directory in candidates:
         files = _profile_files(directory)
         if files:
-            return files[-1]  # profile.yaml before config.yaml, as Snakemake prefers it
+            return files[-1]  # profile.yaml if both exist: the name Snakemake documents
     searched = ", ".join(str(c) for c in candidates)
     raise ProfileError(
         f"no Snakemake profile {profile!r} (looked for config.yaml/profile.yaml in {searched}): "
