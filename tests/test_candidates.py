@@ -311,3 +311,12 @@ def test_ucds_are_read_back_from_votable_and_ecsv(tmp_path):
         assert all(ucds.values()), [k for k, v in ucds.items() if not v]
         # exactly one main position and one main id
         assert sum("meta.main" in v for v in ucds.values()) == 3
+
+
+def test_ucds_are_valid_ucd1plus():
+    """Every UCD passes astropy's UCD1+ controlled-vocabulary check."""
+    from astropy.io.votable.ucd import check_ucd
+
+    from skysift.candidates.columns import UCDS
+
+    assert [k for k, v in UCDS.items() if not check_ucd(v, check_controlled_vocabulary=True)] == []
