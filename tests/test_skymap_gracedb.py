@@ -45,3 +45,25 @@ def test_map_is_downloaded_once_retried_and_readable(tmp_path):
     assert not (tmp_path / "x.fits").exists() and not (tmp_path / "y.fits").exists()
     with pytest.raises(InputError, match="not a GraceDB superevent id"):
         download_superevent_skymap("maps/a.fits", tmp_path / "z.fits", settings("http://127.0.0.1:9"))
+
+
+@pytest.mark.workflow
+def test_a_superevent_id_in_the_config_is_downloaded_by_a_local_rule(tmp_path):
+    """The real snakemake: skymap.maps.gw = a superevent id runs download_gracedb_skymap once."""
+    import yaml
+
+    from workflow_runner import run_snakemake
+
+    sky = make_multiorder_map(SHAPES["blob"], 5, event_mjd=59000.0, name="blob")
+    fits_bytes = write_skymap(sky, tmp_path / "src.fits").read_bytes()
+    fake = FakeGraceDB({"S200105ae": {"bayestar.multiorder.fits": fits_bytes}})
+    target = "resources/gracedb/S200105ae/bayestar.multiorder.fits"
+    with fake as url:
+        config = {"skymap": {"maps": {"gw": "S200105ae"}, "gracedb": {"url": url, "backoff": 0.01}}}
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+        dry = run_snakemake(
+            tmp_path, "-n", "--cores", "1", "results/skymap/gw/credible_region.moc.fits"
+        ).stdout
+        assert "download_gracedb_skymap" in dry and "select_skymap_counterparts" in dry
+        run_snakemake(tmp_path, "--cores", "1", target)
+        assert (tmp_path / target).read_bytes() == fits_bytes and fake.downloads == 1

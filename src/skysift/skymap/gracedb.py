@@ -19,7 +19,15 @@ from typing import Any
 from skysift.io import InputError, atomic_path
 from skysift.net import FetchError, HttpClient, HttpSettings, copy_body, settings_with_http
 
-__all__ = ["GRACEDB_API", "SUPEREVENT", "GraceDBSettings", "download_superevent_skymap", "is_superevent"]
+__all__ = [
+    "GRACEDB_API",
+    "SUPEREVENT",
+    "GraceDBSettings",
+    "download_superevent_skymap",
+    "is_superevent",
+    "run_download_skymap",
+    "skymap_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,12 @@ class GraceDBSettings:
 def is_superevent(value: str) -> bool:
     """True when a ``skymap.maps`` value is a GraceDB superevent id rather than a file path."""
     return bool(SUPEREVENT.match(str(value)))
+
+
+def skymap_file(skymap: Mapping[str, Any], name: str) -> str:
+    """The file of map ``name`` of a ``skymap`` section: its path, or where a superevent's download goes."""
+    value = str(skymap["maps"][name])
+    return f"resources/gracedb/{value}/{skymap['gracedb']['file']}" if is_superevent(value) else value
 
 
 def download_superevent_skymap(
@@ -92,3 +106,8 @@ def download_superevent_skymap(
         size = client.run("GET", url, attempt)
     log.info("downloaded %s of %s: %d bytes to %s", settings.file, superevent, size, out_path)
     return out_path
+
+
+def run_download_skymap(superevent: str, out_path: str | Path, section: Mapping[str, Any]) -> Path:
+    """The local rule ``download_gracedb_skymap``: the configured map of one superevent from GraceDB."""
+    return download_superevent_skymap(superevent, out_path, GraceDBSettings.from_config(section))
