@@ -116,3 +116,13 @@ def test_scheduler_mode_connects_via_a_scheduler_file(tmp_path):
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def test_dashboard_is_served_when_asked(tmp_path):
+    import requests
+
+    cfg = {"mode": "local", "dashboard_address": "127.0.0.1:0"}
+    with cluster_for_job(1, 1000, str(tmp_path), cfg) as client:
+        link = client.dashboard_link
+        assert link.startswith("http://127.0.0.1:")
+        assert requests.get(link, timeout=30).status_code == 200
