@@ -278,3 +278,45 @@ def test_bad_alert_names_are_rejected(tmp_path):
     with pytest.raises(InputError, match="not ZTF alert names"):
         read_alert_names(path)
     assert read_alert_names(None) is None
+
+
+def test_ucds_are_read_back_from_votable_and_ecsv(tmp_path):
+    """TOPCAT/Aladin find positions, ids and probabilities by UCD: astropy reads them back from both files."""
+    from candidates_data import build
+
+    data = build(tmp_path)
+    table = select_candidates(
+        data["features"],
+        data["scores"],
+        data["predictions"],
+        data["xmatch"],
+        spec("anomalies", top_n=None),
+        name="all",
+        dr="dr24",
+        nepochs_df=data["nepochs"],
+    )
+    ecsv, _, vot = write_candidates(table, tmp_path / "u.ecsv", tmp_path / "u.csv", tmp_path / "u.vot")
+    expected = {
+        "ra": "pos.eq.ra;meta.main",
+        "dec": "pos.eq.dec;meta.main",
+        "objectid": "meta.id;meta.main",
+        "predicted_class": "src.class",
+        "max_probability": "stat.probability",
+        "prob_snia": "stat.probability",
+        "xmatch_sep": "pos.angDistance",
+    }
+    for back in (Table.read(ecsv, format="ascii.ecsv"), Table.read(vot, format="votable")):
+        ucds = {name: back[name].meta.get("ucd") for name in back.colnames}
+        assert {k: ucds[k] for k in expected} == expected
+        assert all(ucds.values()), [k for k, v in ucds.items() if not v]
+        # exactly one main position and one main id
+        assert sum("meta.main" in v for v in ucds.values()) == 3
+
+
+def test_ucds_are_valid_ucd1plus():
+    """Every UCD passes astropy's UCD1+ controlled-vocabulary check."""
+    from astropy.io.votable.ucd import check_ucd
+
+    from skysift.candidates.columns import UCDS
+
+    assert [k for k, v in UCDS.items() if not check_ucd(v, check_controlled_vocabulary=True)] == []

@@ -151,3 +151,13 @@ def test_dask_slurm_keys_win_over_the_job_resources():
     assert cfg["job_extra_directives"] == ["--qos=high"]
     with pytest.raises(ValueError, match=r"dask\.slurm\.qos"):
         slurm_settings({"qos": "low", "job_extra_directives": ["--qos=high"]}, SITE)
+
+
+def test_dashboard_is_served_when_asked(tmp_path):
+    import requests
+
+    cfg = {"mode": "local", "dashboard_address": "127.0.0.1:0"}
+    with cluster_for_job(1, 1000, str(tmp_path), cfg) as client:
+        link = client.dashboard_link
+        assert link.startswith("http://127.0.0.1:")
+        assert requests.get(link, timeout=30).status_code == 200

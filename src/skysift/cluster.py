@@ -141,12 +141,16 @@ def slurm_settings(settings: Mapping[str, Any], resources: Mapping[str, Any] | N
 
 
 def slurm_cluster(
-    settings: Mapping[str, Any], tmpdir: str | None, resources: Mapping[str, Any] | None = None
+    settings: Mapping[str, Any],
+    tmpdir: str | None,
+    resources: Mapping[str, Any] | None = None,
+    dashboard_address: str | None = None,
 ):
     """A dask-jobqueue SLURMCluster from the ``dask.slurm`` settings (workers not started yet).
 
     ``resources`` are the job's resources: their ``slurm_account``, ``slurm_partition`` and ``qos``
-    fill ``account``, ``queue`` and ``qos`` where ``dask.slurm`` leaves them unset.
+    fill ``account``, ``queue`` and ``qos`` where ``dask.slurm`` leaves them unset. The dashboard is
+    served only when ``dashboard_address`` (config ``dask.dashboard_address``) is set.
     """
     try:
         from dask_jobqueue import SLURMCluster
@@ -161,7 +165,7 @@ def slurm_cluster(
         "local_directory": tmpdir,
         "log_directory": cfg["log_directory"],
         "job_extra_directives": list(cfg["job_extra_directives"]),
-        "scheduler_options": {"dashboard_address": None},
+        "scheduler_options": {"dashboard_address": dashboard_address},
     }
     for key in ("queue", "account", "interface"):
         if cfg.get(key):
@@ -207,10 +211,13 @@ def cluster_for_job(
                 processes=True,
                 memory_limit=memory_limit,
                 local_directory=tmpdir,
-                dashboard_address=None,
+                # off by default (a port per job collides on shared hosts); e.g. "127.0.0.1:8787" or ":0"
+                dashboard_address=dask_config.get("dashboard_address"),
             )
         try:
             with Client(cluster) as client:
+                if dask_config.get("dashboard_address"):
+                    logger.info("Dask dashboard: %s", client.dashboard_link)
                 yield client
         finally:
             cluster.close()
@@ -237,7 +244,9 @@ def cluster_for_job(
         finally:
             client.close()
     elif mode == "slurm":
-        cluster, n_workers, timeout = slurm_cluster(dask_config.get("slurm") or {}, tmpdir, resources)
+        cluster, n_workers, timeout = slurm_cluster(
+            dask_config.get("slurm") or {}, tmpdir, resources, dask_config.get("dashboard_address")
+        )
         try:
             cluster.scale(n_workers)
             logger.info("SLURMCluster: submitting %d worker job(s):\n%s", n_workers, cluster.job_script())

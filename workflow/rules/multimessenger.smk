@@ -3,6 +3,7 @@
 # runs only when asked for (`snakemake report_to_tns`, sending only with --config tns_send=true).
 from skysift.tnsreport import SEND_KEYS as TNS_SEND_KEYS
 
+from skysift.skymap.gracedb import skymap_file
 from skysift.skymap.settings import counterpart_section
 
 SKYMAP_NAMES = list(config["skymap"]["maps"])
@@ -11,7 +12,7 @@ SKYMAP_LISTS = [name for name in config["skymap"]["lists"] if name in config["ca
 SKYMAP_TARGETS = expand(
     "results/skymap/{map}/{file}",
     map=SKYMAP_NAMES,
-    file=["counterparts.ecsv", "counterparts.csv", "skymap.png", "summary.json"],
+    file=["counterparts.ecsv", "counterparts.csv", "skymap.png", "summary.json", "credible_region.moc.fits"],
 )
 # `--config tns_send=true` arrives as the string "true".
 TNS_SEND = config["tns_send"] in (True, "true")
@@ -22,9 +23,29 @@ TNS_REPORT_TABLE = (
 )
 
 
+rule download_gracedb_skymap:
+    output:
+        "resources/gracedb/{superevent}/{file}",
+    localrule: True
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/download_gracedb_skymap/{superevent}/{file}.log",
+    wildcard_constraints:
+        superevent=r"[MT]?S\d{6}[a-z]+",
+        file=r"[^/]+",
+    params:
+        # what is fetched; the URL and HTTP settings are read from the config (they rerun nothing)
+        superevent="{superevent}",
+        file="{file}",
+    script:
+        "../scripts/download_gracedb_skymap.py"
+
+
 rule select_skymap_counterparts:
     input:
-        skymap=lookup(dpath="skymap/maps/{map}", within=config),
+        # the configured path, or resources/gracedb/<id>/<file> for a superevent id
+        skymap=lambda wc: skymap_file(config["skymap"], wc.map),
         lists=expand("results/candidates/{name}.ecsv", name=SKYMAP_LISTS),
         # light curves from the fetched DR files (a kilonova has too few epochs for results/clean)
         manifests=all_batches("results/fetch/{batch}.tsv"),
@@ -43,6 +64,7 @@ rule select_skymap_counterparts:
             labels={"map": "{map}", "file": "sky plot"},
         ),
         summary="results/skymap/{map}/summary.json",
+        moc="results/skymap/{map}/credible_region.moc.fits",
     wildcard_constraints:
         map=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     conda:

@@ -13,6 +13,8 @@ __all__ = [
     "SELECTIONS",
     "SNAD_URL",
     "SOURCE_SELECTIONS",
+    "UCDS",
+    "apply_ucds",
     "column_descriptions",
     "snad_url",
 ]
@@ -75,6 +77,50 @@ CANDIDATE_COLUMNS: dict[str, tuple[str, u.UnitBase | None, str]] = {
     "alerce_url": ("str", None, "ALeRCE broker page of the alert object (only where ztf_name is known)"),
     "fink_url": ("str", None, "Fink broker page of the alert object (only where ztf_name is known)"),
 }
+
+
+#: IVOA UCD1+ of each candidate column, so TOPCAT and Aladin recognise positions, ids and
+#: probabilities (VOTable ``ucd`` attribute, ECSV column ``meta.ucd``); ``prob_*`` and
+#: ``source_probability`` get ``stat.probability``.
+UCDS: dict[str, str] = {
+    "list_rank": "meta.number",
+    "rank": "meta.number",
+    "objectid": "meta.id;meta.main",
+    "dr": "meta.dataset",
+    "filterid": "meta.id;instr.filter",
+    "band": "instr.bandpass",
+    "fieldid": "meta.id;obs.field",
+    "rcid": "meta.id;instr.det",
+    "ra": "pos.eq.ra;meta.main",
+    "dec": "pos.eq.dec;meta.main",
+    "nepochs": "meta.number",
+    "n_points": "meta.number",
+    "anomaly_score": "stat.value",
+    "predicted_class": "src.class",
+    "max_probability": "stat.probability",
+    "source_probability": "stat.probability",
+    "period": "time.period",
+    "period_snr": "stat.snr",
+    "xmatch_name": "meta.id.cross",
+    "xmatch_type": "src.class",
+    "xmatch_catalog": "meta.ref",
+    "xmatch_sep": "pos.angDistance",
+    "xmatch_label": "src.class",
+    "expert_label": "src.class",
+    "ztf_name": "meta.id.assoc",
+    "snad_url": "meta.ref.url",
+    "alerce_url": "meta.ref.url",
+    "fink_url": "meta.ref.url",
+}
+
+
+def apply_ucds(table: Table) -> Table:
+    """Set each known column's UCD in ``column.meta['ucd']`` (astropy writes it to VOTable and ECSV); in place."""
+    for name in table.colnames:
+        ucd = "stat.probability" if name.startswith("prob_") else UCDS.get(name)
+        if ucd is not None:
+            table[name].meta["ucd"] = ucd
+    return table
 
 
 def snad_url(objectid: int, dr: str = "dr24") -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from astropy.table import Column, MaskedColumn, Table
 
-from skysift.candidates.columns import ALERCE_URL, CANDIDATE_COLUMNS, FINK_URL, snad_url
+from skysift.candidates.columns import ALERCE_URL, CANDIDATE_COLUMNS, FINK_URL, apply_ucds, snad_url
 from skysift.io import InputError
 from skysift.layout import BAND_NAMES
 
@@ -139,7 +139,7 @@ def candidate_table(
                     None,
                     _PROB_DESCRIPTION.format(cls=prob.removeprefix("prob_")),
                 )
-    return table
+    return apply_ucds(table)
 
 
 def _lookup(df: pd.DataFrame | None, ids: np.ndarray, names: list[str], what: str) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from astropy.io.votable import from_table
 from astropy.io.votable.tree import Info
 from astropy.table import Table
 
+from skysift.candidates.columns import apply_ucds
 from skysift.io import atomic_path
 
 __all__ = ["write_candidates"]
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 def write_candidates(
     table: Table, ecsv_path: str | Path, csv_path: str | Path, votable_path: str | Path | None = None
 ) -> list[Path]:
-    """Write the candidate table atomically as ECSV (units, descriptions, meta), CSV and optionally VOTable."""
+    """Write the candidate table atomically as ECSV (units, descriptions, UCDs, meta), CSV and optionally VOTable."""
+    table = apply_ucds(table.copy(copy_data=False))
     outputs = [(ecsv_path, "ascii.ecsv"), (csv_path, "ascii.csv")]
     if votable_path is not None:
         outputs.append((votable_path, "votable"))

@@ -20,6 +20,7 @@ from skysift.io import atomic_path
 from skysift.lightcurves import manifest_files
 from skysift.skymap.counterparts import search_counterparts
 from skysift.skymap.maps import read_skymap
+from skysift.skymap.moc import write_moc
 from skysift.skymap.plot import plot_region
 from skysift.skymap.settings import CounterpartSettings
 
@@ -32,12 +33,14 @@ PathLike = str | Path
 
 @dataclass(frozen=True)
 class CounterpartOutputs:
-    """Files of one map's search: the counterparts (ECSV, CSV), the sky plot and a JSON summary."""
+    """Files of one map's search: the counterparts (ECSV, CSV), the sky plot, a JSON summary and the
+    credible region as a MOC FITS file (optional)."""
 
     ecsv: PathLike
     csv: PathLike
     png: PathLike
     summary: PathLike
+    moc: PathLike | None = None
 
 
 def run_counterparts(
@@ -96,6 +99,8 @@ def select_skymap_counterparts(
     for key, fmt in (("ecsv", "ascii.ecsv"), ("csv", "ascii.csv")):
         with atomic_path(getattr(outputs, key)) as tmp:
             table.write(tmp, format=fmt, overwrite=True)
+    if outputs.moc is not None:
+        write_moc(sky, credible_level, outputs.moc)
     t2 = time.perf_counter()
     plot_region(sky, table, outputs.png, credible_level=credible_level)
     summary = {
