@@ -3,6 +3,8 @@
 # runs only when asked for (`snakemake report_to_tns`, sending only with --config tns_send=true).
 from skysift.tnsreport import SEND_KEYS as TNS_SEND_KEYS
 
+from skysift.skymap.settings import counterpart_section
+
 SKYMAP_NAMES = list(config["skymap"]["maps"])
 # The configured candidate lists to search (names not in candidates.lists are skipped).
 SKYMAP_LISTS = [name for name in config["skymap"]["lists"] if name in config["candidates"]["lists"]]
@@ -54,9 +56,7 @@ rule select_skymap_counterparts:
         runtime=30,
     params:
         lists=SKYMAP_LISTS,
-        skipped=[name for name in config["skymap"]["lists"] if name not in SKYMAP_LISTS],
-        credible_level=config["skymap"]["credible_level"],
-        window_days=config["skymap"]["window_days"],
+        search=counterpart_section(config["skymap"]),
         clean=config["clean"],
     script:
         "../scripts/select_skymap_counterparts.py"

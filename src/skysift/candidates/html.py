@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
+from skysift.candidates.lightcurves import lightcurve_png_name
 from skysift.io import atomic_path
-
-from .plots import lightcurve_png_name
 
 __all__ = ["render_html", "write_html"]
 
@@ -37,6 +36,7 @@ table.cands th[aria-sort=ascending]::after{content:" \\25B2"}table.cands th[aria
 td.num{text-align:right;font-variant-numeric:tabular-nums}td img{width:330px;display:block}
 .small{font-size:.85em;color:#555}.none{color:#999}nav a{margin-right:1em}
 details{margin:.6em 0}code{background:#f5f5f5;padding:0 .2em}
+.note{background:#fff4e5;border-left:4px solid #f0a030;padding:.3em .6em}
 """
 
 _JS = """
@@ -231,6 +231,9 @@ def render_html(
         description = table.meta.get("description")
         if description:
             parts.append(f"<p>{_e(description)}.</p>")
+        note = table.meta.get("note")
+        if note:
+            parts.append(f'<p class="note">{_e(note)}.</p>')
         downloads = " ".join(f'<a href="{_e(name)}.{fmt}">{fmt.upper()}</a>' for fmt in table_formats)
         parts.append(
             f'<p class="small">Download the full table (all columns, units, descriptions): {downloads}</p>'
@@ -239,7 +242,8 @@ def render_html(
         body = "\n".join(_row_html(row, lightcurve_dir, plotted) for row in table)
         if not len(table):
             body = ""
-            parts.append('<p class="none">No object passed this selection.</p>')
+            if not note:
+                parts.append('<p class="none">No object passed this selection.</p>')
         parts.append(
             f'<table class="cands" id="table-{_e(name)}"><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>'
         )
