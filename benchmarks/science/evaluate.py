@@ -121,8 +121,10 @@ def anomaly_table(evaluation: pd.DataFrame) -> pd.DataFrame:
 
 
 def classifier_tables(metrics: dict) -> tuple[float, pd.DataFrame]:
-    """Macro-F1 and the per-class table of the classifier's cross-validation."""
-    cv = metrics["cv"]
+    """Macro-F1 and the per-class table of the classifier's cross-validation (NaN and empty if it was skipped)."""
+    cv = metrics.get("cv")
+    if metrics.get("status") == "skipped" or not cv:
+        return float("nan"), pd.DataFrame(columns=["precision", "recall", "f1", "support"])
     per = pd.DataFrame(cv["per_class"]).T[["precision", "recall", "f1", "support"]].astype(float)
     per["support"] = per["support"].astype(int)
     return float(cv["macro"]["f1"]), per
@@ -178,10 +180,16 @@ def main() -> None:
     print(per_class_anomalies.rename("sources").to_frame().to_markdown(), "\n")
     print("## anomalies found (oracle loop; mean ± std (min-max) over seeds)\n")
     print(anomaly_table(evaluation).to_markdown(), "\n")
-    print(
-        f"## classifier ({metrics['model']}, {metrics['cv']['n_splits']}-fold CV, {metrics['n_train']} labelled): macro-F1 {macro:.3f}\n"
-    )
-    print(per_class.to_markdown(floatfmt=".3f"))
+    if per_class.empty:
+        print(f"## classifier skipped: {metrics.get('reason', 'no cross-validation in metrics.json')}")
+    else:
+        cv = metrics["cv"]
+        print(
+            f"## classifier ({metrics['model']}, {cv['n_splits']}-fold CV, {metrics['n_train']} labelled): ",
+            end="",
+        )
+        print(f"macro-F1 {macro:.3f}\n")
+        print(per_class.to_markdown(floatfmt=".3f"))
     if args.json:
         args.json.write_text(json.dumps({
             "config": str(args.config), "overrides": args.set, "seconds": seconds, "n_sources": n_sources,
