@@ -189,7 +189,7 @@ def main() -> None:
             end="",
         )
         print(f"macro-F1 {macro:.3f}\n")
-        print(per_class.to_markdown(floatfmt=".3f"))
+        print(per_class.to_markdown(floatfmt=("", ".3f", ".3f", ".3f", ".0f")))
     if args.json:
         args.json.write_text(json.dumps({
             "config": str(args.config), "overrides": args.set, "seconds": seconds, "n_sources": n_sources,
