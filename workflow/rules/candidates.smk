@@ -55,7 +55,7 @@ rule plot_candidates:
         lists=LIST_TABLES,
         scores="results/anomaly/scores.parquet",
         features=all_batches("results/features/{batch}.parquet"),
-        clean=all_batches("results/clean/{batch}.parquet"),
+        objects=all_batches("results/clean/{batch}.objects.parquet"),
         manifests=all_batches("results/fetch/{batch}.tsv"),
     output:
         lightcurves=report(
@@ -92,6 +92,7 @@ rule plot_candidates:
         lists=CANDIDATE_LISTS,
         max_plots=config["candidates"]["max_plots"],
         fold_min_snr=config["candidates"]["fold_min_snr"],
+        clean=CLEAN_CUTS,
     script:
         "../scripts/plot_candidates.py"
 
@@ -130,7 +131,7 @@ rule publish_candidates:
         html="results/candidates/index.html",
         data=[
             *all_batches("results/fetch/{batch}.tsv"),
-            *all_batches("results/clean/{batch}.parquet"),
+            *all_batches("results/clean/{batch}.objects.parquet"),
             *all_batches("results/crossmatch/{batch}.parquet"),
             *all_batches("results/features/{batch}.parquet"),
             "results/classify/predictions.parquet",

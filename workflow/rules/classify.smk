@@ -84,7 +84,7 @@ rule run_active_learning:
 rule train_early_snia:
     input:
         unpack(label_inputs),
-        lightcurves=all_batches("results/clean/{batch}.parquet"),
+        manifests=all_batches("results/fetch/{batch}.tsv"),
     output:
         features="results/classify/early_snia/features.parquet",
         model="results/classify/early_snia/model.skops",
@@ -113,6 +113,7 @@ rule train_early_snia:
     params:
         early=config["classify"]["early_snia"],
         label_table=config["classify"]["label_table"],
+        clean=CLEAN_CUTS,
     script:
         "../scripts/train_early_snia.py"
 
@@ -143,7 +144,7 @@ rule train_kilonova:
         runtime=60,
     params:
         kilonova=config["classify"]["kilonova"],
-        clean=config["clean"],
+        clean=CLEAN_CUTS,
         label_table=config["classify"]["label_table"],
     script:
         "../scripts/train_kilonova.py"

@@ -56,7 +56,7 @@ rule select_skymap_counterparts:
         skipped=[name for name in config["skymap"]["lists"] if name not in SKYMAP_LISTS],
         credible_level=config["skymap"]["credible_level"],
         window_days=config["skymap"]["window_days"],
-        clean=config["clean"],
+        clean=CLEAN_CUTS,
     script:
         "../scripts/select_skymap_counterparts.py"
 
@@ -79,6 +79,6 @@ rule report_to_tns:
     params:
         report=config["tns_report"],
         send=TNS_SEND,
-        clean=config["clean"],
+        clean=CLEAN_CUTS,
     script:
         "../scripts/report_to_tns.py"

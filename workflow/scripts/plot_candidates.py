@@ -23,10 +23,11 @@ def main(smk) -> None:
     raw = [path for manifest in smk.input.manifests for path in pd.read_csv(manifest, sep="\t")["path"]]
     plot_lightcurves(
         merge_lists(lists),
-        smk.input.clean,
+        smk.input.objects,
         smk.output.lightcurves,
         objectids=plot_order(lists, smk.params.max_plots),
         raw_paths=raw,
+        cuts=smk.params.clean,
         fold_min_snr=smk.params.fold_min_snr,
         n_jobs=smk.threads,
     )

@@ -5,17 +5,17 @@ def main(smk) -> None:
     import logging
 
     import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from skysift.classify import save_model, write_report
     from skysift.classify.active import plot_learning_curves, summarise_curves
     from skysift.classify.early_snia import predict_early_snia, source_features, train_early_snia
     from skysift.classify.labels import training_labels
+    from skysift.clean import read_clean_lightcurves
     from skysift.io import InputError, atomic_path, write_parquet_df
+    from skysift.lightcurves import manifest_files
 
     p = dict(smk.params.early)
-    lightcurves = pa.concat_tables([pq.read_table(path) for path in smk.input.lightcurves])
+    lightcurves = read_clean_lightcurves(manifest_files(smk.input.manifests), smk.params.clean)
     labels = training_labels(smk.input, smk.params.label_table)
     features = source_features(
         lightcurves, min_points=p["min_points"], rise_window_days=p["rise_window_days"]
