@@ -19,7 +19,15 @@ import pyarrow.parquet as pq
 
 from skysift.clean.plan import BatchPlan, FilePlan, plan_batch
 from skysift.layout import DR_SCHEMA
-from skysift.lightcurves.cuts import CUT_COLUMNS, CleanConfig, CleanStats, Cut, clean_table, cut_epochs
+from skysift.lightcurves.cuts import (
+    CUT_COLUMNS,
+    CleanConfig,
+    CleanStats,
+    Cut,
+    apply_cut,
+    clean_table,
+    cut_epochs,
+)
 
 __all__ = [
     "READ_ROWS",
@@ -72,13 +80,7 @@ def iter_clean(
     plan: BatchPlan, cuts: CleanConfig, stats: CleanStats, columns: Iterable[str] = DR_SCHEMA.names
 ) -> Iterator[pa.Table]:
     """Cleaned pieces (DR columns ``columns`` plus those the cuts need) of the batch in plan order."""
-    schema = dr_schema(columns)
-    for file in plan.files:
-        before = stats.lightcurves_out
-        for table, drop in _pieces(file, schema):
-            yield clean_table(table, cuts, stats, drop=drop)
-        name = Path(file.path).name
-        stats.per_file[name] = stats.per_file.get(name, 0) + stats.lightcurves_out - before
+    return (apply_cut(table, cut) for table, cut in iter_cut(plan, cuts, stats, columns))
 
 
 def batch_reader(

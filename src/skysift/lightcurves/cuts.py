@@ -36,7 +36,16 @@ import pyarrow.compute as pc
 from skysift.config import settings_from, validate_section
 from skysift.layout import DR_SCHEMA, LIST_COLUMNS
 
-__all__ = ["CUT_COLUMNS", "CleanConfig", "CleanStats", "Cut", "clean_table", "cut_epochs", "duplicate_rows"]
+__all__ = [
+    "CUT_COLUMNS",
+    "CleanConfig",
+    "CleanStats",
+    "Cut",
+    "apply_cut",
+    "clean_table",
+    "cut_epochs",
+    "duplicate_rows",
+]
 
 #: List columns the cuts look at (the others, clrcoeff, only travel with their epochs).
 CUT_COLUMNS: tuple[str, ...] = ("hmjd", "mag", "magerr", "catflags")
@@ -250,16 +259,9 @@ def cut_epochs(
     return Cut(np.flatnonzero(long_enough), idx[long_enough[parent_kept]], counts, values)
 
 
-def clean_table(
-    table: pa.Table, config: CleanConfig, stats: CleanStats | None = None, *, drop: np.ndarray | None = None
-) -> pa.Table:
-    """Apply the quality cuts to one DR table; return the cleaned table (the input's DR columns, DR types).
-
-    ``table`` needs at least :data:`CUT_COLUMNS`; other DR columns travel along (``nepochs`` is recomputed).
-    """
-    names = [f.name for f in DR_SCHEMA if f.name in table.column_names]
-    schema = pa.schema([DR_SCHEMA.field(name) for name in names])
-    cut = cut_epochs(table, config, stats, drop=drop)
+def apply_cut(table: pa.Table, cut: Cut) -> pa.Table:
+    """The cleaned table of a cut: the surviving rows and epochs of ``table`` (its DR columns, DR types)."""
+    schema = pa.schema([f for f in DR_SCHEMA if f.name in table.column_names])
     offsets = pa.array(np.concatenate([[0], np.cumsum(cut.counts)]).astype(np.int32))
     rows = pa.array(cut.rows)
     columns = []
@@ -272,3 +274,13 @@ def clean_table(
         else:
             columns.append(table.column(f.name).take(rows).combine_chunks().cast(f.type))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def clean_table(
+    table: pa.Table, config: CleanConfig, stats: CleanStats | None = None, *, drop: np.ndarray | None = None
+) -> pa.Table:
+    """Apply the quality cuts to one DR table; return the cleaned table (the input's DR columns, DR types).
+
+    ``table`` needs at least :data:`CUT_COLUMNS`; other DR columns travel along (``nepochs`` is recomputed).
+    """
+    return apply_cut(table, cut_epochs(table, config, stats, drop=drop))
