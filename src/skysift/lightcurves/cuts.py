@@ -137,10 +137,14 @@ class CleanStats:
 
 @dataclass(frozen=True)
 class Cut:
-    """What survives the cuts of one table: row indices, epochs (flat indices, output order), epochs per row."""
+    """What survives the cuts of one table: row indices, epochs per row, and the epochs in output order.
+
+    ``epochs`` is a boolean mask over the flat epochs when they keep their file order (the usual case:
+    a mask selects ~2x faster than indices), else their flat indices in output order.
+    """
 
     rows: np.ndarray
-    order: np.ndarray
+    epochs: np.ndarray
     counts: np.ndarray
     values: dict[str, np.ndarray]
 
@@ -178,20 +182,23 @@ def _flat_lists(table: pa.Table) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
 
 def _sort_and_dedup(
-    idx: np.ndarray, parent: np.ndarray, values: dict[str, np.ndarray], n_rows: int, tol: float
-) -> tuple[np.ndarray, int]:
-    """Order kept epochs ``idx`` by (light curve, time, magerr) and drop repeated times; return them and the count.
+    keep: np.ndarray, parent: np.ndarray, values: dict[str, np.ndarray], n_rows: int, tol: float
+) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Order kept epochs by (light curve, time, magerr) and drop repeated times.
 
+    Returns the kept-epoch mask, the kept epochs' flat indices in output order if any light curve had to
+    be reordered (else None: file order is output order), and the number of repeated epochs dropped.
     Only light curves whose kept epochs are not strictly increasing in time by more than ``tol`` (or have a
     non-finite time) are sorted; for every other one the file order already is that order, without repeats.
     """
-    if len(idx) < 2:
-        return idx, 0
     hmjd, magerr = values["hmjd"], values["magerr"]
-    p = parent[idx]
-    unsorted_pair = (p[1:] == p[:-1]) & ~(np.diff(hmjd[idx]) > tol)
+    p, t = parent[keep], hmjd[keep]
+    if len(p) < 2:
+        return keep, None, 0
+    unsorted_pair = (p[1:] == p[:-1]) & ~(np.diff(t) > tol)
     if not unsorted_pair.any():
-        return idx, 0
+        return keep, None, 0
+    idx = np.flatnonzero(keep)
     unsorted_row = np.zeros(n_rows, dtype=bool)
     unsorted_row[p[1:][unsorted_pair]] = True
     positions = np.flatnonzero(unsorted_row[p])
@@ -199,11 +206,12 @@ def _sort_and_dedup(
     sub = sub[np.lexsort((magerr[sub], hmjd[sub], parent[sub]))]
     dup = np.zeros(len(sub), dtype=bool)
     dup[1:] = (parent[sub][1:] == parent[sub][:-1]) & (np.abs(np.diff(hmjd[sub])) <= tol)
-    idx = idx.copy()
+    keep = keep.copy()
+    keep[sub[dup]] = False
     idx[positions] = sub
-    keep = np.ones(len(idx), dtype=bool)
-    keep[positions[dup]] = False
-    return idx[keep], int(np.count_nonzero(dup))
+    in_order = np.ones(len(idx), dtype=bool)
+    in_order[positions[dup]] = False
+    return keep, idx[in_order], int(np.count_nonzero(dup))
 
 
 def cut_epochs(
@@ -226,9 +234,14 @@ def cut_epochs(
     drop = np.zeros(n_rows, dtype=bool) if drop is None else np.asarray(drop, dtype=bool)
     stats.lightcurves_duplicate += int(np.count_nonzero(drop))
     stats.epochs_in_duplicate_lightcurves += int(lengths[drop].sum())
-    keep = ~drop[parent]
+    keep = ~np.repeat(drop, lengths)
 
-    flagged = keep & ((values["catflags"].astype(np.int64) & int(cuts.bad_catflags_mask)) != 0)
+    catflags, mask = values["catflags"], int(cuts.bad_catflags_mask)
+    if (
+        catflags.dtype != np.int32 or mask >= 2**31
+    ):  # int32 flags (the DR's) with an int32 mask: no conversion
+        catflags = catflags.astype(np.int64)
+    flagged = keep & ((catflags & mask) != 0)
     stats.epochs_flagged += int(np.count_nonzero(flagged))
     keep &= ~flagged
 
@@ -244,19 +257,19 @@ def cut_epochs(
         stats.epochs_mag_range += int(np.count_nonzero(out_of_range))
         keep &= ~out_of_range
 
-    idx, n_dup = _sort_and_dedup(np.flatnonzero(keep), parent, values, n_rows, cuts.duplicate_tolerance_days)
+    keep, order, n_dup = _sort_and_dedup(keep, parent, values, n_rows, cuts.duplicate_tolerance_days)
     stats.epochs_duplicate += n_dup
 
-    parent_kept = parent[idx]
-    counts = np.bincount(parent_kept, minlength=n_rows)
+    counts = np.bincount(parent[keep], minlength=n_rows)
     long_enough = (counts >= cuts.min_epochs) & ~drop
     too_few = ~long_enough & ~drop
     stats.lightcurves_too_few_epochs += int(np.count_nonzero(too_few))
     stats.epochs_in_dropped_lightcurves += int(counts[too_few].sum())
+    epochs = keep & np.repeat(long_enough, lengths) if order is None else order[long_enough[parent[order]]]
     counts = counts[long_enough]
     stats.lightcurves_out += len(counts)
     stats.epochs_out += int(counts.sum())
-    return Cut(np.flatnonzero(long_enough), idx[long_enough[parent_kept]], counts, values)
+    return Cut(np.flatnonzero(long_enough), epochs, counts, values)
 
 
 def apply_cut(table: pa.Table, cut: Cut) -> pa.Table:
@@ -267,7 +280,7 @@ def apply_cut(table: pa.Table, cut: Cut) -> pa.Table:
     columns = []
     for f in schema:
         if f.name in LIST_COLUMNS:
-            flat = pa.array(cut.values[f.name][cut.order], type=f.type.value_type)
+            flat = pa.array(cut.values[f.name][cut.epochs], type=f.type.value_type)
             columns.append(pa.ListArray.from_arrays(offsets, flat, type=f.type))
         elif f.name == "nepochs":
             columns.append(pa.array(cut.counts.astype(np.int64)))
