@@ -9,6 +9,7 @@ it or by ``--simulate``), each step in a fresh process (wall and CPU seconds, ch
     features      the feature stage now: extract_features(DR files, cuts=...) on a 2-worker LocalCluster
     old_clean     the clean stage before: clean_files -> a cleaned copy (run with --old-src)
     old_features  the feature stage before: extract_features(cleaned copy) on a 2-worker LocalCluster
+    store         the feature store (features.h5) of every field done so far
     codecs        the cleaned copy (clean.keep) written with today's and the previous parquet options
 
 ``--old-src`` is the ``src`` of a checkout of the previous version (e.g. ``git worktree add /tmp/old
@@ -137,6 +138,15 @@ def step(name: str, workdir: Path, field: int) -> dict:
         out["lightcurves"] = clean_files(files, old / f"{field}.clean.parquet", CLEAN).lightcurves_in
     elif name == "old_features":
         out.update(_features([old / f"{field}.clean.parquet"], old / f"{field}.features.parquet", workdir))
+    elif (
+        name == "store"
+    ):  # the feature store of every field done so far (kept after a run, as the per-batch files)
+        from skysift.features.store import combine_features
+
+        paths = sorted(new.glob("*.features.parquet"))
+        out["lightcurves"] = combine_features(
+            paths, new / "features.h5", dr="dr24", features={}, clean=CLEAN
+        )["n_objects"]
     elif name == "codecs":
         out["codecs"] = _codecs(files, new)
     out["seconds"] = time.perf_counter() - t0
@@ -166,7 +176,7 @@ def _report(results: list[dict], args: argparse.Namespace) -> None:
     def total(name: str, key: str) -> float:
         return sum(r[key] for r in results if r["step"] == name)
 
-    n = total("read", "lightcurves")
+    n = max(total(name, "lightcurves") for name in ("read", "clean", "old_clean")) or 1
     print(f"\nlight curves: {n:,.0f} in fields {args.fields}; load average now {os.getloadavg()[0]:.1f}")
     print("| step | wall s | CPU s | µs per light curve (wall / CPU) | peak RSS MB |\n|---|---|---|---|---|")
     for name in ("read", "read_cut", "clean", "features", "old_clean", "old_features"):
@@ -179,9 +189,10 @@ def _report(results: list[dict], args: argparse.Namespace) -> None:
             )
     read, clean = total("read", "seconds"), total("clean", "seconds")
     read_cpu, clean_cpu = total("read", "cpu_s"), total("clean", "cpu_s")
-    print(
-        f"(a) clean throughput / raw read throughput: wall {read / clean:.2f}, CPU {read_cpu / clean_cpu:.2f}"
-    )
+    if read and clean:
+        print(
+            f"(a) clean throughput / raw read throughput: wall {read / clean:.2f}, CPU {read_cpu / clean_cpu:.2f}"
+        )
     # (b) over every field whose new products exist (earlier runs' fields included)
     done = sorted(int(p.name.split(".")[0]) for p in (args.workdir / "new").glob("*.features.parquet"))
     raw = sum(f.stat().st_size for field in done for f in _files(args.workdir, field))
@@ -190,10 +201,12 @@ def _report(results: list[dict], args: argparse.Namespace) -> None:
         for f in done
         for kind in ("objects", "features")
     )
+    store = args.workdir / "new" / "features.h5"
+    kept_new += store.stat().st_size if store.exists() else 0
     n_done = sum(pq.ParquetFile(f).metadata.num_rows for field in done for f in _files(args.workdir, field))
     print(f"(b) fields {done}, {n_done:,} light curves: raw mirror {raw / 1e6:.0f} MB; kept after a default run now "
-          f"(objects + features) {kept_new / 1e6:.1f} MB = {100 * kept_new / raw:.1f} %", end="")  # fmt: skip
-    if (args.workdir / "old").exists() and list((args.workdir / "old").glob("*.clean.parquet")):
+          f"(objects + features + feature store) {kept_new / 1e6:.1f} MB = {100 * kept_new / raw:.1f} %", end="")  # fmt: skip
+    if all((args.workdir / "old" / f"{f}.features.parquet").exists() for f in args.fields) and args.old_src:
         kept_old = sum(
             (args.workdir / "old" / f"{f}.{kind}.parquet").stat().st_size
             for f in args.fields
@@ -233,7 +246,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--fields", type=int, nargs="+", default=list(FIELDS))
     p.add_argument("--old-src", type=Path, help="src of the previous version (enables the old_* steps)")
     p.add_argument(
-        "--steps", nargs="+", default=["read", "read_cut", "clean", "features", "old_clean", "old_features"]
+        "--steps",
+        nargs="+",
+        default=["read", "read_cut", "clean", "features", "store", "old_clean", "old_features"],
     )
     p.add_argument(
         "--codecs", action="store_true", help="also compare parquet options of the cleaned copy (1st field)"
@@ -250,7 +265,9 @@ def main(argv: list[str] | None = None) -> None:
             f"no release for fields {missing} under {args.workdir}: run bench_features_million.py first"
         )
     steps = [s for s in args.steps if args.old_src or not s.startswith("old_")]
-    results = [_run(args, name, field) for field in args.fields for name in steps]
+    results = [_run(args, name, field) for field in args.fields for name in steps if name != "store"]
+    if "store" in steps:
+        results.append(_run(args, "store", 0))
     if args.codecs:
         results.append(_run(args, "codecs", args.fields[0]))
     _report(results, args)

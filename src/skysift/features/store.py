@@ -136,6 +136,7 @@ def combine_features(
             chunks=chunk,
             compression="gzip",
             compression_opts=4,
+            shuffle=True,  # byte-shuffled float32 compress 8 % smaller at the same CPU (benchmarks/README.md)
             fillvalue=np.float32(np.nan),
         )
         matrix.attrs["long_name"] = "light-curve features (magnitudes, days; see description)"
