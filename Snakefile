@@ -46,4 +46,5 @@ rule all:
         "results/classify/kilonova/metrics.json",
         PUBLISHED,
         "results/features/features.h5",
+        CLEAN_COPIES,
     default_target: True

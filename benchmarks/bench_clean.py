@@ -1,12 +1,12 @@
-"""Benchmark (c) for the clean stage: peak RSS of ``clean_files`` at 1x and 10x data, streaming vs in memory.
+"""Benchmark for the clean stage: peak RSS at 1x and 10x data of the clean stage and of the cleaned copy.
 
 Demo data (``simulate_release``, g/r/i files per CCD quadrant) kept in ``--workdir``: 1x = one
 field, 2 CCDs x 4 quadrants, N sources; 10x as a DR grows (10x the files of the same size: 2 fields
 x 10 CCDs) and 10x as bigger files (the same 2 CCDs with 10 N sources: memory then follows the
-largest file, whose demo row group is the whole file). Each measurement runs ``clean_files`` on all files
-in a fresh process and reports its VmHWM (peak RSS), once streaming and once on the in-memory
-path (the previous implementation, which the streaming one falls back to when files overlap); the
-script checks that both write identical rows, row groups and bytes.
+largest file, whose demo row group is the whole file). Each measurement runs on all files in a fresh
+process and reports its VmHWM (peak RSS): ``objects`` is the clean stage (``clean_objects``: the cuts as
+the files are read, the objects table), ``copy`` the cleaned copy of ``clean.keep`` (``clean_files``,
+streamed); the script checks that the copy's objects are the objects table.
 
 Run:  python benchmarks/bench_clean.py --workdir /tmp/skysift-bench-clean [--sources 5000]
 """
@@ -35,15 +35,13 @@ def _files(root: Path) -> list[Path]:
     return sorted(root.glob("dr24/*/field*/*.parquet"))
 
 
-def child(root: Path, output: Path, in_memory: bool) -> None:
-    """Run clean_files once in this process and print JSON with time, counts and peak RSS."""
-    import skysift.clean as clean
+def child(root: Path, output: Path, copy: bool) -> None:
+    """Run the clean stage (or write the cleaned copy) once in this process; print JSON with time, counts, peak RSS."""
+    from skysift.clean import clean_files, clean_objects
 
-    if in_memory:
-        clean._stream_order = lambda paths: None  # the fallback path = the previous implementation
     files = _files(root)
     t0 = time.perf_counter()
-    stats = clean.clean_files(files, output)
+    stats = (clean_files if copy else clean_objects)(files, output, {})
     print(
         json.dumps(
             {
@@ -63,7 +61,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", type=Path, required=True)
     ap.add_argument("--sources", type=int, default=5000, help="sources of the 1x data")
-    ap.add_argument("--child", nargs=3, metavar=("ROOT", "OUTPUT", "IN_MEMORY"), help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=3, metavar=("ROOT", "OUTPUT", "COPY"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(Path(args.child[0]), Path(args.child[1]), args.child[2] == "1")
@@ -84,26 +82,20 @@ def main() -> None:
         if not _files(root):
             simulate_release(root, seed=7, **kwargs)
         outputs = {}
-        for in_memory in (False, True):
-            out = args.workdir / f"clean_{name}_{'memory' if in_memory else 'stream'}.parquet"
+        for copy in (False, True):
+            out = args.workdir / f"{name}.{'copy' if copy else 'objects'}.parquet"
             res = subprocess.run(
                 [sys.executable, __file__, "--workdir", str(args.workdir), "--child", str(root), str(out),
-                 "1" if in_memory else "0"],
+                 "1" if copy else "0"],
                 check=True, capture_output=True, text=True,
             )  # fmt: skip
             info = json.loads(res.stdout.strip().splitlines()[-1])
-            rows.append({"scale": scale, "path": "in memory" if in_memory else "streaming", **info})
+            rows.append({"scale": scale, "path": "copy" if copy else "objects", **info})
             print(json.dumps(rows[-1]), flush=True)
-            outputs[in_memory] = out
-        a, b = pq.ParquetFile(outputs[False]), pq.ParquetFile(outputs[True])
-        same_groups = [a.metadata.row_group(i).num_rows for i in range(a.num_row_groups)] == [
-            b.metadata.row_group(i).num_rows for i in range(b.num_row_groups)
-        ]
-        same_rows = a.read().equals(b.read())
-        same_bytes = outputs[False].read_bytes() == outputs[True].read_bytes()
-        print(
-            f"{scale}: identical rows {same_rows}, row groups {same_groups}, bytes {same_bytes}", flush=True
-        )
+            outputs[copy] = out
+        objects = pq.read_table(outputs[False])
+        same = pq.read_table(outputs[True]).select(objects.column_names).equals(objects)
+        print(f"{scale}: the copy's objects are the objects table: {same}", flush=True)
     print("| data | path | files | light curves | epochs | input MB | time s | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:

@@ -213,10 +213,11 @@ def run_stage(
     elif stage.startswith("batch_pool"):
         from concurrent.futures import ProcessPoolExecutor
 
-        from skysift.features.batch import _settings, plan_tasks, run_task
+        from skysift.features import FeatureSettings
+        from skysift.features.tasks import plan_tasks, run_task
 
         n_proc = int(stage[len("batch_pool") :] or workers)
-        settings = _settings({"rows_per_task": rows_per_task})
+        settings = FeatureSettings.from_config({"rows_per_task": rows_per_task})
         tasks = plan_tasks([data], rows_per_task)
         with ProcessPoolExecutor(n_proc) as pool:
             list(pool.map(_warm_worker_pid, range(n_proc)))

@@ -5,8 +5,10 @@ light curves in memory: ~45k sources -> ~96k light curves -> ~370 MB peak; one c
 light curves would need ~4 GB), each field under its own root with its own seed. Then, per
 field as Snakemake would run the batches one after another on 2 cores:
 
-    clean     skysift.clean.clean_files(field files) -> <workdir>/clean/<field>.parquet
-    features  skysift.features.extract_features on a 2-worker LocalCluster (cluster_for_job(2, mem_mb))
+    clean     skysift.clean.clean_objects(field files) -> <workdir>/clean/<field>.objects.parquet (the clean stage:
+              the cuts as the files are read, the surviving objects and the counts; no cleaned copy)
+    features  skysift.features.extract_features(field files, cuts=...) on a 2-worker LocalCluster
+              (cluster_for_job(2, mem_mb)): the DR files cleaned again as read, as the workflow does
 
 Each step runs in a fresh process; its peak RSS is the process's VmHWM (features: the client
 process plus the sum of its Dask workers' peaks). The simulated release is kept in ``--workdir``
@@ -54,11 +56,11 @@ def step(name: str, workdir: Path, field: int, sources: int, mem_mb: int) -> dic
         )
         out.update(lightcurves=info["n_lightcurves"], detections=info["n_detections"])
     elif name == "clean":
-        from skysift.clean import clean_files
+        from skysift.clean import clean_objects
 
         (workdir / "clean").mkdir(exist_ok=True)
-        stats = clean_files(
-            _field_files(workdir, field), workdir / "clean" / f"{field}.parquet", {"min_epochs": 10}
+        stats = clean_objects(
+            _field_files(workdir, field), workdir / "clean" / f"{field}.objects.parquet", {"min_epochs": 10}
         )
         out.update(lightcurves=stats.lightcurves_out, epochs=stats.epochs_out)
     elif name == "features":
@@ -68,10 +70,11 @@ def step(name: str, workdir: Path, field: int, sources: int, mem_mb: int) -> dic
         (workdir / "features").mkdir(exist_ok=True)
         with cluster_for_job(2, mem_mb, str(workdir / "dask"), {"mode": "local"}) as client:
             stats = extract_features(
-                [workdir / "clean" / f"{field}.parquet"],
+                _field_files(workdir, field),
                 workdir / "features" / f"{field}.parquet",
                 {},
                 client=client,
+                cuts={"min_epochs": 10},
             )
             workers = client.run(_vmhwm_mb)
         out.update(

@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--light-curves", type=int, default=1000)
     args = ap.parse_args()
 
-    from skysift.clean import clean_files
+    from skysift.clean import batch_reader, clean_files
     from skysift.features.fits import source_rainbow_fits
     from skysift.features.magnitude import extract_table_counted
     from skysift.io import write_parquet
@@ -47,7 +47,7 @@ def main() -> None:
             from skysift.simulate import simulate_release
 
             simulate_release(args.workdir / "release", n_objects=3000, fields=[633], seed=3)
-            clean_files(sorted((args.workdir / "release").glob("dr24/*/field*/*.parquet")), clean)
+            clean_files(sorted((args.workdir / "release").glob("dr24/*/field*/*.parquet")), clean, {})
     table = pq.read_table(clean)
     # Keep whole g+r sources: take the first rows of each filter so that pairs exist.
     filt = table.column("filterid").to_numpy()
@@ -78,7 +78,7 @@ def main() -> None:
         chi2 = out.column(f"{fits[0]}_fit_reduced_chi2").to_numpy(zero_copy_only=False)
         note = f"failed {counts[f'{fits[0]}_fit_failed']}, reduced chi2 > 3: {int(np.sum(chi2 > 3))}"
         results.append((f"+ {fits[0]}", algorithm, n, wall - 0, cpu - base_cpu, note))
-    (rainbow, counts), wall, cpu = _timed(lambda: source_rainbow_fits([subset], 10))
+    (rainbow, counts), wall, cpu = _timed(lambda: source_rainbow_fits(batch_reader([subset]), 10))
     chi2 = rainbow["rainbow_fit_reduced_chi2"].to_numpy()[::2]
     note = f"failed {counts['failed']}, reduced chi2 > 3: {int(np.sum(chi2 > 3))}"
     results.append(("rainbow (per g+r source)", "least_squares", counts["fitted"], wall, cpu, note))

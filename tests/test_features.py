@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 import numpy as np
@@ -10,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import make_dr_table
+from skysift.clean import CleanConfig, clean_files
 from skysift.cluster import cluster_for_job
 from skysift.features import (
     FEATURE_DOCS,
@@ -149,7 +151,7 @@ def test_short_and_invalid_light_curves_get_nan_and_are_counted(tmp_path, rng):
     assert np.isfinite(amp[[0, 4]]).all() and np.isnan(amp[[1, 2, 3, 5, 6]]).all()
 
     # min_points below the features' own minimum: raised to 4, so the 5-point curve now has features.
-    stats0 = extract_features([path], tmp_path / "g.parquet", {"min_points": 0})
+    stats0 = extract_features([path], tmp_path / "g.parquet", {"min_points": 3})
     assert stats0["min_points"] == 4 and stats0["too_few_points"] == 3
     out0 = pq.read_table(tmp_path / "g.parquet")
     assert np.isfinite(column(out0, "kurtosis")[3]) and np.isnan(column(out0, "amplitude")[[1, 2]]).all()
@@ -171,16 +173,18 @@ def _write_inputs(tmp_path, rng, sizes=(23, 0, 41)) -> list:
 
 
 def test_tasks_cover_every_row_once_in_order(tmp_path, rng):
-    paths = _write_inputs(tmp_path, rng)
+    """Tasks are whole row groups (never split: a slice would decode its row group again), merged up to rows_per_task."""
+    paths = _write_inputs(tmp_path, rng)  # row groups of 10 rows: 10 + 10 + 3, (empty), 10 x 4 + 1
     tasks = plan_tasks(paths, rows_per_task=7)
     covered = []
     for task in tasks:
         table = pq.ParquetFile(task.path).read_row_groups(list(task.row_groups), columns=["objectid"])
-        covered += table.slice(task.offset, task.length).column("objectid").to_pylist()
-        assert task.length <= 7
-    assert covered == list(range(64))
+        covered += table.column("objectid").to_pylist()
+        assert task.length == table.num_rows and len(task.row_groups) == 1
+    assert covered == list(range(64)) and len(tasks) == 8
     merged = plan_tasks(paths, rows_per_task=25)  # whole row groups merged up to 25 rows
     assert [t.row_groups for t in merged] == [(0, 1, 2), (0, 1), (2, 3, 4)]
+    assert [t.length for t in merged] == [23, 20, 21]
 
 
 def test_serial_and_dask_outputs_are_identical(tmp_path, rng):
@@ -240,3 +244,51 @@ def test_empty_input_writes_an_empty_table(tmp_path):
     out = pq.read_table(tmp_path / "out.parquet")
     assert out.num_rows == 0 and stats["rows"] == 0
     assert "amplitude" in out.column_names and "periodogram_period_0" not in out.column_names
+
+
+def _demo_batch(tmp_path) -> list:
+    """A small simulated DR batch (flagged, saturated and duplicate epochs), one file fetched twice, in manifest order
+    that is not objectid order."""
+    import shutil
+
+    from skysift.simulate import simulate_release
+
+    simulate_release(tmp_path / "demo", n_objects=400, fields=[633], ccds=[1], quadrants=[1, 2], seed=9)
+    files = sorted((tmp_path / "demo").glob("dr24/*/field000633/*.parquet"))
+    again = tmp_path / "refetched" / files[1].name  # the same light curves again, e.g. a re-downloaded file
+    again.parent.mkdir()
+    shutil.copy(files[1], again)
+    return [*files[::-1], again]
+
+
+def test_features_of_raw_dr_files_equal_the_clean_then_extract_path(tmp_path, caplog):
+    """Cuts applied as the DR files are read, on Dask workers = a cleaned copy's features, row for row; the
+    feature log counts every drop as the clean stage does."""
+    paths = _demo_batch(tmp_path)
+    clean = {"min_epochs": 10}
+    copy_stats = clean_files(paths, tmp_path / "clean.parquet", clean)
+    old = extract_features([tmp_path / "clean.parquet"], tmp_path / "old.parquet", {"rows_per_task": 300})
+    with (
+        caplog.at_level(logging.INFO, logger="skysift.features.batch"),
+        cluster_for_job(2, 2000, str(tmp_path / "dask-tmp"), {"mode": "local"}) as client,
+    ):
+        new = extract_features(
+            paths, tmp_path / "new.parquet", {"rows_per_task": 300}, client=client, cuts=clean
+        )
+    a, b = pq.read_table(tmp_path / "old.parquet"), pq.read_table(tmp_path / "new.parquet")
+    assert a.schema == b.schema and a.num_rows == b.num_rows == copy_stats.lightcurves_out > 500
+    for name in a.column_names:
+        np.testing.assert_array_equal(column(a, name), column(b, name), err_msg=name)
+    assert new["clean"] == copy_stats.as_dict() and copy_stats.lightcurves_duplicate > 100
+    assert copy_stats.epochs_flagged and copy_stats.epochs_duplicate and copy_stats.lightcurves_too_few_epochs
+    summary = [r.getMessage() for r in caplog.records if r.getMessage().startswith("cleaned ")]
+    assert summary == [copy_stats.summary(CleanConfig.from_config(clean))]
+    assert (new["rows"], new["extracted"]) == (old["rows"], old["extracted"])
+
+
+def test_raw_dr_files_without_a_cut_column_are_named(tmp_path, rng):
+    path = tmp_path / "nocatflags.parquet"
+    write_parquet(make_dr_table([sine(rng, 1, 5.0, 0.3)]).drop_columns(["catflags"]), path)
+    with pytest.raises(InputError, match=r"nocatflags\.parquet.*catflags"):
+        extract_features([path], tmp_path / "out.parquet", {}, cuts={})
+    assert not (tmp_path / "out.parquet").exists()

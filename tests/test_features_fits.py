@@ -11,14 +11,9 @@ import pytest
 
 from conftest import make_dr_table
 from skysift.features import extract_features, extract_table
+from skysift.features.fit_catalogue import RAINBOW_FIT_DOCS, VILLAR_FIT_DOCS, resolve_transient_fits
 from skysift.features.fits import fit_rainbow, rainbow_fit_extractor
-from skysift.features.magnitude import (
-    RAINBOW_FIT_DOCS,
-    VILLAR_FIT_DOCS,
-    extract_table_counted,
-    feature_columns,
-    resolve_transient_fits,
-)
+from skysift.features.magnitude import extract_table_counted, feature_columns
 from skysift.features.store import combine_features
 from skysift.io import InputError, write_parquet
 

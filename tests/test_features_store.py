@@ -41,8 +41,10 @@ def test_store_reads_back_equal_to_the_parquet_with_provenance(tmp_path, rng):
         _batch(tmp_path, rng, "field000633", 23, 0, 1),
         _batch(tmp_path, rng, "field000634", 31, 1000, 2),
     ]
-    cfg = {"dr": "dr24", "features": {"names": "default", "min_points": 10}}
-    stats = combine_features(paths, tmp_path / "features.h5", dr="dr24", config=cfg)
+    cfg = {"dr": "dr24", "clean": {"min_epochs": 10}, "features": {"names": "default", "min_points": 10}}
+    stats = combine_features(
+        paths, tmp_path / "features.h5", dr="dr24", features=cfg["features"], clean=cfg["clean"]
+    )
     assert stats["n_objects"] == 54
 
     parquet = pq.read_table(paths).to_pandas()  # both batches, in order
@@ -66,6 +68,7 @@ def test_store_reads_back_equal_to_the_parquet_with_provenance(tmp_path, rng):
         assert attrs["config_hash"] == config_hash(cfg) and len(attrs["config_hash"]) == 64
         assert json.loads(attrs["feature_names"]) == features
         assert json.loads(attrs["features_config"]) == cfg["features"]
+        assert json.loads(attrs["clean_config"]) == cfg["clean"]
         assert attrs["skysift_version"] and "NaN" in attrs["nan_policy"]
     # Another config gives another hash.
     assert config_hash({**cfg, "features": {"names": "cheap"}}) != config_hash(cfg)
@@ -110,7 +113,10 @@ def test_colours_of_position_associated_g_and_r(tmp_path, rng):
         tables.append(table.set_column(5, "objdec", pa.array(dec.astype(np.float32))))
     src = tmp_path / "c.clean.parquet"
     write_parquet(pa.concat_tables(tables), src)
-    extract_features([src], tmp_path / "c.parquet", {"names": ["amplitude"], "colours": True})
+    # the file as a raw DR file: the colours come from light curves cleaned as read
+    extract_features(
+        [src], tmp_path / "c.parquet", {"names": ["amplitude"], "colours": True}, cuts={"min_epochs": 3}
+    )
     out = pq.read_table(tmp_path / "c.parquet").to_pandas().set_index("objectid")
     for k in (0, 1):
         g, r = truth[(1, k)], truth[(2, k)]

@@ -26,6 +26,7 @@ TINY = {
     "demo": {"seed": 11, "n_objects": 600, "fields": [633, 1721]},
     "classify": {"n_estimators": 30, "cv_folds": 2, "min_class_count": 2},
     "anomaly": {"n_trees": 50},
+    "clean": {"keep": True},  # the tests below read the cleaned copies
 }
 ACCOUNT, QOS, SHORT, LONG = "skysift-test", "skysift", "short", "long"
 #: Rules the profile sends to the long partition (runtime above short's hour).

@@ -39,6 +39,7 @@ __all__ = [
     "load_config",
     "default_config",
     "settings_from",
+    "validate_section",
     "schema_markdown",
 ]
 
@@ -215,6 +216,22 @@ def settings_from(cls: type[T], section: Mapping[str, Any], key: str) -> T:
             settings_from(sub, value, f"{key}.{name}") if sub and isinstance(value, Mapping) else value
         )
     return cls(**values)
+
+
+@functools.cache
+def _packaged_schema() -> dict:
+    """The packaged schema, parsed once per process (parsing it costs ~0.1-0.5 s)."""
+    return load_schema(SCHEMA_PATH)
+
+
+def validate_section(name: str, section: Mapping[str, Any] | None) -> dict:
+    """One top-level config section validated against the packaged schema, keys left out taking its defaults.
+
+    For Python callers that give only what differs (``CleanConfig.from_config({"min_epochs": 5})``);
+    errors name ``<name>.<key>``. ``section`` is not modified.
+    """
+    schema = {"type": "object", "properties": {name: _packaged_schema()["properties"][name]}}
+    return validate_config({name: copy.deepcopy(dict(section or {}))}, schema)[name]
 
 
 def _required(field: dataclasses.Field) -> bool:

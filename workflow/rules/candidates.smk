@@ -58,7 +58,7 @@ rule plot_candidates:
         lists=LIST_TABLES,
         scores="results/anomaly/scores.parquet",
         features=all_batches("results/features/{batch}.parquet"),
-        clean=all_batches("results/clean/{batch}.parquet"),
+        objects=all_batches("results/clean/{batch}.objects.parquet"),
         manifests=all_batches("results/fetch/{batch}.tsv"),
     output:
         lightcurves=report(
@@ -94,6 +94,7 @@ rule plot_candidates:
     params:
         lists=CANDIDATE_LISTS,
         plots=plot_section(config["candidates"]),
+        clean=CLEAN_CUTS,
     script:
         "../scripts/plot_candidates.py"
 
@@ -132,7 +133,7 @@ rule publish_candidates:
         html="results/candidates/index.html",
         data=[
             *all_batches("results/fetch/{batch}.tsv"),
-            *all_batches("results/clean/{batch}.parquet"),
+            *all_batches("results/clean/{batch}.objects.parquet"),
             *all_batches("results/crossmatch/{batch}.parquet"),
             *all_batches("results/features/{batch}.parquet"),
             "results/classify/predictions.parquet",

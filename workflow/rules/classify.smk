@@ -87,7 +87,7 @@ rule run_active_learning:
 rule train_early_snia:
     input:
         unpack(label_inputs),
-        lightcurves=all_batches("results/clean/{batch}.parquet"),
+        manifests=all_batches("results/fetch/{batch}.tsv"),
     output:
         features="results/classify/early_snia/features.parquet",
         model="results/classify/early_snia/model.skops",
@@ -116,6 +116,7 @@ rule train_early_snia:
     params:
         early_snia=config["classify"]["early_snia"],
         label_table=LABEL_TABLE,
+        clean=CLEAN_CUTS,
     script:
         "../scripts/train_early_snia.py"
 
@@ -146,7 +147,7 @@ rule train_kilonova:
         runtime=60,
     params:
         kilonova=config["classify"]["kilonova"],
-        clean=config["clean"],
+        clean=CLEAN_CUTS,
         label_table=LABEL_TABLE,
     script:
         "../scripts/train_kilonova.py"

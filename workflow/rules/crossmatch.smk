@@ -29,7 +29,7 @@ rule download_tns_catalog:
 
 rule query_xmatch:
     input:
-        objects="results/clean/{batch}.parquet",
+        objects="results/clean/{batch}.objects.parquet",
     output:
         XMATCH_RESULT_PATH.replace("{name}", "{xmatch_catalog}"),
     localrule: True
@@ -51,7 +51,7 @@ rule query_xmatch:
 rule crossmatch:
     input:
         unpack(catalog_files),
-        objects="results/clean/{batch}.parquet",
+        objects="results/clean/{batch}.objects.parquet",
     output:
         xmatch="results/crossmatch/{batch}.parquet",
         **ALL_MATCHES,

@@ -1,4 +1,6 @@
-# Stage 4: light-curve features per band, spread over a Dask cluster sized from the job.
+# Stage 4: light-curve features per band, spread over a Dask cluster sized from the job. The rule reads
+# the batch's DR files and applies the quality cuts as it reads them (counted in its log). How Dask runs
+# (the dask section) is read by the script, not a param: changing it reruns nothing.
 
 if config["dask"]["mode"] == "slurm":
 
@@ -11,7 +13,7 @@ if config["dask"]["mode"] == "slurm":
 
 rule extract_features:
     input:
-        "results/clean/{batch}.parquet",
+        "results/fetch/{batch}.tsv",
     output:
         report(
             "results/features/{batch}.parquet",
@@ -30,7 +32,7 @@ rule extract_features:
         runtime=60,
     params:
         features=config["features"],
-        dask=config["dask"],
+        clean=CLEAN_CUTS,
     script:
         "../scripts/extract_features.py"
 
@@ -52,6 +54,7 @@ rule combine_features:
         runtime=60,
     params:
         dr=DR,
-        config=config,
+        features=config["features"],
+        clean=CLEAN_CUTS,
     script:
         "../scripts/combine_features.py"

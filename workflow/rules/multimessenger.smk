@@ -79,7 +79,7 @@ rule select_skymap_counterparts:
     params:
         lists=SKYMAP_LISTS,
         search=counterpart_section(config["skymap"]),
-        clean=config["clean"],
+        clean=CLEAN_CUTS,
     script:
         "../scripts/select_skymap_counterparts.py"
 
@@ -104,6 +104,6 @@ rule report_to_tns:
         report={k: v for k, v in config["tns_report"].items() if k not in TNS_SEND_KEYS},
         send=TNS_SEND,
         send_to=config["tns_report"]["url"] if TNS_SEND else None,
-        clean=config["clean"],
+        clean=CLEAN_CUTS,
     script:
         "../scripts/report_to_tns.py"

@@ -1,11 +1,10 @@
-"""Glue: quality cuts on one batch; the counts go to the log."""
+"""Glue: quality cuts on one batch: its objects table (clean_lightcurves) or cleaned copy (write_clean_lightcurves)."""
 
 
 def main(smk) -> None:
-    from skysift.clean import clean_files
-    from skysift.lightcurves import read_manifest
+    from skysift.clean import run_clean
 
-    clean_files(read_manifest(smk.input[0]), smk.output[0], smk.params.clean)
+    run_clean(smk.input[0], smk.params.clean, **dict(smk.output.items()))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
 def main(smk) -> None:
     from skysift.features.store import combine_features
 
-    combine_features(smk.input, smk.output[0], dr=smk.params.dr, config=smk.params.config)
+    combine_features(
+        smk.input, smk.output[0], dr=smk.params.dr, features=smk.params.features, clean=smk.params.clean
+    )
 
 
 if __name__ == "__main__":

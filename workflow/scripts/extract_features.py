@@ -1,15 +1,20 @@
-"""Glue: light-curve features of one batch over a Dask cluster sized from this job."""
+"""Glue: light-curve features of one batch (DR files cleaned as read) over a Dask cluster sized from this job."""
 
 
 def main(smk) -> None:
-    from skysift.cluster import cluster_for_job
-    from skysift.features import extract_features
+    from skysift.features import run_features
 
-    resources = dict(smk.resources.items())  # slurm mode: the profile's account/partition/qos for the workers
-    with cluster_for_job(
-        smk.threads, smk.resources.mem_mb, smk.resources.tmpdir, smk.params.dask, resources
-    ) as client:
-        extract_features(smk.input, smk.output[0], smk.params.features, client=client)
+    run_features(
+        smk.input[0],
+        smk.output[0],
+        smk.params.features,
+        smk.params.clean,
+        smk.config["dask"],
+        threads=smk.threads,
+        mem_mb=smk.resources.mem_mb,
+        tmpdir=smk.resources.tmpdir,
+        resources=dict(smk.resources.items()),  # slurm mode: the profile's account/partition/qos
+    )
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ def main(smk) -> None:
         dict(zip(smk.params.lists, smk.input.lists, strict=True)),
         scores=smk.input.scores,
         features=smk.input.features,
-        clean=smk.input.clean,
+        objects=smk.input.objects,
         manifests=smk.input.manifests,
         settings=PlotSettings.from_config(smk.params.plots),
         outputs=PlotOutputs(**dict(smk.output.items())),
+        cuts=smk.params.clean,
         n_jobs=smk.threads,
     )
 

@@ -6,10 +6,11 @@ def main(smk) -> None:
     from skysift.classify.run import EarlySniaOutputs
 
     run_early_snia(
-        smk.input.lightcurves,
+        smk.input.manifests,
         LabelSource.from_inputs(dict(smk.input.items()), smk.params.label_table),
         EarlySniaSettings.from_config(smk.params.early_snia),
         EarlySniaOutputs(**dict(smk.output.items())),
+        cuts=smk.params.clean,
         n_jobs=smk.threads,
     )
 

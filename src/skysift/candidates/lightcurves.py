@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from astropy.table import Table
 
+from skysift.clean import CleanConfig, read_clean_lightcurves
 from skysift.io import InputError, atomic_path
 from skysift.layout import BAND_NAMES
 
@@ -60,8 +61,13 @@ class _Epochs:
         raw_paths: Sequence[str | Path],
         wanted: Iterable[int],
         match_arcsec: float,
+        cuts: CleanConfig | Mapping | None = None,
     ) -> None:
-        """Find every band of the wanted objects' sources and load their epochs (one pass per file)."""
+        """Find every band of the wanted objects' sources and load their epochs (one pass per file).
+
+        With ``cuts`` (the clean section) ``clean_paths`` are the batches' objects tables and the cleaned
+        epochs come from ``raw_paths`` through the quality cuts (:func:`skysift.clean.read_clean_lightcurves`).
+        """
         wanted = set(int(o) for o in wanted)
         scalars = []
         for path in clean_paths:
@@ -84,7 +90,11 @@ class _Epochs:
                 self.source[int(oid)] = sorted(set(near.tolist()) | {int(oid)})
         # wanted objects without a cleaned light curve (e.g. a kilonova's few epochs) still get their raw epochs
         members = sorted({m for ms in self.source.values() for m in ms} | wanted)
-        self.clean = self._load(clean_paths, members)
+        if cuts is None:
+            self.clean = self._load(clean_paths, members)
+        else:
+            cleaned = read_clean_lightcurves(raw_paths, cuts, objectids=members, columns=_EPOCHS)
+            self.clean = self._as_dict(cleaned)
         self.raw = self._load(raw_paths, members) if raw_paths else {}
 
     @staticmethod
@@ -94,12 +104,16 @@ class _Epochs:
         value_set = pa.array(ids, type=pa.int64())
         for path in paths:
             table = pq.read_table(path, columns=["objectid", *_EPOCHS])
-            table = table.filter(pc.is_in(table["objectid"], value_set=value_set))
-            for i, oid in enumerate(table["objectid"].to_numpy()):
-                out[int(oid)] = {
-                    c: np.asarray(table[c][i].values.to_numpy(zero_copy_only=False)) for c in _EPOCHS
-                }
+            out.update(_Epochs._as_dict(table.filter(pc.is_in(table["objectid"], value_set=value_set))))
         return out
+
+    @staticmethod
+    def _as_dict(table: pa.Table) -> dict[int, dict[str, np.ndarray]]:
+        """objectid -> epoch arrays of the rows of a light-curve table."""
+        return {
+            int(oid): {c: np.asarray(table[c][i].values.to_numpy(zero_copy_only=False)) for c in _EPOCHS}
+            for i, oid in enumerate(table["objectid"].to_numpy())
+        }
 
 
 def plot_lightcurves(
@@ -109,6 +123,7 @@ def plot_lightcurves(
     *,
     objectids: Sequence[int] | None = None,
     raw_paths: Sequence[str | Path] = (),
+    cuts: CleanConfig | Mapping | None = None,
     fold_min_snr: float = 10.0,
     match_arcsec: float = 1.5,
     dpi: int = 80,
@@ -118,7 +133,9 @@ def plot_lightcurves(
 
     ``candidates`` is a candidate table (objectid, rank, anomaly_score, predicted_class,
     max_probability, period, period_snr, xmatch_*; masked values are fine); ``raw_paths`` are
-    DR files to take flagged epochs from (default: the flagged epochs left in the cleaned files).
+    DR files to take flagged epochs from (default: the flagged epochs left in the cleaned files). With
+    ``cuts`` (the clean section) ``clean_paths`` may be the batches' objects tables: the cleaned epochs
+    are then ``raw_paths`` through the quality cuts.
     ``n_jobs`` processes draw in parallel (fork only; one figure each). Returns the PNG paths in order.
     """
     by_id = {int(row["objectid"]): row for row in candidates}
@@ -129,7 +146,7 @@ def plot_lightcurves(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    epochs = _Epochs(clean_paths, raw_paths, ids, match_arcsec)
+    epochs = _Epochs(clean_paths, raw_paths, ids, match_arcsec, cuts)
     t_load = time.perf_counter() - t0
 
     rows = {oid: _row_values(by_id[oid]) for oid in ids}

@@ -154,23 +154,28 @@ def run_plots(
     *,
     scores: PathLike,
     features: Sequence[PathLike],
-    clean: Sequence[PathLike],
+    objects: Sequence[PathLike],
     manifests: Sequence[PathLike],
     settings: PlotSettings,
     outputs: PlotOutputs,
+    cuts: Mapping | None = None,
     n_jobs: int = 1,
 ) -> None:
     """The score distribution, the sky map (over every object) and a light-curve PNG per listed
-    candidate (best-ranked first, at most ``settings.max_plots``), flagged epochs from the DR files."""
+    candidate (best-ranked first, at most ``settings.max_plots``).
+
+    ``objects`` are the batches' objects tables; the epochs are read from the manifests' DR files through
+    the quality cuts ``cuts`` (the clean section), flagged epochs shown apart."""
     tables = read_lists(lists)
     plot_score_distribution(read_tables([scores]), tables, outputs.scores)
     plot_sky_map(tables, outputs.sky_map, background=read_tables(features)[["ra", "dec"]])
     plot_lightcurves(
         merge_lists(tables),
-        clean,
+        objects,
         outputs.lightcurves,
         objectids=plot_order(tables, settings.max_plots),
         raw_paths=manifest_files(manifests),
+        cuts=dict(cuts or {}),
         fold_min_snr=settings.fold_min_snr,
         n_jobs=n_jobs,
     )

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from skysift.classify.active import (
     active_learning_inputs,
@@ -56,8 +54,9 @@ from skysift.classify.settings import (
     KilonovaSettings,
 )
 from skysift.classify.skipped import TRAINED, TooFewLabels, skipped_report
+from skysift.clean import read_clean_lightcurves
 from skysift.io import atomic_path, read_tables, write_parquet_df
-from skysift.lightcurves import CleanConfig
+from skysift.lightcurves import CleanConfig, manifest_files
 
 __all__ = [
     "EarlySniaOutputs",
@@ -197,16 +196,18 @@ def run_learning_curves(
 
 
 def run_early_snia(
-    lightcurves: Sequence[PathLike],
+    manifests: Sequence[PathLike],
     labels: LabelSource,
     settings: EarlySniaSettings,
     outputs: EarlySniaOutputs,
     *,
+    cuts: Mapping[str, Any] | None = None,
     n_jobs: int = 1,
 ) -> dict[str, Any]:
-    """Rise features of the cleaned light curves (per sky source), the early SN Ia classifier trained with
-    active learning, its learning curves and the SN Ia probability of every source. Returns the report."""
-    table = pa.concat_tables([pq.read_table(path) for path in lightcurves])
+    """Rise features of the light curves of the manifests' DR files after the quality cuts ``cuts`` (the clean
+    section; per sky source), the early SN Ia classifier trained with active learning, its learning curves and
+    the SN Ia probability of every source. Returns the report."""
+    table = read_clean_lightcurves(manifest_files(manifests), dict(cuts or {}))
     features = source_features(
         table, min_points=settings.min_points, rise_window_days=settings.rise_window_days
     )

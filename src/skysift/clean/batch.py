@@ -1,163 +1,135 @@
-"""Quality cuts on DR light curves, done on the flat Arrow buffers (no per-light-curve Python loop).
+"""The clean stage of one batch: the objects that survive the cuts (always), a cleaned copy (only if asked).
 
-The cuts, in order, each counted:
-
-1. ``catflags``: epochs with any bit of ``bad_catflags_mask`` set are dropped (ZTF's
-   recommended mask is 32768, "bad quality"; a mask of 65535 drops every flagged epoch);
-2. ``magerr``: epochs with a non-finite mag/magerr, or magerr above ``max_magerr``;
-3. ``mag`` range: epochs brighter than ``min_mag`` (saturation) or fainter than ``max_mag``;
-4. duplicates: epochs sorted by time within each light curve; repeated ``hmjd`` (within
-   ``duplicate_tolerance_days``) keep the first (lowest-magerr after sorting) epoch;
-5. light curves with fewer than ``min_epochs`` remaining epochs are dropped (the rows are
-   per objectid, i.e. per band, so this is the minimum number of epochs per band).
-
-The output has the DR schema with ``nepochs`` recomputed, sorted by objectid, and is written
-with row groups of ``row_group_size`` light curves so the feature stage can split work by
-row group. :func:`clean_files` streams (files in objectid order, ``row_group_size`` rows at a
-time, through one ParquetWriter): memory is one batch of rows, not the whole batch of files
-(benchmarks/README.md, "Clean stage").
+:func:`clean_objects` writes the batch's objects table -- one row per light curve that survives the
+cuts: objectid, filterid, fieldid, rcid, objra, objdec and its cleaned ``nepochs`` (DR names and
+types), sorted by objectid -- for the cross-match and the candidate plots, and logs every dropped epoch
+and light curve. It reads only the columns the cuts need and writes ~30 bytes per light curve.
+:func:`clean_files` writes a cleaned copy of the batch (DR schema, sorted by objectid, row groups of
+``row_group_size``), streamed file by file when the plan is in objectid order (memory: one piece), else
+in memory; the workflow writes it only with ``clean.keep: true``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from skysift.io import InputError, atomic_path
-from skysift.layout import DR_SCHEMA, read_dr_files
-from skysift.lightcurves.cuts import CleanConfig, CleanStats, clean_table
+from skysift.clean.plan import plan_batch
+from skysift.clean.read import iter_clean, iter_cut
+from skysift.io import atomic_path
+from skysift.layout import DR_SCHEMA
+from skysift.lightcurves.cuts import CUT_COLUMNS, CleanConfig, CleanStats
+from skysift.lightcurves.manifest import read_manifest
 
-__all__ = ["clean_files"]
+__all__ = ["OBJECT_COLUMNS", "PARQUET_OPTIONS", "clean_objects", "clean_files", "run_clean"]
 
 log = logging.getLogger(__name__)
 
+#: Columns of a batch's objects table (DR names and types; ``nepochs`` counts the cleaned epochs).
+OBJECT_COLUMNS: tuple[str, ...] = ("objectid", "filterid", "fieldid", "rcid", "objra", "objdec", "nepochs")
 
-def _objectid_range(path: str | Path) -> tuple[int, int, bool] | None:
-    """(min, max objectid, rows sorted by objectid?) of a DR file, None if it has no rows.
+#: Parquet options of the clean products: zstd without dictionaries on the float columns, which made the
+#: cleaned copy larger than the release (benchmarks/README.md, "Clean at I/O speed").
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": ["filterid", "fieldid", "rcid"]}
 
-    Reads only the objectid column; raises InputError naming the file if a DR column is missing.
+OBJECTS_SCHEMA = pa.schema([DR_SCHEMA.field(name) for name in OBJECT_COLUMNS])
+
+
+def _cuts(config: CleanConfig | Mapping[str, Any] | None) -> CleanConfig:
+    """Typed cuts from CleanConfig or a (partial) ``clean`` section."""
+    return config if isinstance(config, CleanConfig) else CleanConfig.from_config(config)
+
+
+def _finish(stats: CleanStats, cuts: CleanConfig) -> CleanStats:
+    """Check that every epoch and light curve is accounted for and log the counts."""
+    stats.check_balance()
+    log.info("%s", stats.summary(cuts))
+    return stats
+
+
+def clean_objects(
+    paths: Iterable[str | Path], output: str | Path, config: CleanConfig | Mapping[str, Any] | None
+) -> CleanStats:
+    """Write the objects table of a batch of DR files (the light curves that survive the cuts); return the counts.
+
+    ``config`` is the ``clean`` section (CleanConfig, or a mapping whose missing keys take the schema's
+    defaults). The output is written atomically.
     """
-    pf = pq.ParquetFile(path)
-    missing = [name for name in DR_SCHEMA.names if name not in pf.schema_arrow.names]
-    if missing:
-        raise InputError(
-            f"{path}: missing DR light-curve column(s) {missing}; "
-            "expected the ZTF DR bulk parquet schema (see docs/architecture.md, 'Data contracts')"
-        )
-    if pf.metadata.num_rows == 0:
-        return None
-    ids = pf.read(columns=["objectid"]).column("objectid").to_numpy()
-    return int(ids.min()), int(ids.max()), bool(np.all(ids[1:] > ids[:-1]))
+    cuts = _cuts(config)
+    paths = [str(p) for p in paths]
+    stats = CleanStats(per_file={Path(p).name: 0 for p in paths})
+    plan = plan_batch(paths)
+    pieces = [
+        table.select(OBJECT_COLUMNS[:-1])
+        .take(pa.array(cut.rows))
+        .append_column("nepochs", pa.array(cut.counts))
+        for table, cut in iter_cut(plan, cuts, stats, [*OBJECT_COLUMNS, *CUT_COLUMNS])
+    ]
+    objects = pa.concat_tables(pieces).cast(OBJECTS_SCHEMA) if pieces else OBJECTS_SCHEMA.empty_table()
+    if not plan.in_order:
+        objects = objects.take(pc.sort_indices(objects, sort_keys=[("objectid", "ascending")]))
+    with atomic_path(output) as tmp:
+        pq.write_table(objects.combine_chunks(), tmp, **PARQUET_OPTIONS)
+    return _finish(stats, cuts)
 
 
-def _stream_order(paths: list[str]) -> list[tuple[str, bool]] | None:
-    """(file, sorted?) in increasing objectid order if the files' objectid ranges are disjoint, else None."""
-    ranges = {path: _objectid_range(path) for path in paths}
-    ordered = sorted((r, path) for path, r in ranges.items() if r is not None)
-    for (prev_range, prev), (next_range, nxt) in zip(ordered, ordered[1:], strict=False):
-        if next_range[0] <= prev_range[1]:
-            log.info(
-                "clean: objectid ranges of %s [%d, %d] and %s [%d, %d] overlap: cleaning the batch in memory "
-                "(peak memory ~ the whole batch) instead of streaming",
-                prev,
-                *prev_range[:2],
-                nxt,
-                *next_range[:2],
-            )
-            return None
-    return [(path, True) for path, r in ranges.items() if r is None] + [(path, r[2]) for r, path in ordered]
-
-
-def _read_cleaned(path: str, rows_sorted: bool, config: CleanConfig, stats: CleanStats) -> Iterator[pa.Table]:
-    """Cleaned pieces of one DR file in objectid order: batches of ``row_group_size`` rows if its rows are
-    sorted by objectid (memory: one batch), else the whole file, sorted (memory: one file)."""
-    if not rows_sorted:
-        log.info("clean: %s is not sorted by objectid: cleaning it as a whole", path)
-        cleaned = clean_table(read_dr_files([path]), config, stats)
-        yield cleaned.take(pc.sort_indices(cleaned, sort_keys=[("objectid", "ascending")]))
-        return
-    pf = pq.ParquetFile(path)
-    for batch in pf.iter_batches(batch_size=int(config.row_group_size), columns=DR_SCHEMA.names):
-        yield clean_table(
-            pa.Table.from_batches([batch]).select(DR_SCHEMA.names).cast(DR_SCHEMA), config, stats
-        )
-
-
-def _write_streaming(
-    order: list[tuple[str, bool]], tmp: Path, config: CleanConfig, stats: CleanStats
-) -> None:
-    """Append every file's cleaned pieces in objectid order; row groups of row_group_size cut across files."""
-    group = int(config.row_group_size)
-    with pq.ParquetWriter(tmp, DR_SCHEMA, compression="zstd") as writer:
-        pending = DR_SCHEMA.empty_table()  # < row_group_size rows carried to the next piece
-        written = False
-        for path, rows_sorted in order:
-            before = stats.lightcurves_out
-            for piece in _read_cleaned(path, rows_sorted, config, stats):
-                pending = pa.concat_tables([pending, piece]) if pending.num_rows else piece
-                full = (pending.num_rows // group) * group
-                if full:
-                    # One contiguous chunk per write: the same pages (and bytes) as writing the whole batch.
-                    writer.write_table(pending.slice(0, full).combine_chunks(), row_group_size=group)
-                    pending, written = pending.slice(full), True
-            stats.per_file[Path(path).name] = stats.lightcurves_out - before
-        if pending.num_rows or not written:  # an empty batch still gets one (empty) row group
-            writer.write_table(pending.combine_chunks(), row_group_size=group)
+def _write_streaming(pieces: Iterable[pa.Table], writer: pq.ParquetWriter, group: int) -> None:
+    """Append cleaned pieces in order; row groups of ``group`` rows cut across pieces and files."""
+    pending = DR_SCHEMA.empty_table()  # < group rows carried to the next piece
+    written = False
+    for piece in pieces:
+        pending = pa.concat_tables([pending, piece]) if pending.num_rows else piece
+        full = (pending.num_rows // group) * group
+        if full:
+            # One contiguous chunk per write: the same pages (and bytes) as writing the whole batch.
+            writer.write_table(pending.slice(0, full).combine_chunks(), row_group_size=group)
+            pending, written = pending.slice(full), True
+    if pending.num_rows or not written:  # an empty batch still gets one (empty) row group
+        writer.write_table(pending.combine_chunks(), row_group_size=group)
 
 
 def clean_files(
-    paths: Iterable[str | Path], output: str | Path, config: CleanConfig | dict | None = None
+    paths: Iterable[str | Path], output: str | Path, config: CleanConfig | Mapping[str, Any] | None = None
 ) -> CleanStats:
-    """Clean a batch of DR files into one parquet file sorted by objectid; return the counts.
+    """Write a cleaned copy of a batch of DR files: one parquet file, DR schema, sorted by objectid.
 
-    Streams: files in objectid order, each read ``row_group_size`` rows at a time (a whole file
-    only if its rows are not sorted by objectid), cleaned and appended through a ParquetWriter in
-    row groups of ``row_group_size`` -- the same bytes as cleaning the whole batch at once, with
-    memory of one batch of rows. That needs the files' objectid ranges to be disjoint, as in the DR
-    layout (objectid = field, filter, CCD, quadrant, number); if they overlap the batch is cleaned in
-    memory as a whole (logged). The output is written atomically.
+    Streams when the batch's files are in objectid order (the DR layout): each file read a piece at a
+    time, cleaned and appended in row groups of ``row_group_size`` (memory: one piece); otherwise the batch
+    is cleaned in memory and sorted (logged). ``config`` as for :func:`clean_objects`. Written atomically.
     """
-    if not isinstance(config, CleanConfig):
-        config = CleanConfig.from_config(config)
+    cuts = _cuts(config)
     paths = [str(p) for p in paths]
+    stats = CleanStats(per_file={Path(p).name: 0 for p in paths})
+    plan = plan_batch(paths)
+    with atomic_path(output) as tmp, pq.ParquetWriter(tmp, DR_SCHEMA, **PARQUET_OPTIONS) as writer:
+        pieces = iter_clean(plan, cuts, stats)
+        if not plan.in_order:
+            log.info("clean: cleaning the batch in memory (peak memory ~ the whole batch) to sort it")
+            whole = pa.concat_tables(list(pieces)) if plan.files else DR_SCHEMA.empty_table()
+            pieces = iter([whole.take(pc.sort_indices(whole, sort_keys=[("objectid", "ascending")]))])
+        _write_streaming(pieces, writer, int(cuts.row_group_size))
+    return _finish(stats, cuts)
+
+
+def run_clean(
+    manifest: str | Path,
+    clean: Mapping[str, Any],
+    *,
+    objects: str | Path | None = None,
+    lightcurves: str | Path | None = None,
+) -> CleanStats:
+    """The clean stage of the batch of a fetch manifest: its objects table and/or its cleaned copy."""
+    paths = read_manifest(manifest)
+    cuts = CleanConfig.from_config(clean)
     stats = CleanStats()
-    stats.per_file = {Path(path).name: 0 for path in paths}
-    order = _stream_order(paths)
-    with atomic_path(output) as tmp:
-        if order is None:
-            tables = []
-            for path in paths:
-                before = stats.lightcurves_out
-                tables.append(clean_table(read_dr_files([path]), config, stats))
-                stats.per_file[Path(path).name] = stats.lightcurves_out - before
-            cleaned = pa.concat_tables(tables) if tables else DR_SCHEMA.empty_table()
-            cleaned = cleaned.take(pc.sort_indices(cleaned, sort_keys=[("objectid", "ascending")]))
-            pq.write_table(cleaned, tmp, row_group_size=config.row_group_size, compression="zstd")
-        else:
-            _write_streaming(order, tmp, config, stats)
-    stats.check_balance()
-    log.info(
-        "cleaned %d -> %d light curves, %d -> %d epochs; dropped epochs: %d flagged (mask %d), "
-        "%d bad magerr (> %g or non-finite), %d outside mag range, %d duplicates; "
-        "dropped %d light curves with < %d epochs (%d epochs)",
-        stats.lightcurves_in,
-        stats.lightcurves_out,
-        stats.epochs_in,
-        stats.epochs_out,
-        stats.epochs_flagged,
-        config.bad_catflags_mask,
-        stats.epochs_bad_magerr,
-        config.max_magerr,
-        stats.epochs_mag_range,
-        stats.epochs_duplicate,
-        stats.lightcurves_too_few_epochs,
-        config.min_epochs,
-        stats.epochs_in_dropped_lightcurves,
-    )
+    if objects is not None:
+        stats = clean_objects(paths, objects, cuts)
+    if lightcurves is not None:
+        stats = clean_files(paths, lightcurves, cuts)
     return stats

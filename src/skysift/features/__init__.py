@@ -1,12 +1,17 @@
 """Light-curve features of ZTF DR light curves: per-band magnitude features with the Rust ``light-curve``.
 
+Modules: ``catalogue`` (every magnitude feature: specs, column names, meanings), ``fit_catalogue`` (the
+transient fits), ``settings`` (:class:`FeatureSettings`, the ``features`` section), ``magnitude`` (the
+extraction), ``tasks`` / ``dispatch`` / ``batch`` (a batch over Dask), ``colour``, ``fits`` (passes over a
+whole batch), ``store`` (the h5netcdf feature store), ``table`` (the feature table as a model input).
+
 Public API::
 
     build_extractor(names="default", periodogram=None) -> (light_curve.Extractor, column names)
     extract_table(table, feature_names="default", min_points=10) -> pyarrow.Table   # one chunk, pure
-    extract_features(paths, output_path, features, client=None) -> stats dict    # a batch, Dask or serial
-    skysift.features.store.combine_features(paths, output, dr=, config=)  # batches -> h5netcdf store
-    skysift.features.colour.add_colours(feature_path, clean_paths, min_points)   # g-r of associated sources
+    extract_features(dr_files, output_path, features, client=None, cuts=clean) -> stats dict  # a batch
+    run_features(manifest, output, features, clean, dask, threads=, mem_mb=, tmpdir=)  # the workflow's stage
+    skysift.features.store.combine_features(paths, output, dr=, features=, clean=)  # batches -> h5netcdf store
 
 Output columns: objectid int64, filterid int8, fieldid int16, rcid int8, ra float64,
 dec float64 (from objra/objdec), n_points int64, then float32 features named as in
@@ -32,28 +37,27 @@ _baseline_r, _reduced_chi2, _success.
 NaN policy: too few points, invalid light curves and failed fits give NaN (counted in the log).
 """
 
-from skysift.features.batch import DEFAULTS, extract_features, plan_tasks
-from skysift.features.magnitude import (
+from skysift.features.batch import extract_features, run_features
+from skysift.features.catalogue import (
     DEFAULT_PERIODOGRAM,
     FEATURE_DOCS,
     FEATURE_SETS,
     FEATURES,
     ID_COLUMN_DOCS,
-    TRANSIENT_FIT_DOCS,
-    TRANSIENT_FITS,
-    build_extractor,
-    extract_table,
-    feature_columns,
     output_schema,
     required_min_points,
 )
+from skysift.features.fit_catalogue import TRANSIENT_FIT_DOCS, TRANSIENT_FITS
+from skysift.features.magnitude import build_extractor, extract_table, feature_columns
+from skysift.features.settings import FeatureSettings
+from skysift.features.tasks import plan_tasks
 
 __all__ = [
-    "DEFAULTS",
     "DEFAULT_PERIODOGRAM",
     "FEATURES",
     "FEATURE_DOCS",
     "FEATURE_SETS",
+    "FeatureSettings",
     "ID_COLUMN_DOCS",
     "TRANSIENT_FIT_DOCS",
     "TRANSIENT_FITS",
@@ -64,4 +68,5 @@ __all__ = [
     "output_schema",
     "plan_tasks",
     "required_min_points",
+    "run_features",
 ]

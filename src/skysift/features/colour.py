@@ -1,6 +1,6 @@
 """g-r colours of sky sources whose g and r objectids are associated by position (optional feature group).
 
-ZTF DR objectids are per filter; :func:`skysift.crossmatch.associate.associate_sources` joins the
+ZTF DR objectids are per filter; :func:`skysift.sky.associate_sources` joins the
 g/r/i objectids of one sky source (same field, within ``radius_arcsec``). For each source with a g
 and an r light curve (the one with most points per band where a chain joined several)::
 
@@ -10,7 +10,7 @@ and an r light curve (the one with most points per band where a chain joined sev
 
 Both g and r rows of the source carry the colour; other rows, and sources where either light
 curve has fewer than ``min_points`` points, get NaN. Computed per batch (a field) after the
-features, from the cleaned light curves read row group by row group (memory: ~50 bytes per light curve).
+features, from the batch's cleaned light curves read piece by piece (memory: ~50 bytes per light curve).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from skysift.clean.read import LightCurveReader
 from skysift.io import atomic_path
 from skysift.sky import associate_sources
 
-__all__ = ["COLOUR_DOCS", "light_curve_brightness", "source_colours", "add_colours"]
+__all__ = ["BRIGHTNESS_COLUMNS", "COLOUR_DOCS", "light_curve_brightness", "source_colours", "add_colours"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,46 +40,48 @@ COLOUR_DOCS: dict[str, str] = {
 }
 
 
-def light_curve_brightness(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """objectid, filterid, fieldid, ra, dec, n_points, median and minimum magnitude of every light curve."""
+#: DR columns :func:`light_curve_brightness` reads.
+BRIGHTNESS_COLUMNS: tuple[str, ...] = ("objectid", "filterid", "fieldid", "objra", "objdec", "mag")
+
+
+def light_curve_brightness(pieces: Iterable[pa.Table]) -> pd.DataFrame:
+    """objectid, filterid, fieldid, ra, dec, n_points, median and minimum magnitude of every light curve.
+
+    ``pieces`` are tables of light curves with at least :data:`BRIGHTNESS_COLUMNS`.
+    """
     parts = []
-    for path in paths:
-        pf = pq.ParquetFile(path)
-        for rg in range(pf.metadata.num_row_groups):
-            table = pf.read_row_group(
-                rg, columns=["objectid", "filterid", "fieldid", "objra", "objdec", "mag"]
+    for table in pieces:
+        col = table.column("mag").combine_chunks()
+        offsets = np.asarray(col.offsets, dtype=np.int64)
+        values = np.asarray(col.values.to_numpy(zero_copy_only=False), dtype=np.float64)[
+            offsets[0] : offsets[-1]
+        ]
+        offsets = offsets - offsets[0]
+        n = np.diff(offsets)
+        seg = np.repeat(np.arange(n.size), n)
+        order = np.lexsort((values, seg))  # sorted within each light curve
+        srt = values[order]
+        lo = offsets[:-1] + (n - 1) // 2
+        hi = offsets[:-1] + n // 2
+        has = n > 0
+        median = np.full(n.size, np.nan)
+        minimum = np.full(n.size, np.nan)
+        median[has] = 0.5 * (srt[lo[has]] + srt[hi[has]])
+        minimum[has] = srt[offsets[:-1][has]]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "objectid": table.column("objectid").to_numpy(),
+                    "filterid": table.column("filterid").to_numpy(),
+                    "fieldid": table.column("fieldid").to_numpy(),
+                    "ra": table.column("objra").to_numpy().astype(np.float64),
+                    "dec": table.column("objdec").to_numpy().astype(np.float64),
+                    "n_points": n,
+                    "median": median,
+                    "minimum": minimum,
+                }
             )
-            col = table.column("mag").combine_chunks()
-            offsets = np.asarray(col.offsets, dtype=np.int64)
-            values = np.asarray(col.values.to_numpy(zero_copy_only=False), dtype=np.float64)[
-                offsets[0] : offsets[-1]
-            ]
-            offsets = offsets - offsets[0]
-            n = np.diff(offsets)
-            seg = np.repeat(np.arange(n.size), n)
-            order = np.lexsort((values, seg))  # sorted within each light curve
-            srt = values[order]
-            lo = offsets[:-1] + (n - 1) // 2
-            hi = offsets[:-1] + n // 2
-            has = n > 0
-            median = np.full(n.size, np.nan)
-            minimum = np.full(n.size, np.nan)
-            median[has] = 0.5 * (srt[lo[has]] + srt[hi[has]])
-            minimum[has] = srt[offsets[:-1][has]]
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "objectid": table.column("objectid").to_numpy(),
-                        "filterid": table.column("filterid").to_numpy(),
-                        "fieldid": table.column("fieldid").to_numpy(),
-                        "ra": table.column("objra").to_numpy().astype(np.float64),
-                        "dec": table.column("objdec").to_numpy().astype(np.float64),
-                        "n_points": n,
-                        "median": median,
-                        "minimum": minimum,
-                    }
-                )
-            )
+        )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
@@ -109,9 +112,12 @@ def source_colours(bright: pd.DataFrame, min_points: int, radius_arcsec: float =
     return out
 
 
-def add_colours(feature_path: str | Path, clean_paths: Iterable[str | Path], min_points: int) -> int:
-    """Append COLOUR_DOCS columns to a feature parquet file (rewritten row group by row group); return sources."""
-    colours = source_colours(light_curve_brightness(clean_paths), min_points)
+def add_colours(feature_path: str | Path, read: LightCurveReader, min_points: int) -> int:
+    """Append COLOUR_DOCS columns to a feature parquet file (rewritten row group by row group); return sources.
+
+    ``read`` reads the batch's cleaned light curves (:func:`skysift.clean.read.batch_reader`).
+    """
+    colours = source_colours(light_curve_brightness(read(BRIGHTNESS_COLUMNS)), min_points)
     colours = colours.sort_values("objectid")
     oids = colours["objectid"].to_numpy()
     pf = pq.ParquetFile(feature_path)

@@ -1,12 +1,12 @@
 """Multiband Rainbow fit of sky sources whose g and r objectids are associated by position (optional).
 
-ZTF DR objectids are per filter; :func:`skysift.crossmatch.associate.associate_sources` joins the
+ZTF DR objectids are per filter; :func:`skysift.sky.associate_sources` joins the
 g/r objectids of one sky source (as for the colours, :mod:`skysift.features.colour`: the light curve
 with most points per band). light-curve's RainbowFit (Russeil et al. 2023, arXiv:2310.02916) fits
 both bands' fluxes (microjansky from the DR magnitudes, ZTF AB zero point) at once: a Bazin
 bolometric light curve times a blackbody of sigmoid temperature, plus one baseline per band
 (DR light curves are PSF photometry of the whole object, so the host stays in). The columns
-(:data:`~skysift.features.magnitude.RAINBOW_FIT_DOCS`) go on both the g and the r row of the source;
+(:data:`~skysift.features.fit_catalogue.RAINBOW_FIT_DOCS`) go on both the g and the r row of the source;
 other rows get NaN (``rainbow_fit_success`` NaN: not tried).
 
 RainbowFit is pure Python on iminuit (optional extra ``skysift[rainbow]``) and costs tens of
@@ -28,10 +28,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from skysift.features.colour import light_curve_brightness
-from skysift.features.magnitude import RAINBOW_FIT_DOCS, fit_min_points, mag_to_flux, sanitize_name
+from skysift.clean.read import LightCurveReader
+from skysift.features.catalogue import sanitize_name
+from skysift.features.colour import BRIGHTNESS_COLUMNS, light_curve_brightness
+from skysift.features.fit_catalogue import RAINBOW_FIT_DOCS, fit_min_points, mag_to_flux
 from skysift.io import atomic_path
 
 __all__ = [
@@ -82,7 +85,7 @@ def rainbow_fit_extractor(optimizer: str = RAINBOW_OPTIMIZER) -> Any:
     if columns != expected:
         raise RuntimeError(
             f"light_curve.RainbowFit parameters {fit.names} differ from the documented columns {expected}; "
-            "update skysift.features.magnitude.RAINBOW_FIT_DOCS"
+            "update skysift.features.fit_catalogue.RAINBOW_FIT_DOCS"
         )
     return fit
 
@@ -134,35 +137,31 @@ def fit_rainbow(
 
 
 def _light_curves(
-    paths: Iterable[str | Path], wanted: Iterable[int]
+    read: LightCurveReader, wanted: Iterable[int]
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
-    """(objectid, hmjd, flux, flux_err) of the ``wanted`` objectids, row group by row group."""
-    wanted = np.fromiter(wanted, dtype=np.int64)
-    for path in paths:
-        pf = pq.ParquetFile(path)
-        for rg in range(pf.metadata.num_row_groups):
-            oids = pf.read_row_group(rg, columns=["objectid"]).column("objectid").to_numpy()
-            keep = np.flatnonzero(np.isin(oids, wanted))
-            if not len(keep):
-                continue
-            table = pf.read_row_group(rg, columns=["objectid", "hmjd", "mag", "magerr"]).take(keep)
-            for oid, t, m, s in zip(
-                table.column("objectid").to_numpy(),
-                table.column("hmjd").to_pylist(),
-                table.column("mag").to_pylist(),
-                table.column("magerr").to_pylist(),
-                strict=True,
-            ):
-                flux, flux_err = mag_to_flux(np.asarray(m, dtype=np.float64), np.asarray(s, dtype=np.float64))
-                yield int(oid), np.asarray(t, dtype=np.float64), flux, flux_err
+    """(objectid, hmjd, flux, flux_err) of the ``wanted`` objectids, piece by piece."""
+    wanted = pa.array(sorted(int(i) for i in wanted), type=pa.int64())
+    for piece in read(("objectid", "hmjd", "mag", "magerr")):
+        table = piece.filter(pc.is_in(piece.column("objectid"), value_set=wanted))
+        for oid, t, m, s in zip(
+            table.column("objectid").to_numpy(),
+            table.column("hmjd").to_pylist(),
+            table.column("mag").to_pylist(),
+            table.column("magerr").to_pylist(),
+            strict=True,
+        ):
+            flux, flux_err = mag_to_flux(np.asarray(m, dtype=np.float64), np.asarray(s, dtype=np.float64))
+            yield int(oid), np.asarray(t, dtype=np.float64), flux, flux_err
 
 
 def source_rainbow_fits(
-    clean_paths: Iterable[str | Path], min_points: int, radius_arcsec: float = 1.0
+    read: LightCurveReader, min_points: int, radius_arcsec: float = 1.0
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Rainbow fit of every associated g+r source of a batch: one row per g and r objectid, and counts."""
-    clean_paths = [str(p) for p in clean_paths]
-    bright = light_curve_brightness(clean_paths)
+    """Rainbow fit of every associated g+r source of a batch: one row per g and r objectid, and counts.
+
+    ``read`` reads the batch's cleaned light curves (:func:`skysift.clean.read.batch_reader`).
+    """
+    bright = light_curve_brightness(read(BRIGHTNESS_COLUMNS))
     pairs = rainbow_pairs(bright, radius_arcsec)
     n_points = dict(zip(bright["objectid"], bright["n_points"], strict=True)) if len(bright) else {}
     per_band = max(RAINBOW_MIN_POINTS_PER_BAND, int(min_points))
@@ -188,7 +187,7 @@ def source_rainbow_fits(
     rows: list[np.ndarray] = []
     g_ids = set(pairs["objectid_g"].tolist())
     t0 = time.perf_counter()
-    for oid, t, flux, flux_err in _light_curves(clean_paths, set(partner)):
+    for oid, t, flux, flux_err in _light_curves(read, set(partner)):
         other = partner[oid]
         if other not in waiting:
             waiting[oid] = (t, flux, flux_err)
@@ -222,11 +221,9 @@ def source_rainbow_fits(
     return table, counts
 
 
-def add_rainbow(
-    feature_path: str | Path, clean_paths: Iterable[str | Path], min_points: int
-) -> dict[str, int]:
+def add_rainbow(feature_path: str | Path, read: LightCurveReader, min_points: int) -> dict[str, int]:
     """Append RAINBOW_FIT_DOCS columns to a feature parquet file (rewritten row group by row group); return counts."""
-    fits, counts = source_rainbow_fits(clean_paths, min_points)
+    fits, counts = source_rainbow_fits(read, min_points)
     fits = fits.sort_values("objectid")
     oids = fits["objectid"].to_numpy()
     pf = pq.ParquetFile(feature_path)

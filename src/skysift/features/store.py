@@ -14,8 +14,9 @@ one sky source are only associated by position (not 1:1, and many sources lack a
 band dimension would be a mostly-NaN padding around an association choice. The per-band view
 is a selection: ``ds.isel(object=ds.filterid.values == 1)``.
 
-Provenance (global attributes): ``dr``, ``config_hash`` (SHA-256 of the run's config as sorted
-JSON), ``features_config`` (JSON), ``feature_names`` (JSON list), ``light_curve_version``,
+Provenance (global attributes): ``dr``, ``config_hash`` (SHA-256, as sorted JSON, of what the
+features depend on: ``{"dr", "clean", "features"}``, the release name and the config's quality cuts and
+feature sections), ``features_config`` and ``clean_config`` (JSON), ``feature_names`` (JSON list), ``light_curve_version``,
 ``skysift_version``, ``created`` (UTC ISO time), ``n_objects``, ``inputs`` (JSON list of the
 per-batch files), ``nan_policy``.
 
@@ -35,8 +36,9 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from skysift.features.catalogue import FEATURE_DOCS, ID_COLUMN_DOCS, ID_COLUMNS
 from skysift.features.colour import COLOUR_DOCS
-from skysift.features.magnitude import FEATURE_DOCS, ID_COLUMN_DOCS, ID_COLUMNS, TRANSIENT_FIT_DOCS
+from skysift.features.fit_catalogue import TRANSIENT_FIT_DOCS
 from skysift.io import InputError, atomic_path
 from skysift.provenance import config_sha256
 
@@ -80,12 +82,13 @@ def combine_features(
     output: str | Path,
     *,
     dr: str = "",
-    config: Mapping[str, Any] | None = None,
+    features: Mapping[str, Any] | None = None,
+    clean: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Combine per-batch feature parquet files into one h5netcdf store (objects x features) with provenance.
 
-    ``config`` is the run's whole config (hashed into ``config_hash``; its ``features`` section is
-    stored as JSON). Returns the number of objects and features.
+    ``features`` and ``clean`` are the config sections the features were computed with (stored as JSON and,
+    with ``dr``, hashed into ``config_hash``). Returns the number of objects and features.
     """
     import h5netcdf
     import h5py
@@ -95,12 +98,13 @@ def combine_features(
 
     paths = [str(p) for p in paths]
     columns = _feature_columns(paths)
-    config = dict(config or {})
+    depends_on = {"dr": dr, "clean": dict(clean or {}), "features": dict(features or {})}
     attrs = {
         "title": "skysift light-curve features",
         "dr": dr,
-        "config_hash": config_sha256(config),
-        "features_config": json.dumps(config.get("features", {}), sort_keys=True, default=str),
+        "config_hash": config_sha256(depends_on),
+        "features_config": json.dumps(depends_on["features"], sort_keys=True, default=str),
+        "clean_config": json.dumps(depends_on["clean"], sort_keys=True, default=str),
         "feature_names": json.dumps(columns),
         "light_curve_version": light_curve.__version__,
         "skysift_version": getattr(skysift, "__version__", "unknown"),
@@ -132,6 +136,7 @@ def combine_features(
             chunks=chunk,
             compression="gzip",
             compression_opts=4,
+            shuffle=True,  # byte-shuffled float32 compress 8 % smaller at the same CPU (benchmarks/README.md)
             fillvalue=np.float32(np.nan),
         )
         matrix.attrs["long_name"] = "light-curve features (magnitudes, days; see description)"
