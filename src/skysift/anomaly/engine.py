@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from coniferest.label import Label
 
-from skysift.anomaly.detectors import ACTIVE_METHODS, BandDetector
+from skysift.anomaly.detectors import ACTIVE_METHODS, BandDetector, Detector
 from skysift.anomaly.settings import DetectorSettings
 from skysift.anomaly.space import SearchSpace
 
@@ -57,20 +57,60 @@ class Search:
         Random seed of the detectors (``anomaly.random_state``).
     n_jobs
         Threads of the forests (coniferest's scores do not depend on it).
+
+    :meth:`with_detectors` builds one over detectors fitted elsewhere (a saved model, a fit sample):
+    the candidate pool of an expert session or of the oracle evaluation.
     """
 
     def __init__(
         self, space: SearchSpace, method: str, settings: DetectorSettings, *, seed: int, n_jobs: int = 1
     ) -> None:
-        self.space, self.method, self.seed = space, method, seed
-        self.detectors = {}
+        detectors = {}
         for band, rows in space.band_rows.items():
             if len(rows) < 2:
                 logger.warning(
                     "band %d has %d scored object(s): nothing to compare with, score NaN", band, len(rows)
                 )
                 continue
-            self.detectors[band] = BandDetector(method, space.X[rows], settings, seed=seed, n_jobs=n_jobs)
+            detectors[band] = BandDetector.fit(method, space.X[rows], settings, seed=seed, n_jobs=n_jobs)
+        self._setup(space, method, detectors)
+
+    @classmethod
+    def with_detectors(
+        cls,
+        space: SearchSpace,
+        method: str,
+        detectors: Mapping[int, BandDetector],
+        *,
+        pool: np.ndarray | None = None,
+        fixed_percentiles: np.ndarray | None = None,
+        ranked_sources: np.ndarray | None = None,
+    ) -> Search:
+        """A search over detectors of ``space.X[space.band_rows[band]]`` fitted elsewhere.
+
+        ``pool``: the rows a loop rescores (default: :meth:`pool_rows`); ``fixed_percentiles``: band
+        percentiles of every row for a static method (a run's, against its whole release), used
+        instead of percentiles within the space; ``ranked_sources``: the order a loop of a static
+        method walks (a run's ranking), instead of :meth:`source_order`.
+        """
+        search = cls.__new__(cls)
+        search._setup(space, method, dict(detectors), pool=pool, fixed_percentiles=fixed_percentiles)
+        search.ranked_sources = None if ranked_sources is None else np.asarray(ranked_sources, dtype=np.int64)
+        return search
+
+    def _setup(
+        self,
+        space: SearchSpace,
+        method: str,
+        detectors: dict[int, BandDetector],
+        *,
+        pool: np.ndarray | None = None,
+        fixed_percentiles: np.ndarray | None = None,
+    ) -> None:
+        self.space, self.method, self.detectors = space, method, detectors
+        self.pool = None if pool is None else np.asarray(pool, dtype=np.int64)
+        self.fixed_percentiles = fixed_percentiles
+        self.ranked_sources: np.ndarray | None = None
         self.sources, self._source_index = np.unique(space.source_id, return_inverse=True)
 
     @property
@@ -107,22 +147,48 @@ class Search:
             out[band_rows[local]] = detector.scores(local, kr, kl)
         return out
 
+    def known_rows(self, band: int, known: Mapping[int, Label]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows within ``band`` (sorted) of the known sources, and their labels."""
+        space = self.space
+        rows = space.band_rows[band]
+        if not known:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        ids = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
+        labels = pd.Series(np.fromiter(known.values(), dtype=np.int64, count=len(known)), index=ids)
+        hit = np.flatnonzero(np.isin(space.source_id[rows], ids))
+        return hit, labels.loc[space.source_id[rows][hit]].to_numpy(np.int64)
+
+    def labelled_detector(self, band: int, known: Mapping[int, Label]) -> Detector:
+        """The band's detector refitted to the known sources (static methods: as fitted)."""
+        band_detector = self.detectors[band]
+        if not self.active:
+            return band_detector.detector
+        rows, labels = self.known_rows(band, known)
+        return band_detector.detector.with_labels(band_detector.X[rows], labels)
+
     def combine(self, row_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Band percentile of each row and the source score of each row (see the module doc)."""
         from scipy.stats import rankdata  # here: scipy.stats costs seconds at every snakemake start
 
         space = self.space
+        if self.fixed_percentiles is not None and not self.active:
+            pct = np.where(np.isfinite(row_scores), self.fixed_percentiles, np.nan)
+            return pct, self._source_max(pct)
         pct = np.full(space.n_rows, np.nan)
         for band in self.detectors:
             rows = space.band_rows[band]
             ok = rows[np.isfinite(row_scores[rows])]
             if len(ok):
                 pct[ok] = rankdata(row_scores[ok], method="max") / len(ok)
+        return pct, self._source_max(pct)
+
+    def _source_max(self, pct: np.ndarray) -> np.ndarray:
+        """The source score of every row: the maximum percentile of its source's rows (NaN if none)."""
         filled = np.where(np.isnan(pct), -np.inf, pct)
         best = np.full(len(self.sources), -np.inf)
         np.maximum.at(best, self._source_index, filled)
         best = np.where(np.isinf(best), np.nan, best)
-        return pct, best[self._source_index]
+        return best[self._source_index]
 
     def source_order(self, row_scores: np.ndarray, exclude: set[int] | None = None) -> np.ndarray:
         """Source ids by descending source score (mean band percentile, then source id break ties)."""
@@ -141,7 +207,12 @@ class Search:
         return self.sources[order[keep[order]]]
 
     def pool_rows(self, pool_size: int | None) -> np.ndarray | None:
-        """Rows of the ``pool_size`` best sources of the unlabelled model (None = every row)."""
+        """Rows of the ``pool_size`` best sources of the unlabelled model (None = every row).
+
+        A search built with a ``pool`` (:meth:`with_detectors`) returns that pool.
+        """
+        if self.pool is not None and self.active:
+            return self.pool
         if not pool_size or not self.active:
             return None
         top = self.source_order(self.row_scores({}))[:pool_size]
@@ -175,7 +246,10 @@ def run_loop(
     rows = search.pool_rows(pool_size)
     steps: list[LoopStep] = []
     static_scores = None if search.active else search.row_scores()
-    static_order = None if search.active else search.source_order(static_scores)
+    static_order = None
+    if not search.active:
+        ranked = search.ranked_sources
+        static_order = search.source_order(static_scores) if ranked is None else ranked
     while len(steps) < budget:
         if search.active:
             scores = search.row_scores(known, rows)
