@@ -53,6 +53,7 @@ from coniferest.label import Label
 from coniferest.pineforest import PineForest
 from threadpoolctl import threadpool_limits
 
+from skysift.anomaly.estimators import LofScorer
 from skysift.anomaly.settings import DetectorSettings
 
 __all__ = ["ACTIVE_METHODS", "STATIC_METHODS", "ALL_METHODS", "FOREST_METHODS", "Detector", "BandDetector"]
@@ -82,7 +83,8 @@ class Detector:
 
     Build it with :meth:`fit` (or :func:`skysift.anomaly.store.load_detector`). ``forest`` is the
     coniferest ``CoreForest`` of forest methods (PineForest: the one kept for the current labels),
-    ``weights`` the AAD leaf weights of the current labels, ``model`` the fitted scikit-learn estimator,
+    ``weights`` the AAD leaf weights of the current labels, ``model`` the fitted scikit-learn estimator
+    (lof: a :class:`~skysift.anomaly.estimators.LofScorer`),
     ``train_X`` the rows it was fitted on (PineForest refits and LOF need them; may be None otherwise),
     ``train_scores`` the scores of those rows (LOF: leave-self-out), ``center``/``spread`` the median and
     scaled MAD of ``train_X`` (drivers of the non-forest methods).
@@ -154,8 +156,9 @@ class Detector:
             k = max(1, min(int(settings.lof_neighbors), len(X) - 1))
             # multithreaded BLAS on a shared machine was up to 10x slower (measured): one BLAS thread
             with threadpool_limits(limits=1):
-                det.model = LocalOutlierFactor(n_neighbors=k, novelty=True, n_jobs=n_jobs).fit(X)
-            det.train_scores = -det.model.negative_outlier_factor_.astype(np.float64)
+                lof = LocalOutlierFactor(n_neighbors=k, n_jobs=n_jobs).fit(X)
+            det.train_scores = -lof.negative_outlier_factor_.astype(np.float64)
+            det.model = LofScorer.from_lof(lof, X, n_jobs)
         else:  # gmm
             from sklearn.mixture import GaussianMixture
 

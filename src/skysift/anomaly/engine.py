@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,8 @@ class Search:
     seed
         Random seed of the detectors (``anomaly.random_state``).
     n_jobs
-        Threads of the forests (coniferest's scores do not depend on it).
+        Threads of the forests, and of the bands' refits to the answers (which run side by side);
+        the scores do not depend on it.
 
     :meth:`with_detectors` builds one over detectors fitted elsewhere (a saved model, a fit sample):
     the candidate pool of an expert session or of the oracle evaluation.
@@ -73,7 +75,7 @@ class Search:
                 )
                 continue
             detectors[band] = BandDetector.fit(method, space.X[rows], settings, seed=seed, n_jobs=n_jobs)
-        self._setup(space, method, detectors)
+        self._setup(space, method, detectors, n_jobs=n_jobs)
 
     @classmethod
     def with_detectors(
@@ -85,6 +87,7 @@ class Search:
         pool: np.ndarray | None = None,
         fixed_percentiles: np.ndarray | None = None,
         ranked_sources: np.ndarray | None = None,
+        n_jobs: int = 1,
     ) -> Search:
         """A search over detectors of ``space.X[space.band_rows[band]]`` fitted elsewhere.
 
@@ -94,7 +97,9 @@ class Search:
         method walks (a run's ranking), instead of :meth:`source_order`.
         """
         search = cls.__new__(cls)
-        search._setup(space, method, dict(detectors), pool=pool, fixed_percentiles=fixed_percentiles)
+        search._setup(
+            space, method, dict(detectors), pool=pool, fixed_percentiles=fixed_percentiles, n_jobs=n_jobs
+        )
         search.ranked_sources = None if ranked_sources is None else np.asarray(ranked_sources, dtype=np.int64)
         return search
 
@@ -106,8 +111,10 @@ class Search:
         *,
         pool: np.ndarray | None = None,
         fixed_percentiles: np.ndarray | None = None,
+        n_jobs: int = 1,
     ) -> None:
         self.space, self.method, self.detectors = space, method, detectors
+        self.n_jobs = n_jobs
         self.pool = None if pool is None else np.asarray(pool, dtype=np.int64)
         self.fixed_percentiles = fixed_percentiles
         self.ranked_sources: np.ndarray | None = None
@@ -128,23 +135,29 @@ class Search:
         space = self.space
         out = np.full(space.n_rows, np.nan)
         known = dict(known or {})
-        known_ids = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
-        known_labels = np.fromiter(known.values(), dtype=np.int64, count=len(known))
         selected = None
         if rows is not None:
             selected = np.zeros(space.n_rows, dtype=bool)
             selected[rows] = True
+        tasks = []
         for band, detector in self.detectors.items():
             band_rows = space.band_rows[band]
             local = np.arange(len(band_rows)) if selected is None else np.flatnonzero(selected[band_rows])
             if not len(local):
                 continue
-            kr = kl = None
-            if self.active and len(known_ids):
-                hit = np.isin(space.source_id[band_rows], known_ids)
-                kr = np.flatnonzero(hit)
-                kl = pd.Series(known_labels, index=known_ids).loc[space.source_id[band_rows][kr]].to_numpy()
-            out[band_rows[local]] = detector.scores(local, kr, kl)
+            kr, kl = self.known_rows(band, known) if self.active and known else (None, None)
+            tasks.append((band_rows[local], detector, local, kr, kl))
+
+        def score(task: tuple) -> np.ndarray:
+            return task[1].scores(task[2], task[3], task[4])
+
+        if self.active and self.n_jobs > 1 and len(tasks) > 1:  # the bands' refits are independent
+            with ThreadPoolExecutor(min(self.n_jobs, len(tasks))) as pool:
+                results = list(pool.map(score, tasks))
+        else:
+            results = [score(task) for task in tasks]
+        for task, result in zip(tasks, results, strict=True):
+            out[task[0]] = result
         return out
 
     def known_rows(self, band: int, known: Mapping[int, Label]) -> tuple[np.ndarray, np.ndarray]:

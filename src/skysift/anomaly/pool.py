@@ -139,7 +139,8 @@ def pool_search(
         static = None if detector.active else pool.table_score[rows]
         detectors[band] = BandDetector(detector, space.X[rows], static_scores=static)
     return Search.with_detectors(space, model.method, detectors, pool=pool.candidates,
-                                 fixed_percentiles=pool.table_percentile, ranked_sources=pool.sources)  # fmt: skip
+                                 fixed_percentiles=pool.table_percentile, ranked_sources=pool.sources,
+                                 n_jobs=n_jobs)  # fmt: skip
 
 
 def seed_search(
@@ -162,4 +163,4 @@ def seed_search(
             if (at < 0).any():
                 static[at < 0] = detector.score_samples(space.X[rows][at < 0])
         detectors[band] = BandDetector(detector, space.X[rows], static_scores=static)
-    return Search.with_detectors(space, method, detectors, pool=pool.candidates)
+    return Search.with_detectors(space, method, detectors, pool=pool.candidates, n_jobs=n_jobs)

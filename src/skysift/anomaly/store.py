@@ -12,7 +12,9 @@ A method's model is two files, ``<method>.npz`` and ``<method>.json``. Per band 
                                       (``tree_nodes``: nodes per tree, ``tree_subsamples``), as
                                       coniferest's own Tree constructor takes them
 ``weights``                           AAD leaf weights of the expert labels
-``skops``                             scikit-learn estimators (lof, gmm, sklearn_isoforest) as skops
+``lof_*``, ``gmm_*``                  LOF (fitted rows, their k-distances and densities) and the
+                                      Gaussian mixture's parameters (:mod:`skysift.anomaly.estimators`)
+``skops``                             scikit-learn's IsolationForest (sklearn_isoforest) as skops
                                       bytes, loaded with an explicit list of trusted types
 ``probe_X``, ``probe_scores``         a few sample rows and their scores by the saved detector:
                                       loading checks that they come out again bit for bit (a
@@ -36,6 +38,7 @@ import numpy as np
 from coniferest._core import CoreForest, Tree
 
 from skysift.anomaly.detectors import FOREST_METHODS, Detector
+from skysift.anomaly.estimators import LofScorer, gmm_arrays, gmm_from_arrays
 from skysift.anomaly.model import PROBE_ROWS, BandModel, FitSample, MethodModel
 from skysift.anomaly.preprocess import AnomalyPreprocessor
 from skysift.anomaly.settings import DetectorSettings, SpaceSettings
@@ -49,13 +52,7 @@ logger = logging.getLogger(__name__)
 #: Version of the saved layout.
 FORMAT = 1
 #: scikit-learn types skops does not trust by default that our estimators contain.
-TRUSTED_TYPES = (
-    "sklearn.tree._tree.Tree",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.EuclideanDistance32",
-)
+TRUSTED_TYPES = ("sklearn.tree._tree.Tree",)
 
 
 class ModelError(InputError):
@@ -125,6 +122,10 @@ def _detector_arrays(det: Detector) -> dict[str, np.ndarray]:
         out.update(_forest_arrays(det.forest))
         if det.weights is not None:
             out["weights"] = det.weights
+    elif det.method == "lof":
+        out.update(det.model.arrays())
+    elif det.method == "gmm":
+        out.update(gmm_arrays(det.model))
     else:
         import skops.io
 
@@ -140,6 +141,10 @@ def _detector(arrays: Any, prefix: str, meta: dict, method: str, n_features: int
         det.forest = _forest(arrays, prefix, n_features, n_jobs)
         if f"{prefix}weights" in arrays:
             det.weights = arrays[f"{prefix}weights"]
+    elif method == "lof":
+        det.model = LofScorer.from_arrays(arrays, prefix, n_jobs)
+    elif method == "gmm":
+        det.model = gmm_from_arrays(arrays, prefix)
     else:
         import skops.io
 
