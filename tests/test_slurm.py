@@ -71,7 +71,7 @@ def test_demo_runs_end_to_end_through_sbatch(slurm_run):
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", out)
     # every non-local job went through sbatch: clean, crossmatch, features per batch + train/search/candidates
     assert len(submitted) >= 2 * 3 + 3, out[-3000:]
-    for rule in ("clean_lightcurves", "extract_features", "search_anomalies"):
+    for rule in ("clean_lightcurves", "extract_features", "score_anomalies"):
         assert slurm_job_logs(workdir, rule), f"no Slurm job log for {rule}"
     # local rules stayed local
     assert not slurm_job_logs(workdir, "simulate_survey")
@@ -86,12 +86,13 @@ def test_forcerun_one_stage_on_slurm(slurm_run):
     clean = workdir / "results/clean/field000633.parquet"
     features = workdir / "results/features/field000633.parquet"
     before = clean.stat().st_mtime_ns, features.stat().st_mtime_ns
-    proc = snakemake(workdir, "--forcerun", "extract_features", "--until", "search_anomalies")
+    proc = snakemake(workdir, "--forcerun", "extract_features", "--until", "rank_anomalies")
     assert clean.stat().st_mtime_ns == before[0]
     assert features.stat().st_mtime_ns > before[1]
     out = proc.stdout + proc.stderr
     assert "rule clean_lightcurves" not in out
-    assert len(re.findall(r"has been submitted with SLURM jobid", out)) == 3  # 2 feature jobs + search
+    # 2 feature jobs + the anomaly fit, 2 per-batch score jobs and the merge
+    assert len(re.findall(r"has been submitted with SLURM jobid", out)) == 6
 
 
 def test_a_failed_job_is_reported_and_retried_with_more_memory(slurm_run):
