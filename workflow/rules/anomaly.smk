@@ -15,11 +15,8 @@ ANOMALY_BATCH_SCORES = "results/anomaly/scores/{method}/{batch}.parquet"
 # The primary method's per-batch scores (what the candidates stage looks objects up in).
 ANOMALY_PRIMARY_BATCH_SCORES = ANOMALY_BATCH_SCORES.replace("{method}", ANOMALY_METHODS[0])
 ANOMALY_RANKED = expand("results/anomaly/ranked/{method}.parquet", method=ANOMALY_METHODS)
-
-
-def anomaly_models(wildcards=None):
-    """Every method's saved model files, in method order: npz, json, npz, json, ..."""
-    return [f"{ANOMALY_MODEL.format(method=m)}.{ext}" for m in ANOMALY_METHODS for ext in ("npz", "json")]
+# Every method's saved model files, in method order: npz, json, npz, json, ...
+ANOMALY_MODELS = [f"{ANOMALY_MODEL.format(method=m)}.{ext}" for m in ANOMALY_METHODS for ext in ("npz", "json")]
 
 
 rule fit_anomaly_model:
@@ -28,7 +25,7 @@ rule fit_anomaly_model:
         # Expert labels are inputs: editing a labels file refits (AAD, PineForest) and reranks.
         labels=config["anomaly"]["labels"],
     output:
-        models=anomaly_models(),
+        models=ANOMALY_MODELS,
         sample=ANOMALY_SAMPLE,
         labels=ANOMALY_LABELS,
     conda:
@@ -51,7 +48,7 @@ rule fit_anomaly_model:
 rule score_anomalies:
     input:
         features="results/features/{batch}.parquet",
-        models=anomaly_models(),
+        models=ANOMALY_MODELS,
         labels=ANOMALY_LABELS,
     output:
         expand(ANOMALY_BATCH_SCORES, method=ANOMALY_METHODS, allow_missing=True),
@@ -100,7 +97,7 @@ rule rank_anomalies:
 rule evaluate_anomalies:
     input:
         features=all_batches("results/features/{batch}.parquet"),
-        models=anomaly_models(),
+        models=ANOMALY_MODELS,
         sample=ANOMALY_SAMPLE,
         ranked=ANOMALY_RANKED,
         truth=f"{DEMO_ROOT}/truth.parquet",

@@ -230,6 +230,7 @@ def label_command(
     results: Path,
     method: str | None = None,
     budget: int | None = None,
+    threads: int = 1,
     stdin: TextIO,
     stdout: TextIO,
 ) -> int:
@@ -243,7 +244,7 @@ def label_command(
     if Path(labels).exists() and Path(labels).stat().st_size:
         files.append(Path(labels))
     labelled = merge_labels(files)["objectid"].to_numpy(np.int64)
-    search = run_search(results, settings, method=method, labelled=labelled)
+    search = run_search(results, settings, method=method, labelled=labelled, n_jobs=threads)
     return label_session(
         search,
         labels,
