@@ -11,8 +11,9 @@ the rows of the top-K (the only rows a session reads: its pool and labelled obje
 the real session (:func:`skysift.anomaly.run_search` + :func:`skysift.anomaly.label_session`) takes its
 pool (``anomaly.pool_size`` sources) from the top-K and is answered by a script; the wait per answer
 is the time from one answer to the next card (refit, rescoring, ranking, the card with its drivers,
-the answer's fsync), read from the times the session asks for input; ``--threads`` as
-``skysift label --threads`` (the bands' refits side by side).
+the answer's fsync), read from the times the session asks for input and gets its answer. The
+scripted expert looks at each card for ``--think`` seconds (the session refits to both possible
+answers meanwhile; 0 = answers at once, the worst case); ``--threads`` as ``skysift label --threads``.
 """
 
 from __future__ import annotations
@@ -71,15 +72,19 @@ def batch_scores(field: int, n_rows: int, rng: np.random.Generator, method: str)
 class TimedAnswers(io.TextIOBase):
     """stdin of the session: answers y/n (seeded), and the time at which each was asked for."""
 
-    def __init__(self, n: int, seed: int = 0) -> None:
+    def __init__(self, n: int, think: float, seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
+        self.think = think
         self.answers = ["y\n" if a else "n\n" for a in rng.random(n) < 0.3] + ["q\n"]
         self.asked: list[float] = []
+        self.answered: list[float] = []
         self.cpu: list[float] = []
 
     def readline(self, size: int = -1) -> str:  # noqa: ARG002 - TextIO signature
         self.asked.append(time.perf_counter())
         self.cpu.append(time.process_time())
+        time.sleep(self.think)  # the expert looks at the card
+        self.answered.append(time.perf_counter())
         return self.answers[len(self.asked) - 1] if len(self.asked) <= len(self.answers) else ""
 
 
@@ -92,6 +97,9 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=30)
     parser.add_argument("--methods", default="aad,pineforest,isoforest")
     parser.add_argument("--threads", type=int, default=2, help="as skysift label --threads")
+    parser.add_argument(
+        "--think", type=float, default=1.0, help="seconds the scripted expert looks at a card"
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench_expert_pool"))
     args = parser.parse_args()
 
@@ -158,12 +166,13 @@ def main() -> None:
         start = time.perf_counter()
         search = run_search(results, settings, method=m, n_jobs=args.threads)
         startup = time.perf_counter() - start
-        answers = TimedAnswers(args.answers)
+        answers = TimedAnswers(args.answers, args.think)
         label_session(search, labels, expert="bench", dr="dr24", budget=args.answers, stdin=answers,
                       stdout=io.StringIO())  # fmt: skip
         search = None
-        waits = np.diff(answers.asked)[: args.answers - 1]
-        cpu = np.diff(answers.cpu)[: args.answers - 1]  # CPU of all threads of the process
+        # from an answer to the next card
+        waits = (np.array(answers.asked[1:]) - np.array(answers.answered[:-1]))[: args.answers - 1]
+        cpu = np.diff(answers.cpu)[: args.answers - 1]  # CPU of all threads of the process, per answer
         report[m] = {"startup_s": startup, "median_s": float(np.median(waits)), "p90_s": float(np.quantile(waits, 0.9)),
                      "max_s": float(waits.max()), "cpu_median_s": float(np.median(cpu)), "answers": len(waits) + 1}  # fmt: skip
         print(f"{m:<11} session start {startup:6.2f} s; wait per answer median {report[m]['median_s']:.3f} s, "

@@ -247,6 +247,7 @@ def run_loop(
     budget: int,
     known: Mapping[int, Label] | None = None,
     pool_size: int | None = None,
+    prefetch: bool = False,
 ) -> list[LoopStep]:
     """Ask ``decide(source_id, row_scores)`` about the best unanswered source until ``budget`` answers.
 
@@ -254,29 +255,49 @@ def run_loop(
     fitted, not asked again) or None to stop. ``known`` are earlier answers (source_id -> Label:
     other experts, or the answers of an interrupted session); they are never asked again and, for
     active methods, fit the model. ``pool_size`` as ``anomaly.pool_size`` (None = every row).
+
+    ``prefetch`` (an expert at the keyboard): while ``decide`` waits for the answer, the refits to
+    both informative answers run in the background, regular first (anomalies are rare), so the next
+    candidate is ready when the answer comes (an UNKNOWN answer changes no fit). The scores are
+    those of a refit after the answer, bit for bit: a refit is a pure function of the set of answers.
     """
     known = dict(known or {})
     rows = search.pool_rows(pool_size)
     steps: list[LoopStep] = []
-    static_scores = None if search.active else search.row_scores()
+    scores = search.row_scores(known, rows) if search.active else search.row_scores()
     static_order = None
     if not search.active:
         ranked = search.ranked_sources
-        static_order = search.source_order(static_scores) if ranked is None else ranked
-    while len(steps) < budget:
-        if search.active:
-            scores = search.row_scores(known, rows)
-            order = search.source_order(scores, exclude=set(known))
-        else:  # the ranking never changes: walk down it
-            scores = static_scores
-            order = static_order[~np.isin(static_order, list(known))] if known else static_order
-        if not len(order):
-            logger.info("every candidate has an answer: the loop stops after %d question(s)", len(steps))
-            break
-        source = int(order[0])
-        answer = decide(source, scores)
-        if answer is None:
-            break
-        known[source] = Label(answer)
-        steps.append(LoopStep(source, Label(answer)))
+        static_order = search.source_order(scores) if ranked is None else ranked
+    # one refit at a time, the likelier answer (regular: anomalies are rare) first; the other is
+    # dropped unstarted when the answer comes
+    background = ThreadPoolExecutor(1) if prefetch and search.active else None
+    try:
+        while len(steps) < budget:
+            if search.active:
+                order = search.source_order(scores, exclude=set(known))
+            else:  # the ranking never changes: walk down it
+                order = static_order[~np.isin(static_order, list(known))] if known else static_order
+            if not len(order):
+                logger.info("every candidate has an answer: the loop stops after %d question(s)", len(steps))
+                break
+            source = int(order[0])
+            ahead = {}
+            if background is not None:
+                for label in (Label.REGULAR, Label.ANOMALY):
+                    ahead[label] = background.submit(search.row_scores, {**known, source: label}, rows)
+            answer = decide(source, scores)
+            if answer is None:
+                break
+            known[source] = Label(answer)
+            steps.append(LoopStep(source, Label(answer)))
+            for label, future in ahead.items():
+                if label != Label(answer):
+                    future.cancel()
+            if search.active and Label(answer) != Label.UNKNOWN:
+                refit = ahead.get(Label(answer))
+                scores = refit.result() if refit is not None else search.row_scores(known, rows)
+    finally:
+        if background is not None:
+            background.shutdown(wait=True, cancel_futures=True)
     return steps

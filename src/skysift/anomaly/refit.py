@@ -22,6 +22,7 @@ Demo pool (2000 sources, ~4000 rows, 300 trees): a step takes milliseconds inste
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,10 +47,16 @@ class RowRefitter:
         self._cache: tuple[np.ndarray, np.ndarray] | None = None  # (rows, leaves or path lengths)
         self._pine_forest = None
         self._aad = None
+        self._lock = threading.Lock()  # a session refits to both possible answers side by side
 
     def scores(self, rows: np.ndarray, known_rows: np.ndarray, known_labels: np.ndarray) -> np.ndarray:
         """Scores (higher = odder) of ``rows`` after a refit to ``known_rows`` (sorted) and their labels."""
-        cached = self._cached(rows)
+        with self._lock:
+            cached = self._cached(rows)
+            if cached is not None and self.detector.method == "aad":
+                self._aad_evaluator()
+            elif cached is not None:
+                self._pine_evaluator()
         if cached is None:
             refitted = self.detector.with_labels(self.X[known_rows], known_labels)
             return refitted.score_samples(self.X[rows])

@@ -14,6 +14,9 @@ given; since each refit depends only on the set of answers (:mod:`skysift.anomal
 session resumed after ``q``, a crash or ``kill -9`` asks exactly the questions an uninterrupted
 session would have asked next. Reading from stdin makes it scriptable (and testable).
 
+While the expert looks at a card, the refits to both possible answers run in the background
+(:func:`~skysift.anomaly.engine.run_loop` ``prefetch``): the next card is ready when the answer comes.
+
 ``skysift label`` (:func:`label_command`) runs on a finished run without loading the release: the
 saved model of the method, the candidate pool from its global top-K table and the pool's feature
 rows (:mod:`skysift.anomaly.pool`). The pool is fixed by that table, so a resumed session sees the
@@ -174,6 +177,7 @@ def label_session(
         budget=budget if budget is not None else len(search.sources),
         known=known,
         pool_size=pool_size,
+        prefetch=True,  # refit to both answers while the expert looks at the card
     )
     stdout.write(f"{len(steps)} answer(s) saved to {labels_file}\n")
     return len(steps)
