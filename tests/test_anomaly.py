@@ -19,7 +19,9 @@ from skysift.anomaly import (
     SCORE_COLUMNS,
     AnomalyPreprocessor,
     AnomalySettings,
+    FitSettings,
     OracleSettings,
+    RankSettings,
     Search,
     SearchSettings,
     as_label,
@@ -283,14 +285,18 @@ def test_settings_come_from_the_schema_and_name_missing_keys():
 
 def test_rule_params_hold_only_the_keys_their_outputs_depend_on():
     section = default_config()["anomaly"]
-    search = settings_section(SearchSettings, section)
+    fit = settings_section(FitSettings, section)
+    rank = settings_section(RankSettings, section)
     oracle = settings_section(OracleSettings, section)
-    assert not {"pool_size", "evaluation", "anomaly_classes", "labels"} & set(search)
-    assert not {"method", "compare", "top_n", "random_state", "labels"} & set(oracle)
+    assert not {"pool_size", "evaluation", "anomaly_classes", "labels", "top_k", "top_n"} & set(fit)
+    assert set(rank) == {"method", "compare", "top_k", "top_n"}
+    assert not {"method", "compare", "top_n", "top_k", "random_state", "fit_sample", "labels"} & set(oracle)
     # every key of the section is read by someone, and the subsets rebuild the same settings
-    assert set(search) | set(oracle) | {"labels"} == set(section)
-    assert SearchSettings.from_config(search) == SearchSettings.from_config(section)
+    assert set(fit) | set(rank) | set(oracle) | {"labels"} == set(section)
+    assert FitSettings.from_config(fit) == FitSettings.from_config(section)
+    assert RankSettings.from_config(rank) == RankSettings.from_config(section)
     assert OracleSettings.from_config(oracle) == OracleSettings.from_config(section)
+    assert FitSettings.from_config(section).methods == SearchSettings.from_config(section).methods
 
 
 def test_labels_file_values_are_coniferest_labels():

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from astropy.table import Table
 from coniferest.label import Label
 
+from anomaly_run import anomaly_section, make_run, model_files
 from skysift.anomaly import (
     SCORE_COLUMNS,
     AnomalySettings,
@@ -33,6 +35,8 @@ from skysift.anomaly import (
     search_anomalies,
     source_labels,
 )
+from skysift.anomaly.pool import load_pool, seed_search
+from skysift.anomaly.store import load_model, load_sample
 from skysift.config import default_config
 from skysift.io import InputError
 
@@ -294,28 +298,43 @@ def test_search_anomalies_writes_ranked_lists_with_labels(tmp_path, data):
 
 def test_run_evaluation_counts_what_the_oracle_loop_finds(tmp_path, data):
     df, interesting = data
+    results = tmp_path / "results"
+    section = anomaly_section(method="isoforest", compare=["aad"], n_trees=60)
+    make_run(results, {"field000633": df}, section)
     truth = pd.DataFrame({"objectid": df["objectid"], "class": "constant"})
-    truth.loc[truth["objectid"].isin(interesting), "class"] = "kilonova"
+    truth["source_id"] = df["objectid"] % 10**11  # the simulator's source of the g/r rows
+    truth.loc[truth["source_id"].isin({i % 10**11 for i in interesting}), "class"] = "kilonova"
     evaluation = {"methods": ["isoforest", "aad"], "budgets": [10, 30], "seeds": [0, 1]}
     settings = anomaly_settings(n_trees=60, anomaly_classes=["kilonova", "tde"], evaluation=evaluation)
     out = {name: tmp_path / f"evaluation_{name}" for name in ("table.csv", "curves.csv", "plot.png")}
-    summary = run_evaluation(
-        df, truth, settings.oracle, table=out["table.csv"], curves=out["curves.csv"], plot=out["plot.png"]
-    )
+    models = dict(zip(["isoforest", "aad"], model_files(results, ["isoforest", "aad"]), strict=True))
+    sample = (results / "anomaly/model/sample.npz", results / "anomaly/model/sample.json")
+    ranked = {m: results / f"anomaly/ranked/{m}.parquet" for m in ("isoforest", "aad")}
+    features = [results / "features/field000633.parquet"]
+    summary = run_evaluation(features, truth, settings.oracle, models=models, sample=sample, ranked=ranked,
+                             table=out["table.csv"], curves=out["curves.csv"], plot=out["plot.png"])  # fmt: skip
     table = pd.read_csv(out["table.csv"])
     assert list(zip(table["method"], table["budget"], strict=True)) == [
         ("isoforest", 10), ("isoforest", 30), ("aad", 10), ("aad", 30)
     ]  # fmt: skip
     assert (table["n_seeds"] == 2).all() and table["mean"].tolist() == summary["mean"].tolist()
     assert table["random_expectation"].tolist() == pytest.approx([b * 12 / 400 for b in (10, 30, 10, 30)])
-    # the curves are the oracle loop's: the same as running it here
+    # the curves are the oracle loop's over the pool of aad's top-K, detectors fitted on the sample for seed 1
+    model = load_model(*models["aad"])
+    pool = load_pool(pd.read_parquet(ranked["aad"]), features, model, pool_size=settings.pool_size)
+    search = seed_search(
+        pool, load_sample(*sample, model.preprocessors), "aad", settings.search.detectors, seed=1
+    )
+    steps = run_loop(search, oracle(interesting), budget=30)
     curves = pd.read_csv(out["curves.csv"])
-    steps = run_loop(session_search(df, method="aad", seed=1, n_trees=60), oracle(interesting), budget=30,
-                     pool_size=settings.pool_size)  # fmt: skip
     found = curves.loc[(curves["method"] == "aad") & (curves["seed"] == 1), "found"].tolist()
     assert found == np.cumsum([s.label == ANOMALY for s in steps]).tolist()
     assert found[-1] > 3 * 30 * 12 / 400  # far better than random inspection
     assert out["plot.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(InputError, match=r"anomaly.evaluation.methods \['lof'\] have no ranked list"):
+        lof = anomaly_settings(evaluation={**evaluation, "methods": ["lof"]}).oracle
+        run_evaluation(features, truth, lof, models=models, sample=sample, ranked=ranked,
+                       table=out["table.csv"], curves=out["curves.csv"], plot=out["plot.png"])  # fmt: skip
 
 
 # ---------------------------------------------------------------- the terminal session
@@ -323,7 +342,7 @@ def test_run_evaluation_counts_what_the_oracle_loop_finds(tmp_path, data):
 SESSION = {"method": "aad", "n_trees": 60, "random_state": 2, "pool_size": 150}
 
 
-SESSION_ARGS = {"expert": "dana", "settings": anomaly_settings(**SESSION), "dr": "dr24"}
+SESSION_ARGS = {"expert": "dana", "dr": "dr24", "pool_size": SESSION["pool_size"]}
 
 
 def session_search(df: pd.DataFrame, method: str = "aad", seed: int = 2, n_trees: int = 60) -> Search:
@@ -347,7 +366,9 @@ def test_session_stdin_answers_resume_and_card(tmp_path, data):
     full_file = tmp_path / "full.csv"
     run_loop_steps = run_loop(session_search(df), oracle(interesting), budget=12, pool_size=150)
     script = answers_for([s.source_id for s in run_loop_steps], interesting)
-    n = label_session(df, full_file, stdin=io.StringIO(script), stdout=out, budget=12, **SESSION_ARGS)
+    n = label_session(
+        session_search(df), full_file, stdin=io.StringIO(script), stdout=out, budget=12, **SESSION_ARGS
+    )
     assert n == 12
     assert shown_sources(out.getvalue()) == [s.source_id for s in run_loop_steps]
     card = out.getvalue()
@@ -365,13 +386,15 @@ def test_session_stdin_answers_resume_and_card(tmp_path, data):
     script = answers_for([s.source_id for s in expected[:2]], interesting) + "maybe\n" + "s\n"
     script += answers_for([s.source_id for s in expected[3:5]], interesting) + "q\n"
     out1 = io.StringIO()
-    assert label_session(df, part, stdin=io.StringIO(script), stdout=out1, **SESSION_ARGS) == 5
+    assert (
+        label_session(session_search(df), part, stdin=io.StringIO(script), stdout=out1, **SESSION_ARGS) == 5
+    )
     assert "'maybe': answer y, n, s or q" in out1.getvalue()
     assert read_labels(part)["label"].tolist()[2] == "unknown"
     # resume: continues with what an uninterrupted session with the same answers would ask
     out2 = io.StringIO()
     script = answers_for([s.source_id for s in expected[5:]], interesting)
-    label_session(df, part, stdin=io.StringIO(script), stdout=out2, budget=5, **SESSION_ARGS)
+    label_session(session_search(df), part, stdin=io.StringIO(script), stdout=out2, budget=5, **SESSION_ARGS)
     assert "5 source(s) already answered" in out2.getvalue()
     shown1 = shown_sources(out1.getvalue())  # the 6th card was on screen when q was typed
     assert shown1 == [s.source_id for s in expected[:6]]
@@ -383,12 +406,13 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys
     import pandas as pd
-    from skysift.anomaly import AnomalySettings, label_session
+    from skysift.anomaly import AnomalySettings, Search, build_space, label_session
     from skysift.config import default_config
     cfg = {"method": "aad", "n_trees": 60, "random_state": 2, "pool_size": 150}
     settings = AnomalySettings.from_config({**default_config()["anomaly"], **cfg})
-    label_session(pd.read_parquet(sys.argv[1]), sys.argv[2], expert="eve", settings=settings, dr="dr24",
-                  stdin=sys.stdin, stdout=sys.stdout)
+    space = build_space(pd.read_parquet(sys.argv[1]), settings.search.space)
+    search = Search(space, "aad", settings.search.detectors, seed=2)
+    label_session(search, sys.argv[2], expert="eve", dr="dr24", pool_size=150, stdin=sys.stdin, stdout=sys.stdout)
     """
 )
 
@@ -425,7 +449,12 @@ def test_killed_session_loses_no_answer(tmp_path, data):
     out = io.StringIO()
     script = answers_for([s.source_id for s in expected[4:]], interesting)
     label_session(
-        df, labels, stdin=io.StringIO(script), stdout=out, budget=6, **{**SESSION_ARGS, "expert": "eve"}
+        session_search(df),
+        labels,
+        stdin=io.StringIO(script),
+        stdout=out,
+        budget=6,
+        **{**SESSION_ARGS, "expert": "eve"},
     )
     assert shown_sources(out.getvalue()) == [s.source_id for s in expected[4:]]
     assert len(read_labels(labels)) == 10
@@ -435,29 +464,38 @@ def test_cli_label_reads_the_run(tmp_path, data, monkeypatch):
     from skysift.cli import main
 
     df, interesting = data
-    (tmp_path / "results" / "features").mkdir(parents=True)
-    df.to_parquet(tmp_path / "results" / "features" / "field000633.parquet")
-    (tmp_path / "config.yaml").write_text("anomaly: {method: isoforest, n_trees: 40}\n")
-    lc = tmp_path / "results" / "candidates" / "lightcurves"
+    results = tmp_path / "results"
+    section = {"method": "isoforest", "n_trees": 40, "compare": ["lof"]}
+    top = make_run(results, {"field000633": df}, anomaly_section(**section))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"anomaly": section}))
+    lc = results / "candidates" / "lightcurves"
     lc.mkdir(parents=True)
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\nq\n"))
     schema = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
-    first = make_search(build_space(df, anomaly_settings().search.space), "isoforest", n_trees=40, seed=0)
-    top = int(first.source_order(first.row_scores())[0])
-    (lc / f"lc_{top}.png").write_bytes(b"png")
+    first = top["isoforest"].iloc[0]  # the release's best source: the session walks down the ranking
+    source = int(first["source_id"])
+    (lc / f"lc_{int(first['objectid'])}.png").write_bytes(b"png")
     argv = ["label", "--labels", str(tmp_path / "me.csv"), "--expert", "me", "--config", str(tmp_path / "config.yaml"),
-            "--schema", str(schema), "--results", str(tmp_path / "results")]  # fmt: skip
+            "--schema", str(schema), "--results", str(results)]  # fmt: skip
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     assert main(argv) == 0
-    assert f"light curve: {lc / f'lc_{top}.png'}" in out.getvalue()
+    assert f"source {source} " in out.getvalue()
+    assert f"light curve: {lc / f'lc_{int(first.objectid)}.png'}" in out.getvalue()
     saved = read_labels(tmp_path / "me.csv")  # the shown objectid of the top source, answered "n"
     assert saved["label"].tolist() == ["regular"] and saved["expert"].tolist() == ["me"]
-    assert saved["objectid"].iloc[0] in (top, top + 10**11)
+    assert saved["objectid"].iloc[0] in set(
+        top["isoforest"].loc[top["isoforest"]["source_id"] == source, "objectid"]
+    )
     # --method overrides anomaly.method; the answers already given are known, never asked again
     monkeypatch.setattr(sys, "stdin", io.StringIO("q\n"))
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     assert main([*argv, "--method", "lof"]) == 0
     assert "skysift label: method lof, 1 source(s) already answered" in out.getvalue()
-    assert f"source {top} " not in out.getvalue()
+    assert f"source {source} " not in out.getvalue()
+    # a method without a model of the run is a one-line error that says what to do
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main([*argv, "--method", "aad"]) == 2
+    assert "no aad model or top-K table" in err.getvalue() and "anomaly.compare" in err.getvalue()

@@ -141,7 +141,7 @@ def test_demo_runs_end_to_end_through_sbatch(slurm_run):
     jobs = submitted(out)
     # every non-local job went through sbatch: clean, crossmatch, features per batch + train/search/candidates
     assert len(jobs) >= 2 * 3 + 3, out[-3000:]
-    for rule in ("clean_lightcurves", "extract_features", "search_anomalies"):
+    for rule in ("clean_lightcurves", "extract_features", "score_anomalies"):
         assert slurm_job_logs(workdir, rule), f"no Slurm job log for {rule}"
     # local rules stayed local
     assert not slurm_job_logs(workdir, "simulate_survey")
@@ -174,7 +174,7 @@ def test_forcerun_one_stage_with_the_checkout_profile_and_squeue_status(slurm_ru
     before = clean.stat().st_mtime_ns, features.stat().st_mtime_ns
     proc = snakemake(
         workdir,
-        *("--forcerun", "extract_features", "--until", "search_anomalies"),
+        *("--forcerun", "extract_features", "--until", "rank_anomalies"),
         *("--slurm-status-command", "squeue", "--verbose"),
     )
     assert clean.stat().st_mtime_ns == before[0]
@@ -182,14 +182,16 @@ def test_forcerun_one_stage_with_the_checkout_profile_and_squeue_status(slurm_ru
     out = proc.stdout + proc.stderr
     assert "rule clean_lightcurves" not in out
     jobs = submitted(out)
-    assert len(jobs) == 3  # 2 feature jobs + search
+    assert len(jobs) == 6  # 2 feature jobs + the anomaly fit, 2 per-batch score jobs and the merge
     assert "command=squeue" in out and "command=sacct" not in out
     # no slurm_account: the plugin's guess finds nothing and sbatch gets no -A; Slurm charges root's default
     assert "No SLURM account given" in out
     rows = sacct(jobs)
     assert {(r["Rule"], r["Account"], r["Partition"]) for r in rows} == {
         ("extract_features", "root", LONG),
-        ("search_anomalies", "root", SHORT),
+        ("fit_anomaly_model", "root", SHORT),
+        ("score_anomalies", "root", SHORT),
+        ("rank_anomalies", "root", SHORT),
     }, rows
 
 

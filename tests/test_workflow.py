@@ -23,7 +23,9 @@ RULES = [
     "combine_features",
     "train_classifier",
     "train_kilonova",
-    "search_anomalies",
+    "fit_anomaly_model",
+    "score_anomalies",
+    "rank_anomalies",
     "make_candidates",
 ]
 RARE = {"kilonova", "microlensing", "flare", "cv", "tde", "slsn", "artefact"}
@@ -102,7 +104,9 @@ def test_rerun_is_a_no_op_and_forcerun_features_reruns_downstream_only(run):
         "extract_features",
         "combine_features",
         "train_classifier",
-        "search_anomalies",
+        "fit_anomaly_model",
+        "score_anomalies",
+        "rank_anomalies",
         "make_candidates",
         "all",
     }
@@ -245,7 +249,7 @@ def test_anomaly_evaluation_on_the_tiny_run(run):
     assert (workdir / "results/anomaly/evaluation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_an_expert_labels_file_is_an_input_of_search_anomalies(tmp_path):
+def test_an_expert_labels_file_is_an_input_of_fit_anomaly_model(tmp_path):
     labels = tmp_path / "alice.csv"
     labels.write_text(
         "objectid,label,expert,time,note\n633101100000001,regular,alice,2026-01-01T00:00:00Z,\n"
@@ -254,5 +258,5 @@ def test_an_expert_labels_file_is_an_input_of_search_anomalies(tmp_path):
         yaml.safe_dump({**TINY, "anomaly": {**TINY["anomaly"], "labels": [str(labels)]}})
     )
     dry = snakemake(tmp_path, "-n", "results/anomaly/scores.parquet")
-    job = next(j for j in dry.stdout.split("rule ") if j.startswith("search_anomalies:"))
+    job = next(j for j in dry.stdout.split("rule ") if j.startswith("fit_anomaly_model:"))
     assert str(labels) in job.split("output:")[0]

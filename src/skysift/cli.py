@@ -110,7 +110,8 @@ def _label(args: argparse.Namespace) -> int:
     from skysift.anomaly.session import label_command
 
     label_command(args.labels, args.expert, config_path=args.config, schema=args.schema, results=args.results,
-                  method=args.method, budget=args.budget, stdin=sys.stdin, stdout=sys.stdout)  # fmt: skip
+                  method=args.method, budget=args.budget, threads=args.threads, stdin=sys.stdin,
+                  stdout=sys.stdout)  # fmt: skip
     return 0
 
 
@@ -222,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results", type=Path, default=Path("results"), help="the run's results directory")
     p.add_argument("--method", help="override anomaly.method (e.g. aad)")
     p.add_argument("--budget", type=int, help="stop after this many answers")
+    p.add_argument(
+        "--threads", type=int, default=2, help="threads of the refits (the bands refit side by side)"
+    )
     p.set_defaults(func=_label)
 
     p = sub.add_parser("profile", help="install or check a Snakemake profile for your site's Slurm")

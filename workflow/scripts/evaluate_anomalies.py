@@ -4,10 +4,15 @@
 def main(smk) -> None:
     from skysift.anomaly import OracleSettings, run_evaluation
 
+    methods = list(smk.params.methods)
+    models = list(smk.input.models)
     run_evaluation(
         smk.input.features,
         smk.input.truth,
         OracleSettings.from_config(smk.params.oracle),
+        models=dict(zip(methods, zip(models[::2], models[1::2], strict=True), strict=True)),
+        sample=tuple(smk.input.sample),
+        ranked=dict(zip(methods, smk.input.ranked, strict=True)),
         table=smk.output.table,
         curves=smk.output.curves,
         plot=smk.output.plot,

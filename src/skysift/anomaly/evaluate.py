@@ -2,19 +2,22 @@
 
 The demo's truth table answers for the expert: a source (see :mod:`skysift.anomaly.space`) is an
 anomaly when the true class of any of its objectids is in ``anomaly.anomaly_classes``; every other
-answer is "regular". Each method runs the same loop an expert would (:func:`~skysift.anomaly.engine.run_loop`,
-same candidate pool) for ``max(budgets)`` questions and each seed; static methods simply walk
-down their ranking (``lof`` has no randomness: its seeds agree). Outputs: the curves (method, seed, query, found), a table of the mean,
+answer is "regular". Each method runs the loop an expert would (:func:`~skysift.anomaly.engine.run_loop`)
+for ``max(budgets)`` questions and each seed, over the candidate pool an expert gets: the first
+``anomaly.pool_size`` sources of the method's global top-K (:mod:`skysift.anomaly.pool`). Each seed
+fits the method's detectors anew on the saved fit sample; active methods refit to the answers and
+rescore the pool, static ones walk down the pool by band percentiles within it (``lof`` has no
+randomness: its seeds agree). Outputs: the curves (method, seed, query, found), a table of the mean,
 std, min and max found at each budget, and a PNG of the mean curves (shaded min-max) with the
-random-inspection expectation, in the spirit of coniferest's PLAsTiCC figure.
-:func:`run_evaluation` is the ``evaluate_anomalies`` rule.
+random-inspection expectation (anomalous sources of the release / its sources, from the truth table),
+in the spirit of coniferest's PLAsTiCC figure. :func:`run_evaluation` is the ``evaluate_anomalies`` rule.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +26,20 @@ from coniferest.label import Label
 
 from skysift.anomaly.engine import Search, run_loop
 from skysift.anomaly.settings import OracleSettings
-from skysift.anomaly.space import SearchSpace, build_space
-from skysift.features.table import FeaturesLike
+from skysift.anomaly.space import SearchSpace
 from skysift.io import InputError, atomic_path
 
-__all__ = ["anomalous_sources", "evaluate_methods", "summarise_curves", "plot_curves", "run_evaluation"]
+__all__ = [
+    "anomalous_sources",
+    "evaluate_methods",
+    "release_counts",
+    "summarise_curves",
+    "plot_curves",
+    "run_evaluation",
+]
+
+#: A saved file pair: (npz, json).
+ModelFiles = tuple[str | Path, str | Path]
 
 logger = logging.getLogger(__name__)
 
@@ -46,21 +58,26 @@ def anomalous_sources(space: SearchSpace, truth_df: pd.DataFrame, anomaly_classe
 
 
 def evaluate_methods(
-    space: SearchSpace, anomalies: set[int], settings: OracleSettings, *, n_jobs: int = 1
+    make_search: Callable[[str, int], Search],
+    anomalies: Callable[[Search], set[int]],
+    settings: OracleSettings,
 ) -> pd.DataFrame:
     """Run the oracle loop of every (method, seed) of ``anomaly.evaluation`` for ``max(budgets)`` questions.
 
-    Returns the curves: method, seed, query (1..), found (anomalies so far), seconds (of the run).
+    ``make_search(method, seed)`` builds the search of one run, ``anomalies(search)`` the anomalous
+    source ids of its space. Returns the curves: method, seed, query (1..), found (anomalies so far),
+    seconds (of the run).
     """
     evaluation = settings.evaluation
     rows = []
     for method in evaluation.methods:
         for seed in evaluation.seeds:
             start = time.perf_counter()
-            search = Search(space, method, settings.detectors, seed=seed, n_jobs=n_jobs)
+            search = make_search(method, seed)
+            odd = anomalies(search)
             steps = run_loop(
                 search,
-                lambda source, _scores: Label.ANOMALY if source in anomalies else Label.REGULAR,
+                lambda source, _scores, odd=odd: Label.ANOMALY if source in odd else Label.REGULAR,
                 budget=max(evaluation.budgets),
                 pool_size=settings.pool_size,
             )
@@ -142,11 +159,24 @@ def plot_curves(curves: pd.DataFrame, out_png: str | Path, *, n_anomalies: int, 
     return out_png
 
 
+def release_counts(
+    truth_df: pd.DataFrame, objectids: np.ndarray, anomaly_classes: Iterable[str]
+) -> tuple[int, int]:
+    """Anomalous sources and sources of the release (the truth's sources of the scored objectids)."""
+    truth = truth_df.loc[truth_df["objectid"].isin(objectids)]
+    key = "source_id" if "source_id" in truth else "objectid"
+    odd = truth.loc[truth["class"].astype(str).isin(set(anomaly_classes)), key]
+    return int(odd.nunique()), int(truth[key].nunique())
+
+
 def run_evaluation(
-    features: FeaturesLike,
+    features: Sequence[str | Path],
     truth: str | Path | pd.DataFrame,
     settings: OracleSettings,
     *,
+    models: Mapping[str, ModelFiles],
+    sample: ModelFiles,
+    ranked: Mapping[str, str | Path],
     table: str | Path,
     curves: str | Path,
     plot: str | Path,
@@ -157,11 +187,14 @@ def run_evaluation(
     Parameters
     ----------
     features
-        Feature table(s): a DataFrame or parquet path(s).
+        Every batch's feature table (the pool's rows are read from them).
     truth
-        The demo's truth table (objectid, class), or its parquet file.
+        The demo's truth table (objectid, class, source_id), or its parquet file.
     settings
         The evaluation settings (:meth:`OracleSettings.from_config`).
+    models, sample, ranked
+        The run's saved models (method -> (npz, json)), fit sample (npz, json) and top-K tables
+        (method -> parquet); every method of ``anomaly.evaluation.methods`` needs its model and table.
     table, curves, plot
         Output files: the summary per method and budget (CSV), the curves (CSV), the figure (PNG).
 
@@ -170,14 +203,42 @@ def run_evaluation(
     pandas.DataFrame
         The summary table.
     """
-    space = build_space(features, settings.space)
+    from skysift.anomaly.pool import load_pool, seed_search
+    from skysift.anomaly.store import load_model, load_sample
+
+    missing = [m for m in settings.evaluation.methods if m not in models or m not in ranked]
+    if missing:
+        raise InputError(
+            f"anomaly.evaluation.methods {missing} have no ranked list: add them to anomaly.compare"
+        )
     truth_df = truth if isinstance(truth, pd.DataFrame) else pd.read_parquet(truth)
-    anomalies = anomalous_sources(space, truth_df, settings.anomaly_classes)
-    n_sources = len(np.unique(space.source_id))
-    curves_df = evaluate_methods(space, anomalies, settings, n_jobs=n_jobs)
-    summary = summarise_curves(curves_df, settings.evaluation.budgets, len(anomalies), n_sources)
+    for col in ("objectid", "class"):
+        if col not in truth_df:
+            raise InputError(f"truth table lacks column {col!r}; expected the demo survey's truth.parquet")
+    fit_sample = None
+    pools = {}
+    for method in settings.evaluation.methods:
+        model = load_model(*models[method], n_jobs=n_jobs)
+        if fit_sample is None:
+            fit_sample = load_sample(*sample, preprocessors=model.preprocessors)
+        pools[method] = load_pool(
+            pd.read_parquet(ranked[method]), features, model, pool_size=settings.pool_size
+        )
+
+    def make_search(method: str, seed: int) -> Search:
+        return seed_search(pools[method], fit_sample, method, settings.detectors, seed=seed, n_jobs=n_jobs)
+
+    def odd(search: Search) -> set[int]:
+        return anomalous_sources(search.space, truth_df, settings.anomaly_classes)
+
+    scored = np.concatenate(
+        [pd.read_parquet(p, columns=["objectid"])["objectid"].to_numpy(np.int64) for p in features]
+    )
+    n_anomalies, n_sources = release_counts(truth_df, scored, settings.anomaly_classes)
+    curves_df = evaluate_methods(make_search, odd, settings)
+    summary = summarise_curves(curves_df, settings.evaluation.budgets, n_anomalies, n_sources)
     for frame, path in ((summary, table), (curves_df, curves)):
         with atomic_path(path) as tmp:
             frame.to_csv(tmp, index=False, float_format="%.4g")
-    plot_curves(curves_df, plot, n_anomalies=len(anomalies), n_sources=n_sources)
+    plot_curves(curves_df, plot, n_anomalies=n_anomalies, n_sources=n_sources)
     return summary

@@ -6,8 +6,10 @@ a pure function of the scores, the labels and the ids (reproducible for a seed):
 
 1. rows with a score before unscored rows (all features NaN, or a band with one object): NaN last;
 2. rows of sources an expert called regular after every other scored row;
-3. descending source score, then descending band percentile (the source's most anomalous band
-   first), then ascending objectid (ties).
+3. descending source score, then (a release scored against a fit sample) the source's tail excess
+   above the sample's highest score (:mod:`skysift.anomaly.reference`; 0 when the sample is every
+   row), then descending band percentile (the source's most anomalous band first), then ascending
+   objectid (ties).
 """
 
 from __future__ import annotations
@@ -20,16 +22,17 @@ import pandas as pd
 from coniferest.label import Label
 
 from skysift.anomaly.engine import Search
+from skysift.anomaly.space import SearchSpace
 from skysift.io import atomic_path, write_parquet_df
 
-__all__ = ["SCORE_COLUMNS", "RANKED_COLUMNS", "ranked_list", "write_ranked"]
+__all__ = ["SCORE_COLUMNS", "RANKED_COLUMNS", "rank_order", "ranked_table", "ranked_list", "write_ranked"]
 
 logger = logging.getLogger(__name__)
 
 #: Columns every anomaly scores table starts with (what the candidates stage reads).
 SCORE_COLUMNS: tuple[str, ...] = ("objectid", "filterid", "anomaly_score", "anomaly_rank")
 
-#: Columns of a ranked list (results of the search_anomalies rule), SCORE_COLUMNS first.
+#: Columns of a ranked list (written by rank_anomalies, or by search_anomalies in one process), SCORE_COLUMNS first.
 RANKED_COLUMNS: tuple[str, ...] = (
     *SCORE_COLUMNS,
     "source_id",
@@ -56,6 +59,75 @@ def _drivers_text(signature: np.ndarray, names: list[str], n: int = 3) -> np.nda
     return out
 
 
+def rank_order(
+    objectid: np.ndarray,
+    pct: np.ndarray,
+    source_score: np.ndarray,
+    regular: np.ndarray,
+    source_excess: np.ndarray | None = None,
+) -> np.ndarray:
+    """Row order of a ranked list (module docstring): unscored last, known regulars next to last,
+    then descending source score, source tail excess (:mod:`skysift.anomaly.reference`), band
+    percentile, and ascending objectid."""
+    keys = [objectid, -np.nan_to_num(pct, nan=-1.0)]
+    if source_excess is not None:
+        keys.append(-np.nan_to_num(source_excess, nan=0.0))
+    nan = ~np.isfinite(source_score)
+    keys += [-np.nan_to_num(source_score, nan=-1.0), regular, nan]
+    return np.lexsort(keys)
+
+
+def ranked_table(
+    space: SearchSpace,
+    method: str,
+    raw: np.ndarray,
+    pct: np.ndarray,
+    source_score: np.ndarray,
+    signature: np.ndarray,
+    labels: pd.DataFrame,
+    known: dict[int, Label],
+    *,
+    source_excess: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Every row of ``space`` in rank order (:data:`RANKED_COLUMNS`; ``anomaly_rank`` 1..n within it).
+
+    ``raw`` are the method's row scores, ``pct`` their band percentiles, ``source_score`` the source
+    score of each row, ``signature`` the drivers (rows x features, NaN for unscored rows), ``labels``
+    the merged expert labels per objectid and ``known`` the same per source.
+    """
+    drivers = _drivers_text(np.where(np.isnan(signature), np.inf, signature), space.feature_names)
+    drivers[~np.isfinite(raw)] = ""
+    regular = np.array([known.get(int(s)) == Label.REGULAR for s in space.source_id], dtype=bool)
+    order = rank_order(space.objectid, pct, source_score, regular, source_excess)
+    ranks = np.empty(space.n_rows, dtype=np.int64)
+    ranks[order] = np.arange(1, space.n_rows + 1)
+    out = pd.DataFrame(
+        {
+            "objectid": space.objectid,
+            "filterid": space.filterid.astype(np.int8),
+            "anomaly_score": source_score,
+            "anomaly_rank": ranks,
+            "source_id": space.source_id,
+            "method": method,
+            "method_score": raw,
+            "band_percentile": pct,
+            "drivers": drivers,
+        }
+    )
+    lab = labels.set_index("objectid") if len(labels) else None
+    for col in ("label", "label_expert", "label_time", "label_origin"):
+        out[col] = lab[col].reindex(out["objectid"]).fillna("").to_numpy() if lab is not None else ""
+    out["label_conflict"] = (
+        lab["label_conflict"].reindex(out["objectid"]).fillna(False).to_numpy(bool)
+        if lab is not None
+        else False
+    )
+    if source_excess is not None:
+        out["source_excess"] = source_excess
+        out["source_regular"] = regular
+    return out.sort_values("anomaly_rank", kind="mergesort").reset_index(drop=True)
+
+
 def ranked_list(search: Search, labels: pd.DataFrame, known: dict[int, Label]) -> pd.DataFrame:
     """Every row of the space ranked by one method given the expert labels (:data:`RANKED_COLUMNS`).
 
@@ -79,40 +151,9 @@ def ranked_list(search: Search, labels: pd.DataFrame, known: dict[int, Label]) -
     raw = search.row_scores(known)
     pct, source_score = search.combine(raw)
     signature = np.full(space.X.shape, np.nan)
-    for band, detector in search.detectors.items():
-        rows = space.band_rows[band]
-        signature[rows] = detector.signature()
-    drivers = _drivers_text(np.where(np.isnan(signature), np.inf, signature), space.feature_names)
-    drivers[~np.isfinite(raw)] = ""
-    regular = np.array([known.get(int(s)) == Label.REGULAR for s in space.source_id], dtype=bool)
-    nan = ~np.isfinite(source_score)
-    order = np.lexsort(
-        (space.objectid, -np.nan_to_num(pct, nan=-1.0), -np.nan_to_num(source_score, nan=-1.0), regular, nan)
-    )
-    ranks = np.empty(space.n_rows, dtype=np.int64)
-    ranks[order] = np.arange(1, space.n_rows + 1)
-    out = pd.DataFrame(
-        {
-            "objectid": space.objectid,
-            "filterid": space.filterid.astype(np.int8),
-            "anomaly_score": source_score,
-            "anomaly_rank": ranks,
-            "source_id": space.source_id,
-            "method": search.method,
-            "method_score": raw,
-            "band_percentile": pct,
-            "drivers": drivers,
-        }
-    )
-    lab = labels.set_index("objectid") if len(labels) else None
-    for col in ("label", "label_expert", "label_time", "label_origin"):
-        out[col] = lab[col].reindex(out["objectid"]).fillna("").to_numpy() if lab is not None else ""
-    out["label_conflict"] = (
-        lab["label_conflict"].reindex(out["objectid"]).fillna(False).to_numpy(bool)
-        if lab is not None
-        else False
-    )
-    return out.sort_values("anomaly_rank", kind="mergesort").reset_index(drop=True)
+    for band, detector in search.detectors.items():  # drivers of the model that gave the scores
+        signature[space.band_rows[band]] = search.labelled_detector(band, known).signature(detector.X)
+    return ranked_table(space, search.method, raw, pct, source_score, signature, labels, known)
 
 
 def write_ranked(

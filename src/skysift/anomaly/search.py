@@ -1,6 +1,9 @@
-"""The offline anomaly search: every method of the config over one search space, one ranked list each.
+"""The anomaly search in one process: every method of the config over one search space, one ranked list each.
 
-:func:`search_anomalies` (the ``search_anomalies`` rule) reads the feature tables and the expert
+The workflow runs the same search in three rules over a release (:mod:`skysift.anomaly.release`:
+fit on a sample, score per batch, merge); with ``anomaly.fit_sample`` at least the number of rows the
+two give the same ranking, and this module is the reference the tests hold them to.
+:func:`search_anomalies` reads the feature tables and the expert
 labels files, runs the primary method ``anomaly.method`` and every method of ``anomaly.compare``
 per band with the band-combination rule of :mod:`skysift.anomaly.engine`, and writes the ranked
 lists (:mod:`skysift.anomaly.ranking`); the primary method's list is also the scores table the
@@ -86,7 +89,7 @@ def search_anomalies(
     label_files: Iterable[str | Path] = (),
     n_jobs: int = 1,
 ) -> dict[str, pd.DataFrame]:
-    """The ``search_anomalies`` rule: a ranked list per method, and the primary one as the scores table.
+    """The whole search in memory: a ranked list per method, and the primary one as the scores table.
 
     Parameters
     ----------

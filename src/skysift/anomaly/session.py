@@ -13,11 +13,18 @@ session reads that file and the other experts' files (``anomaly.labels``) as ans
 given; since each refit depends only on the set of answers (:mod:`skysift.anomaly.engine`), a
 session resumed after ``q``, a crash or ``kill -9`` asks exactly the questions an uninterrupted
 session would have asked next. Reading from stdin makes it scriptable (and testable).
+
+While the expert looks at a card, the refits to both possible answers run in the background
+(:func:`~skysift.anomaly.engine.run_loop` ``prefetch``): the next card is ready when the answer comes.
+
+``skysift label`` (:func:`label_command`) runs on a finished run without loading the release: the
+saved model of the method, the candidate pool from its global top-K table and the pool's feature
+rows (:mod:`skysift.anomaly.pool`). The pool is fixed by that table, so a resumed session sees the
+same pool as long as the workflow was not rerun in between.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,10 +37,8 @@ from coniferest.label import Label
 from skysift.anomaly.engine import Search, run_loop
 from skysift.anomaly.labels import append_label, as_label, merge_labels, source_labels
 from skysift.anomaly.settings import AnomalySettings
-from skysift.anomaly.space import build_space
-from skysift.features.table import as_features_frame
 
-__all__ = ["ANSWERS", "label_session", "label_command", "viewer_url"]
+__all__ = ["ANSWERS", "label_session", "label_command", "run_search", "viewer_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,45 +60,50 @@ def viewer_url(dr: str, objectid: int) -> str:
     return f"https://ztf.snad.space/{dr}/view/{int(objectid)}"
 
 
-def _best_matches(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """Nearest catalog counterpart per objectid from the cross-match tables (empty if none)."""
-    frames = [pd.read_parquet(p) for p in paths]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=["objectid", "catalog", "match_name", "match_type", "sep_arcsec"])
-    df = pd.concat(frames, ignore_index=True).sort_values(["objectid", "sep_arcsec"], kind="mergesort")
-    return df.drop_duplicates("objectid")
+def _best_matches(paths: Iterable[str | Path], objectids: np.ndarray) -> pd.DataFrame:
+    """Nearest catalog counterpart of ``objectids`` from the cross-match tables (empty if none)."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    paths = [str(p) for p in paths]
+    empty = pd.DataFrame(columns=["objectid", "catalog", "match_name", "match_type", "sep_arcsec"])
+    if not paths:
+        return empty
+    df = ds.dataset(paths, format="parquet").to_table(filter=pc.field("objectid").isin(objectids)).to_pandas()
+    if not len(df):
+        return empty
+    return df.sort_values(["objectid", "sep_arcsec"], kind="mergesort").drop_duplicates("objectid")
 
 
 def label_session(
-    features: pd.DataFrame | str | Path | Iterable[str | Path],
+    search: Search,
     labels_file: str | Path,
     *,
     expert: str,
-    settings: AnomalySettings,
     dr: str,
+    pool_size: int | None = None,
     other_label_files: Iterable[str | Path] = (),
     crossmatch: Iterable[str | Path] = (),
     lightcurve_dir: str | Path | None = None,
     budget: int | None = None,
     stdin: TextIO,
     stdout: TextIO,
-    n_jobs: int = 1,
 ) -> int:
     """Run the session; returns the number of answers given in it (see the module docstring).
 
     Parameters
     ----------
-    features
-        Feature table(s): a DataFrame or parquet path(s).
+    search
+        The method over its candidates: a run's pool (:func:`skysift.anomaly.pool.pool_search`) or an
+        in-memory :class:`~skysift.anomaly.engine.Search`.
     labels_file
         CSV file the answers are appended to (read first: a session resumes from it).
     expert
         Who answers (written with every answer).
-    settings
-        The ``anomaly`` section: method, seed, space, detectors and the candidate pool.
     dr
         Data release of the viewer links (the config's ``dr``).
+    pool_size
+        ``anomaly.pool_size`` of an in-memory search (a run's pool is fixed by its search).
     other_label_files
         Other experts' labels files: their answers are known and never asked again.
     crossmatch
@@ -104,24 +114,17 @@ def label_session(
         Stop after this many answers (None = when every source has one).
     stdin, stdout
         Where answers are read and cards written.
-    n_jobs
-        Threads of the forests.
     """
     labels_file = Path(labels_file)
-    df = as_features_frame(features).reset_index(drop=True)
-    search_settings = settings.search
-    space = build_space(df, search_settings.space)
+    space = search.space
     files = [Path(p) for p in other_label_files if Path(p).resolve() != labels_file.resolve()]
     if labels_file.exists() and labels_file.stat().st_size:
         files.append(labels_file)
     known = source_labels(space, merge_labels(files))
-    method = search_settings.method
-    search = Search(
-        space, method, search_settings.detectors, seed=search_settings.random_state, n_jobs=n_jobs
-    )
-    matches = _best_matches(crossmatch).set_index("objectid")
-    ra = df["ra"].to_numpy() if "ra" in df else np.full(len(df), np.nan)
-    dec = df["dec"].to_numpy() if "dec" in df else np.full(len(df), np.nan)
+    method = search.method
+    matches = _best_matches(crossmatch, space.objectid).set_index("objectid")
+    ra = space.ra if space.ra is not None else np.full(space.n_rows, np.nan)
+    dec = space.dec if space.dec is not None else np.full(space.n_rows, np.nan)
     stdout.write(
         f"skysift label: method {method}, {len(known)} source(s) already answered, "
         f"answers go to {labels_file}\n  y = anomaly, n = regular, s = skip (unknown), q = quit\n"
@@ -173,7 +176,8 @@ def label_session(
         decide,
         budget=budget if budget is not None else len(search.sources),
         known=known,
-        pool_size=settings.pool_size,
+        pool_size=pool_size,
+        prefetch=True,  # refit to both answers while the expert looks at the card
     )
     stdout.write(f"{len(steps)} answer(s) saved to {labels_file}\n")
     return len(steps)
@@ -191,6 +195,36 @@ def _drivers(search: Search, row: int) -> str:
     return "-"
 
 
+def run_search(
+    results: Path, settings: AnomalySettings, *, method: str, labelled: Iterable[int] = (), n_jobs: int = 1
+) -> Search:
+    """The search of a finished run's candidate pool for ``method`` (its model, top-K table and features)."""
+    from skysift.anomaly.pool import load_pool, pool_search
+    from skysift.anomaly.store import load_model, load_sample
+    from skysift.io import InputError
+
+    model_dir = results / "anomaly" / "model"
+    ranked = results / "anomaly" / "ranked" / f"{method}.parquet"
+    if not (model_dir / f"{method}.npz").exists() or not ranked.exists():
+        raise InputError(
+            f"no {method} model or top-K table in {results / 'anomaly'}: add {method} to anomaly.compare (or make "
+            "it anomaly.method) and run `snakemake results/anomaly/scores.parquet`"
+        )
+    features = sorted((results / "features").glob("field*.parquet"))
+    if not features:
+        raise InputError(
+            f"no feature tables in {results / 'features'}; run the workflow up to extract_features first"
+        )
+    model = load_model(model_dir / f"{method}.npz", model_dir / f"{method}.json", n_jobs=n_jobs)
+    sample = None
+    if method == "pineforest":
+        sample = load_sample(model_dir / "sample.npz", model_dir / "sample.json", model.preprocessors)
+    pool = load_pool(
+        pd.read_parquet(ranked), features, model, pool_size=settings.pool_size, labelled=labelled
+    )
+    return pool_search(pool, model, sample=sample, n_jobs=n_jobs)
+
+
 def label_command(
     labels: Path,
     expert: str,
@@ -200,27 +234,25 @@ def label_command(
     results: Path,
     method: str | None = None,
     budget: int | None = None,
+    threads: int = 1,
     stdin: TextIO,
     stdout: TextIO,
 ) -> int:
-    """``skysift label``: the session on a finished run's features with the config's ``anomaly`` section."""
+    """``skysift label``: the session on a finished run's candidate pool with the config's ``anomaly`` section."""
     from skysift.config import load_config
-    from skysift.io import InputError
 
     config = load_config(config_path, schema)
     settings = AnomalySettings.from_config(config["anomaly"])
-    if method:
-        settings = dataclasses.replace(settings, search=dataclasses.replace(settings.search, method=method))
-    features = sorted((results / "features").glob("field*.parquet"))
-    if not features:
-        raise InputError(
-            f"no feature tables in {results / 'features'}; run the workflow up to extract_features first"
-        )
+    method = method or settings.search.method
+    files = [Path(p) for p in settings.labels if Path(p).resolve() != Path(labels).resolve()]
+    if Path(labels).exists() and Path(labels).stat().st_size:
+        files.append(Path(labels))
+    labelled = merge_labels(files)["objectid"].to_numpy(np.int64)
+    search = run_search(results, settings, method=method, labelled=labelled, n_jobs=threads)
     return label_session(
-        features,
+        search,
         labels,
         expert=expert,
-        settings=settings,
         dr=config["dr"],
         other_label_files=settings.labels,
         crossmatch=sorted((results / "crossmatch").glob("field*.parquet")),

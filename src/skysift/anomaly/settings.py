@@ -5,8 +5,11 @@ rule's ``params`` hold exactly the keys its outputs depend on (:func:`settings_s
 
 :class:`SpaceSettings`      how feature rows become the search space (transform, bands, sources)
 :class:`DetectorSettings`   sizes and method parameters of the per-band detectors
-:class:`SearchSettings`     the ranked lists (rule ``search_anomalies``): method, compare, seed, top_n,
+:class:`FitSettings`        the saved models (rule ``fit_anomaly_model``): methods, seed, fit sample,
                             space and detectors
+:class:`RankSettings`       the merged top-K tables (rule ``rank_anomalies``): methods, top_k, top_n
+:class:`SearchSettings`     the ranked lists of an in-memory search (:func:`skysift.anomaly.rank_anomalies`):
+                            method, compare, seed, top_n, space and detectors
 :class:`OracleSettings`     the oracle evaluation (rule ``evaluate_anomalies``): space, detectors,
                             candidate pool, anomaly classes and ``anomaly.evaluation``
 :class:`AnomalySettings`    the whole section (``skysift label``, Python users)
@@ -33,6 +36,8 @@ from skysift.config import ConfigError, settings_from
 __all__ = [
     "SpaceSettings",
     "DetectorSettings",
+    "FitSettings",
+    "RankSettings",
     "SearchSettings",
     "EvaluationSettings",
     "OracleSettings",
@@ -120,9 +125,62 @@ class DetectorSettings:
         return _from_section(cls, section)
 
 
+def _methods(method: str, compare: tuple[str, ...]) -> tuple[str, ...]:
+    """Methods with a ranked list: the primary ``method`` first, then ``compare``."""
+    return tuple(dict.fromkeys([method, *compare]))
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """What the saved models depend on (rule ``fit_anomaly_model``); the expert labels are files."""
+
+    method: str
+    compare: tuple[str, ...]
+    random_state: int
+    fit_sample: int
+    space: SpaceSettings = field(metadata=_FLAT)
+    detectors: DetectorSettings = field(metadata=_FLAT)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compare", tuple(self.compare))
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> FitSettings:
+        """From a validated ``anomaly`` section."""
+        return _from_section(cls, section)
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """Methods with a model: the primary ``method`` first, then ``compare``."""
+        return _methods(self.method, self.compare)
+
+
+@dataclass(frozen=True)
+class RankSettings:
+    """What the merged top-K tables depend on (rule ``rank_anomalies``) besides the per-batch scores."""
+
+    method: str
+    compare: tuple[str, ...]
+    top_k: int
+    top_n: int | None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compare", tuple(self.compare))
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> RankSettings:
+        """From a validated ``anomaly`` section."""
+        return _from_section(cls, section)
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """Methods with a ranked list: the primary ``method`` first, then ``compare``."""
+        return _methods(self.method, self.compare)
+
+
 @dataclass(frozen=True)
 class SearchSettings:
-    """What the ranked lists depend on (rule ``search_anomalies``); the expert labels are files."""
+    """What an in-memory search's ranked lists depend on (:func:`skysift.anomaly.rank_anomalies`)."""
 
     method: str
     compare: tuple[str, ...]
@@ -142,7 +200,7 @@ class SearchSettings:
     @property
     def methods(self) -> tuple[str, ...]:
         """Methods with a ranked list: the primary ``method`` first, then ``compare``."""
-        return tuple(dict.fromkeys([self.method, *self.compare]))
+        return _methods(self.method, self.compare)
 
 
 @dataclass(frozen=True)
@@ -182,6 +240,8 @@ class AnomalySettings:
     """The whole ``anomaly`` section: the search, the expert labels files, the candidate pool, the evaluation."""
 
     search: SearchSettings = field(metadata=_FLAT)
+    fit: FitSettings = field(metadata=_FLAT)
+    rank: RankSettings = field(metadata=_FLAT)
     labels: tuple[str, ...]
     pool_size: int | None
     anomaly_classes: tuple[str, ...]

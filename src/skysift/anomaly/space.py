@@ -5,22 +5,28 @@ objectids of one sky position (``source_id`` of the features when ``features.col
 else associated here with :func:`skysift.sky.associate_sources`). Per band
 (``anomaly.per_band``): features are imputed and transformed per filterid, since the same feature
 means different things in g, r and i. Rows whose features are all NaN are marked invalid: they are
-never scored, and every ranking puts them last.
+never scored, and every ranking puts them last. A space can also be built with preprocessors fitted
+elsewhere (a saved model's, fitted on its sample): the rows are then only transformed.
+
+Sources never span batches (a batch is one field, and sources are associated within a field), so a
+batch's sources are those of the whole release (:func:`source_ids` on one batch).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from skysift.anomaly.preprocess import AnomalyPreprocessor
 from skysift.anomaly.settings import SpaceSettings
 from skysift.features.table import FeaturesLike, as_features_frame, features_matrix
 from skysift.sky import associate_sources
 
-__all__ = ["SearchSpace", "build_space"]
+__all__ = ["SearchSpace", "build_space", "source_ids"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +45,9 @@ class SearchSpace:
     valid: np.ndarray
     feature_names: list[str]
     band_rows: dict[int, np.ndarray] = field(default_factory=dict)
+    preprocessors: dict[int, AnomalyPreprocessor] = field(default_factory=dict)
+    ra: np.ndarray | None = None
+    dec: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -46,8 +55,29 @@ class SearchSpace:
         return len(self.objectid)
 
 
+def source_ids(df: pd.DataFrame, settings: SpaceSettings) -> np.ndarray:
+    """The sky source of every row: ``source_id`` of the features, else associated by position.
+
+    ``anomaly.per_source`` false: every objectid is its own source.
+    """
+    objectid = df["objectid"].to_numpy(np.int64)
+    if not settings.per_source:
+        return objectid.copy()
+    if "source_id" in df:
+        return df["source_id"].to_numpy(np.int64)
+    if {"ra", "dec"} <= set(df.columns):
+        keys = [c for c in ("objectid", "ra", "dec", "fieldid", "filterid") if c in df]
+        return associate_sources(df[keys])["source_id"].to_numpy(np.int64)
+    logger.warning("features have no ra/dec: every objectid is its own source")
+    return objectid.copy()
+
+
 def build_space(
-    features: FeaturesLike, settings: SpaceSettings, *, feature_columns: list[str] | None = None
+    features: FeaturesLike,
+    settings: SpaceSettings,
+    *,
+    feature_columns: list[str] | None = None,
+    preprocessors: Mapping[int, AnomalyPreprocessor] | None = None,
 ) -> SearchSpace:
     """Transform features (fitted per band), find sources, mark rows with no finite feature.
 
@@ -59,6 +89,9 @@ def build_space(
         ``anomaly.transform``, ``feature_transforms``, ``per_band`` and ``per_source``.
     feature_columns
         Features to use (default: every feature column of the table).
+    preprocessors
+        Fitted preprocessors by band (a saved model's): rows are transformed with them, not refitted;
+        rows of a band without one get no score.
     """
     df = as_features_frame(features).reset_index(drop=True)
     if feature_columns is None:
@@ -76,21 +109,19 @@ def build_space(
         logger.warning("%d object(s) have no finite feature: score NaN, ranked last", int((~valid).sum()))
     bands = np.where(valid, filterid if settings.per_band else 0, -1)
     Xt = np.full(X.shape, np.nan)
-    band_rows = {}
+    band_rows, fitted = {}, {}
     for band in sorted(set(bands[valid].tolist())):
         rows = np.flatnonzero(bands == band)
+        if preprocessors is None:
+            fitted[int(band)] = AnomalyPreprocessor(settings.transform, columns).fit(X[rows])
+        elif int(band) in preprocessors:
+            fitted[int(band)] = preprocessors[int(band)]
+        else:
+            logger.warning("band %d (%d rows) has no fitted model: score NaN", band, len(rows))
+            continue
         band_rows[int(band)] = rows
-        Xt[rows] = AnomalyPreprocessor(settings.transform, columns).fit_transform(X[rows])
-    if not settings.per_source:
-        source_id = objectid.copy()
-    elif "source_id" in df:
-        source_id = df["source_id"].to_numpy(np.int64)
-    elif {"ra", "dec"} <= set(df.columns):
-        keys = [c for c in ("objectid", "ra", "dec", "fieldid", "filterid") if c in df]
-        source_id = associate_sources(df[keys])["source_id"].to_numpy(np.int64)
-    else:
-        logger.warning("features have no ra/dec: every objectid is its own source")
-        source_id = objectid.copy()
+        Xt[rows] = fitted[int(band)].transform_matrix(X[rows])
+    source_id = source_ids(df, settings)
     logger.info(
         "search space: %d rows (%d scored), %d sources, %d features, bands %s",
         len(df),
@@ -99,4 +130,6 @@ def build_space(
         len(names),
         {b: len(r) for b, r in band_rows.items()},
     )
-    return SearchSpace(objectid, filterid, source_id, Xt, valid, names, band_rows)
+    ra = df["ra"].to_numpy(np.float64) if "ra" in df else None
+    dec = df["dec"].to_numpy(np.float64) if "dec" in df else None
+    return SearchSpace(objectid, filterid, source_id, Xt, valid, names, band_rows, fitted, ra, dec)

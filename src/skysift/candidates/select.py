@@ -49,7 +49,7 @@ def make_candidates(
 ) -> Table:
     """The ``top_n`` best-ranked objects (all if None) as an astropy Table sorted by rank, objectid.
 
-    ``scores_df`` comes from :func:`skysift.anomaly.search_anomalies`, ``predictions_df``
+    ``scores_df`` is the scores table of the ``rank_anomalies`` rule (:mod:`skysift.anomaly.release`), ``predictions_df``
     from :func:`skysift.classify.predict_classes`, ``xmatch_df`` is the cross-match table
     (best row per object chosen as in :func:`skysift.crossmatch.best.best_crossmatch`).
     """

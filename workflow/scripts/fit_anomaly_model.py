@@ -1,0 +1,22 @@
+"""Glue: fit every method's per-band detectors on the release's fit sample and save the models."""
+
+
+def main(smk) -> None:
+    from skysift.anomaly import FitSettings, run_fit_anomaly_model
+
+    models = list(smk.output.models)
+    run_fit_anomaly_model(
+        smk.input.features,
+        FitSettings.from_config(smk.params.fit),
+        models=list(zip(models[::2], models[1::2], strict=True)),
+        sample=tuple(smk.output.sample),
+        labels=smk.output.labels,
+        label_files=smk.input.labels,
+        n_jobs=smk.threads,
+    )
+
+
+if __name__ == "__main__":
+    from skysift.logutil import run_script
+
+    run_script(main, snakemake)

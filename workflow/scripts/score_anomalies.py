@@ -1,0 +1,20 @@
+"""Glue: score one batch with every method's saved model (per-batch scores tables, in rank order)."""
+
+
+def main(smk) -> None:
+    from skysift.anomaly import run_score_anomalies
+
+    models = list(smk.input.models)
+    run_score_anomalies(
+        smk.input.features,
+        list(zip(models[::2], models[1::2], strict=True)),
+        smk.input.labels,
+        list(smk.output),
+        n_jobs=smk.threads,
+    )
+
+
+if __name__ == "__main__":
+    from skysift.logutil import run_script
+
+    run_script(main, snakemake)
