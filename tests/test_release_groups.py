@@ -16,7 +16,13 @@ def _group_jobs(text: str, group: str) -> list[str]:
 def test_per_batch_rules_are_group_jobs_of_a_configurable_size(tmp_path):
     (tmp_path / "config.yaml").write_text("{}\n")  # the demo: 3 fields
     proc = run_snakemake(
-        tmp_path, "--profile", str(ROOT / "profiles/slurm"), "-n", "--group-components", "batch_prepare=2"
+        tmp_path,
+        "--profile",
+        str(ROOT / "profiles/slurm"),
+        "-n",
+        "--group-components",
+        "batch_prepare=2",
+        "batch_apply=3",
     )
     out = proc.stdout + proc.stderr
     prepare = _group_jobs(out, "batch_prepare")
@@ -25,7 +31,7 @@ def test_per_batch_rules_are_group_jobs_of_a_configurable_size(tmp_path):
     for rule in ("clean_lightcurves", "crossmatch", "extract_features"):
         batches = re.findall(rf"rule {rule}:\n(?:.*\n)*?\s+wildcards: batch=(field\d+)", "".join(prepare))
         assert sorted(batches) == ["field000633", "field000634", "field001721"], rule
-    # the profile's default size (100) puts every batch's predict_classes in one group job
+    # --group-components replaces the profile's whole list: every group is given; 3 per job = one job
     apply = _group_jobs(out, "batch_apply")
     assert len(apply) == 1 and apply[0].count("rule predict_classes:") == 3
     # rules outside the groups stay single jobs
