@@ -15,6 +15,7 @@ from skysift.classify import (
     LabelSource,
     TooFewLabels,
     run_learning_curves,
+    run_predictions,
     run_training,
     train_classifier,
 )
@@ -59,7 +60,6 @@ def _outputs(tmp, name):
         "per_class_csv",
         "confusion",
         "reliability",
-        "predictions",
     )
     suffix = {
         "model": "skops",
@@ -68,9 +68,7 @@ def _outputs(tmp, name):
         "confusion": "png",
         "reliability": "png",
     }
-    return TrainingOutputs(
-        **{n: tmp / name / f"{n}.{suffix.get(n, 'json' if n != 'predictions' else 'parquet')}" for n in names}
-    )
+    return TrainingOutputs(**{n: tmp / name / f"{n}.{suffix.get(n, 'json')}" for n in names})
 
 
 def test_settings_come_from_the_schema_and_name_bad_keys():
@@ -87,7 +85,8 @@ def test_trained_stage_writes_status_trained_and_predicts_every_object(data):
     report = run_training([features], _source(full, classify), ClassifierSettings.from_config(classify), out)
     metrics = json.loads(out.metrics.read_text())
     assert metrics["status"] == "trained" == report["status"] and metrics["cv"]["macro"]["recall"] > 0.9
-    assert len(pd.read_parquet(out.predictions)) == 150
+    predictions = run_predictions(features, out.model, out.metrics, tmp / "trained" / "predictions.parquet")
+    assert len(pd.read_parquet(tmp / "trained" / "predictions.parquet")) == 150 == len(predictions)
     assert out.confusion.read_bytes()[:8] == PNG and len(Table.read(out.per_class)) == 4
 
 
@@ -105,7 +104,8 @@ def test_no_labels_skip_the_classifier_with_every_output(data):
         "needs": 14,
         "model": "balanced_random_forest",
     }
-    predictions = pd.read_parquet(out.predictions)
+    run_predictions(features, out.model, out.metrics, tmp / "skipped" / "predictions.parquet")
+    predictions = pd.read_parquet(tmp / "skipped" / "predictions.parquet")
     assert len(predictions) == 0 and list(predictions.columns) == [
         "objectid",
         "predicted_class",

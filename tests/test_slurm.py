@@ -63,7 +63,8 @@ if not _slurm_up():
 
 pytestmark = pytest.mark.slurm
 
-FAST = ["--slurm-init-seconds-before-status-checks", "3", "--slurm-keep-successful-logs"]
+#: --cores 2 caps the profile's group jobs at the test node's 2 CPUs (layers beyond run in series).
+FAST = ["--slurm-init-seconds-before-status-checks", "3", "--slurm-keep-successful-logs", "--cores", "2"]
 
 
 def skysift(*args: str, xdg: Path) -> subprocess.CompletedProcess:
@@ -104,9 +105,9 @@ def sacct(job_ids: list[str]) -> list[dict[str, str]]:
     return rows
 
 
-def slurm_job_logs(workdir: Path, rule: str) -> list[Path]:
-    """The executor plugin's per-job Slurm logs of a rule (one file per sbatch submission)."""
-    return sorted((workdir / "logs" / "slurm" / f"rule_{rule}").rglob("*.log"))
+def slurm_job_logs(workdir: Path, rule: str, kind: str = "rule") -> list[Path]:
+    """The executor plugin's per-job Slurm logs of a rule (``kind`` "group": of a job group), one per sbatch."""
+    return sorted((workdir / "logs" / "slurm" / f"{kind}_{rule}").rglob("*.log"))
 
 
 @pytest.fixture(scope="module")
@@ -139,10 +140,16 @@ def test_demo_runs_end_to_end_through_sbatch(slurm_run):
     out = proc.stdout + proc.stderr
     assert "Using profile slurm " in out
     jobs = submitted(out)
-    # every non-local job went through sbatch: clean, crossmatch, features per batch + train/search/candidates
-    assert len(jobs) >= 2 * 3 + 3, out[-3000:]
-    for rule in ("clean_lightcurves", "extract_features", "score_anomalies"):
-        assert slurm_job_logs(workdir, rule), f"no Slurm job log for {rule}"
+    # every non-local job went through sbatch: the per-batch rules as the profile's job groups (clean and
+    # crossmatch of both batches in one job, predict and score of both in another), features per batch,
+    # the release-wide fits, merges and candidates one job each
+    assert len(jobs) >= 1 + 2 + 1 + 5, out[-3000:]
+    assert len(slurm_job_logs(workdir, "batch_prepare", "group")) == 1
+    assert len(slurm_job_logs(workdir, "batch_apply", "group")) == 1
+    assert len(slurm_job_logs(workdir, "extract_features")) == 2
+    for rule in ("clean_lightcurves", "score_anomalies", "predict_classes"):
+        assert not slurm_job_logs(workdir, rule), f"{rule} ran outside its job group"
+        assert (workdir / f"logs/{rule}/field001721.log").exists(), rule
     # local rules stayed local
     assert not slurm_job_logs(workdir, "simulate_survey")
     ctld_log = Path(os.environ.get("SKYSIFT_SLURM_DIR", "/tmp/skysift-slurm")) / "slurmctld.log"
@@ -182,7 +189,9 @@ def test_forcerun_one_stage_with_the_checkout_profile_and_squeue_status(slurm_ru
     out = proc.stdout + proc.stderr
     assert "rule clean_lightcurves" not in out
     jobs = submitted(out)
-    assert len(jobs) == 6  # 2 feature jobs + the anomaly fit, 2 per-batch score jobs and the merge
+    assert (
+        len(jobs) == 5
+    )  # 2 feature jobs + the anomaly fit, one group job scoring both batches and the merge
     assert "command=squeue" in out and "command=sacct" not in out
     # no slurm_account: the plugin's guess finds nothing and sbatch gets no -A; Slurm charges root's default
     assert "No SLURM account given" in out
@@ -190,7 +199,7 @@ def test_forcerun_one_stage_with_the_checkout_profile_and_squeue_status(slurm_ru
     assert {(r["Rule"], r["Account"], r["Partition"]) for r in rows} == {
         ("extract_features", "root", LONG),
         ("fit_anomaly_model", "root", SHORT),
-        ("score_anomalies", "root", SHORT),
+        ("batch_apply", "root", SHORT),
         ("rank_anomalies", "root", SHORT),
     }, rows
 

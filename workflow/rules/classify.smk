@@ -1,6 +1,8 @@
 # Stage 5: a classifier trained on cross-match labels (or the demo's truth, or a user table), with CV
 # metrics, figures and class probabilities for every object; active-learning curves; the early SN Ia
 # and kilonova classifiers. A stage with too few labels writes its outputs with a "skipped" metrics.json.
+# Release shape: train_classifier reads only the labelled objects' rows; predict_classes applies the
+# saved model to one batch per job (grouped on a cluster: group "per_batch", see profiles/slurm).
 # Params are only the keys that change a rule's outputs (label inputs come from common.smk).
 
 
@@ -32,7 +34,6 @@ rule train_classifier:
             caption="../report/classify_reliability.rst",
             category="Classification",
         ),
-        predictions="results/classify/predictions.parquet",
     conda:
         "../../envs/skysift.yaml"
     log:
@@ -48,6 +49,27 @@ rule train_classifier:
         label_table=LABEL_TABLE,
     script:
         "../scripts/train_classifier.py"
+
+
+rule predict_classes:
+    input:
+        features="results/features/{batch}.parquet",
+        model="results/classify/model.skops",
+        metrics="results/classify/metrics.json",
+    output:
+        "results/classify/predictions/{batch}.parquet",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/predict_classes/{batch}.log",
+    benchmark:
+        "results/benchmarks/predict_classes/{batch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=30,
+    script:
+        "../scripts/predict_classes.py"
 
 
 rule run_active_learning:

@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from astropy.table import Table
 
-from skysift.candidates.columns import SOURCE_SELECTIONS
+from skysift.candidates.columns import DEFAULT_TRANSIENT_CLASSES, SOURCE_SELECTIONS
 from skysift.candidates.html import write_html
-from skysift.candidates.inputs import read_alert_names, read_nepochs, skipped_reason
+from skysift.candidates.inputs import id_filter, read_alert_names, read_columns, read_nepochs, skipped_reason
 from skysift.candidates.lightcurves import plot_lightcurves
 from skysift.candidates.plots import merge_lists, plot_order, plot_score_distribution, plot_sky_map
-from skysift.candidates.select import make_candidates, select_candidates
-from skysift.candidates.settings import CandidatesSettings, PlotSettings
+from skysift.candidates.select import make_candidates, select_candidates, select_ids
+from skysift.candidates.settings import CandidatesSettings, ListSpec, PlotSettings
 from skysift.candidates.write import write_candidates
+from skysift.crossmatch.best import best_crossmatch
 from skysift.io import read_tables
 from skysift.lightcurves import manifest_files
 
@@ -30,6 +33,7 @@ __all__ = [
     "CandidateInputs",
     "CandidateOutputs",
     "PlotOutputs",
+    "preselect",
     "read_lists",
     "run_candidates",
     "run_html",
@@ -46,11 +50,15 @@ _MODELS = ("classifier", *SOURCE_SELECTIONS)
 
 @dataclass(frozen=True)
 class CandidateInputs:
-    """The tables candidate lists are made from (one file per batch where a stage is per batch)."""
+    """The tables candidate lists are made from (one file per batch where a stage is per batch).
+
+    ``features``, ``predictions`` and ``crossmatch`` are per batch, in the same batch order;
+    ``scores`` is one file or one per batch (in that order).
+    """
 
     features: Sequence[PathLike]
-    scores: PathLike
-    predictions: PathLike
+    scores: Sequence[PathLike]
+    predictions: Sequence[PathLike]
     crossmatch: Sequence[PathLike]
     manifests: Sequence[PathLike]
     alert_names: PathLike | None = None
@@ -66,8 +74,8 @@ class CandidateInputs:
         alert_names = list(inputs.get("alert_names") or [])
         return cls(
             features=list(inputs["features"]),
-            scores=inputs["scores"],
-            predictions=inputs["predictions"],
+            scores=_as_list(inputs["scores"]),
+            predictions=_as_list(inputs["predictions"]),
             crossmatch=list(inputs["crossmatch"]),
             manifests=list(inputs["manifests"]),
             alert_names=alert_names[0] if alert_names else None,
@@ -107,23 +115,37 @@ def run_candidates(
     """Write the ranked anomaly table and every configured list; return the lists by name.
 
     A list selected by a model that was not trained (too few labels) is empty, with a ``note``.
+    The release is never held: every batch's own lists are made from its score and probability
+    columns alone; only the rows of their union (and of the per-source lists) are read in full.
     """
-    features = read_tables(inputs.features)
-    scores = read_tables([inputs.scores])
-    predictions = read_tables([inputs.predictions])
-    xmatch = read_tables(inputs.crossmatch)
-    common = {
-        "dr": dr,
-        "nepochs_df": read_nepochs(inputs.manifests),
-        "alert_names_df": read_alert_names(inputs.alert_names),
-    }
     source_predictions = {name: read_tables([path]) for name, path in inputs.source_predictions.items()}
     skipped = {
         name: reason
         for name, path in inputs.model_metrics.items()
         if (reason := skipped_reason(path)) is not None
     }
+    specs = {
+        "candidates": ListSpec(
+            select="anomalies", classes=None, top_n=settings.top_n, min_score=None, min_probability=None
+        ),
+        **{n: spec for n, spec in settings.lists.items() if spec.select not in SOURCE_SELECTIONS},
+    }
+    winners, n_scored = preselect(inputs, specs, settings.transient_classes)
+    for preds in source_predictions.values():
+        winners = np.union1d(winners, _source_objectids(preds))
+    logger.info("%d preselected objects of %d scored; reading their full rows", len(winners), n_scored)
+    rows = id_filter(winners)
+    features = read_columns(inputs.features, filter=rows)
+    scores = read_columns(inputs.scores, filter=rows)
+    predictions = read_columns(inputs.predictions, filter=rows)
+    xmatch = read_columns(inputs.crossmatch, filter=rows)
+    common = {
+        "dr": dr,
+        "nepochs_df": read_nepochs(inputs.manifests, winners),
+        "alert_names_df": read_alert_names(inputs.alert_names),
+    }
     table = make_candidates(features, scores, predictions, xmatch, top_n=settings.top_n, **common)
+    table.meta["n_scored"] = n_scored
     write_candidates(table, outputs.ecsv, outputs.csv, outputs.votable)
     lists = {}
     for name, ecsv in outputs.lists.items():
@@ -137,11 +159,62 @@ def run_candidates(
             transient_classes=settings.transient_classes,
             source_predictions=source_predictions,
             skipped=skipped,
+            n_scored=n_scored,
             **common,
         )
         stem = str(ecsv).removesuffix(".ecsv")
         write_candidates(lists[name], ecsv, f"{stem}.csv", f"{stem}.vot")
     return lists
+
+
+#: The columns a list is selected by (the rest of a row is read for the selected objects only).
+_SCORE_COLUMNS = ["objectid", "anomaly_score", "anomaly_rank"]
+_PREDICTION_COLUMNS = ["objectid", "predicted_class", "max_probability"]
+
+
+def preselect(
+    inputs: CandidateInputs,
+    specs: Mapping[str, ListSpec],
+    transient_classes: Sequence[str] = DEFAULT_TRANSIENT_CLASSES,
+) -> tuple[np.ndarray, int]:
+    """Objectids of every batch's own lists (each list's top_n within the batch), and the number of
+    scored objects.
+
+    Per batch only the objectids of its features, the score and probability columns of its objects
+    and its cross-match are read, so memory is one batch's columns plus the lists. The union holds
+    every list's release-wide top_n (see :func:`skysift.candidates.select.select_ids`).
+    """
+    if len(inputs.predictions) != len(inputs.features) or len(inputs.crossmatch) != len(inputs.features):
+        raise ValueError(
+            f"{len(inputs.features)} feature, {len(inputs.predictions)} prediction and "
+            f"{len(inputs.crossmatch)} cross-match files: expected one of each per batch, in batch order"
+        )
+    paired = len(inputs.scores) == len(inputs.features)
+    winners: list[np.ndarray] = []
+    n_scored = 0
+    for i, features in enumerate(inputs.features):
+        ids = read_columns([features], ["objectid"])["objectid"].to_numpy(np.int64)
+        in_batch = id_filter(ids)
+        scores = read_columns([inputs.scores[i]] if paired else inputs.scores, _SCORE_COLUMNS, in_batch)
+        predictions = read_columns([inputs.predictions[i]], _PREDICTION_COLUMNS, in_batch)
+        xmatch = read_columns([inputs.crossmatch[i]], filter=in_batch)
+        matched = set(best_crossmatch(xmatch).index)
+        n_scored += len(scores)
+        for name, spec in specs.items():
+            winners.append(select_ids(name, spec, scores, predictions, matched, transient_classes))
+    return (np.unique(np.concatenate(winners)) if winners else np.empty(0, np.int64)), n_scored
+
+
+def _source_objectids(preds: pd.DataFrame) -> np.ndarray:
+    """Every objectid a per-source prediction table can put in a list (objectid, else objectid_r/_g)."""
+    columns = [c for c in ("objectid", "objectid_r", "objectid_g") if c in preds.columns]
+    values = [pd.to_numeric(preds[c], errors="coerce").dropna().to_numpy(np.int64) for c in columns]
+    return np.unique(np.concatenate(values)) if values else np.empty(0, np.int64)
+
+
+def _as_list(value: PathLike | Sequence[PathLike]) -> list[PathLike]:
+    """One path or a list of paths, as a list."""
+    return [value] if isinstance(value, str | Path) else list(value)
 
 
 def read_lists(paths: Mapping[str, PathLike]) -> dict[str, Table]:

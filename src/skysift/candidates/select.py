@@ -16,7 +16,7 @@ from skysift.candidates.table import candidate_table
 from skysift.crossmatch.best import DEFAULT_PRIORITY, best_crossmatch
 from skysift.io import InputError
 
-__all__ = ["describe_selection", "make_candidates", "model_of", "select_candidates"]
+__all__ = ["describe_selection", "make_candidates", "model_of", "select_candidates", "select_ids"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +84,15 @@ def select_candidates(
     alert_names_df: pd.DataFrame | None = None,
     source_predictions: Mapping[str, pd.DataFrame] | None = None,
     skipped: Mapping[str, str] | None = None,
+    n_scored: int | None = None,
 ) -> Table:
     """One candidate list as an astropy Table, ordered by its selection (``list_rank`` 1..n).
 
     ``spec`` is a ``candidates.lists`` entry: ``select`` (anomalies | class | unknown_transients |
     early_snia | kilonova), ``classes`` (for class), ``top_n``, ``min_score``, ``min_probability``.
     ``skipped`` maps a model (``classifier``, ``early_snia``, ``kilonova``) that was not trained
-    to the reason; a list selected by it is empty and its ``note`` meta says why.
+    to the reason; a list selected by it is empty and its ``note`` meta says why. ``n_scored`` (meta
+    of the list) is the number of scored objects when ``scores_df`` holds only the preselected ones.
     Anomaly lists are ordered by anomaly rank; class and unknown-transient lists by classifier
     probability (descending), then anomaly rank; ties fall back to objectid, so the order is
     reproducible. ``early_snia`` and ``kilonova`` lists take the sky sources of
@@ -123,7 +125,7 @@ def select_candidates(
         source = _source_selection(name, select, spec, scores_df, (source_predictions or {}).get(select))
         ids = source["objectid"].to_numpy(np.int64)
     else:
-        ids = _select_ids(name, spec, scores_df, predictions_df, set(best.index), transient_classes)
+        ids = select_ids(name, spec, scores_df, predictions_df, set(best.index), transient_classes)
     table = candidate_table(
         ids,
         features_df,
@@ -144,7 +146,8 @@ def select_candidates(
     table.meta["top_n"] = top_n
     table.meta["min_score"] = spec.min_score
     table.meta["min_probability"] = spec.min_probability
-    table.meta["n_scored"] = len(scores_df)
+    n_scored = len(scores_df) if n_scored is None else int(n_scored)
+    table.meta["n_scored"] = n_scored
     table.meta["xmatch_priority"] = ",".join(xmatch_priority)
     table.meta["description"] = describe_selection(name, spec, dr, transient_classes)
     model = model_of(spec)
@@ -157,7 +160,7 @@ def select_candidates(
         name,
         len(table),
         n_matched,
-        len(scores_df),
+        n_scored,
     )
     return table
 
@@ -248,7 +251,7 @@ def _source_selection(
     return df.drop(columns="_p").reset_index(drop=True)
 
 
-def _select_ids(
+def select_ids(
     name: str,
     spec: ListSpec,
     scores_df: pd.DataFrame,
@@ -256,7 +259,12 @@ def _select_ids(
     matched: set,
     transient_classes: Sequence[str],
 ) -> np.ndarray:
-    """Objectids of a list in list order."""
+    """Objectids of a list in list order (``matched``: objectids with a cross-match).
+
+    The order is total (ties fall back to objectid) and every cut is per object, so the list over
+    the union of every batch's own list equals the list over the whole release: the per-batch
+    preselection of :func:`skysift.candidates.run.run_candidates` relies on it.
+    """
     select = spec.select
     df = scores_df.loc[:, ["objectid", "anomaly_score", "anomaly_rank"]]
     needs_classes = select != "anomalies" or spec.min_probability is not None

@@ -31,7 +31,13 @@ from skysift.classify.plots import (
     plot_reliability,
     write_per_class_table,
 )
-from skysift.classify.run import run_early_snia, run_kilonova, run_learning_curves, run_training
+from skysift.classify.run import (
+    run_early_snia,
+    run_kilonova,
+    run_learning_curves,
+    run_predictions,
+    run_training,
+)
 from skysift.classify.settings import (
     ActiveLearningSettings,
     ClassifierSettings,
@@ -72,6 +78,7 @@ __all__ = [
     "EarlySniaSettings",
     "KilonovaSettings",
     "run_training",
+    "run_predictions",
     "run_learning_curves",
     "run_early_snia",
     "run_kilonova",

@@ -1,7 +1,8 @@
 """The supervised stages end to end, from input paths and typed settings to every output file.
 
 One function per workflow rule (the scripts in workflow/scripts/ only unpack Snakemake's objects):
-:func:`run_training` (train_classifier), :func:`run_learning_curves` (run_active_learning),
+:func:`run_training` (train_classifier: labelled objects only), :func:`run_predictions` (predict_classes:
+one batch per job), :func:`run_learning_curves` (run_active_learning),
 :func:`run_early_snia` (train_early_snia) and :func:`run_kilonova` (train_kilonova). A stage with
 too few labels writes every output anyway, with a "skipped" metrics.json (see
 :mod:`skysift.classify.skipped`), so a run without labels still finishes.
@@ -10,13 +11,18 @@ too few labels writes every output anyway, with a "skipped" metrics.json (see
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from skysift.classify.active import (
     active_learning_inputs,
@@ -40,7 +46,7 @@ from skysift.classify.kilonova import (
 )
 from skysift.classify.labels import LabelSource
 from skysift.classify.model import empty_predictions, predict_classes, train_classifier
-from skysift.classify.persist import model_card, save_model, write_report
+from skysift.classify.persist import load_model, model_card, save_model, write_report
 from skysift.classify.plots import (
     plot_confusion_matrix,
     plot_placeholder,
@@ -53,7 +59,7 @@ from skysift.classify.settings import (
     EarlySniaSettings,
     KilonovaSettings,
 )
-from skysift.classify.skipped import TRAINED, TooFewLabels, skipped_report
+from skysift.classify.skipped import SKIPPED, TRAINED, TooFewLabels, skipped_report
 from skysift.clean import read_clean_lightcurves
 from skysift.io import atomic_path, read_tables, write_parquet_df
 from skysift.lightcurves import CleanConfig, manifest_files
@@ -66,6 +72,8 @@ __all__ = [
     "run_early_snia",
     "run_kilonova",
     "run_learning_curves",
+    "run_predictions",
+    "read_labelled_features",
     "run_training",
 ]
 
@@ -85,7 +93,6 @@ class TrainingOutputs:
     per_class_csv: PathLike
     confusion: PathLike
     reliability: PathLike
-    predictions: PathLike
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,18 @@ class KilonovaOutputs:
     predictions: PathLike
 
 
+def read_labelled_features(features: Sequence[PathLike], objectids: Sequence[int]) -> pd.DataFrame:
+    """The rows of ``objectids`` from per-batch feature tables, read with a parquet filter (row groups
+    and rows of other objects are skipped), so training never holds the release in memory."""
+    ids = pa.array(np.unique(np.asarray(objectids, dtype=np.int64)), type=pa.int64())
+    tables = [pq.read_table(path, filters=pc.field("objectid").isin(ids)) for path in features]
+    if not tables:
+        return pd.DataFrame({"objectid": np.empty(0, dtype=np.int64)})
+    table = pa.concat_tables(tables, promote_options="default").to_pandas()
+    logger.info("read %d labelled objects' features from %d batch file(s)", len(table), len(tables))
+    return table
+
+
 def run_training(
     features: Sequence[PathLike],
     labels: LabelSource,
@@ -129,18 +148,20 @@ def run_training(
     *,
     n_jobs: int = 1,
 ) -> dict[str, Any]:
-    """Train the classifier on the labelled objects of the feature tables; write model, card, metrics,
-    per-class tables, figures and the probabilities of every object. Returns the metrics report."""
-    features_df = read_tables(features)
+    """Train the classifier on the labelled objects of the feature tables (only their rows are read);
+    write model, card, metrics, per-class tables and figures. Returns the metrics report.
+
+    Prediction is :func:`run_predictions`, one batch per job.
+    """
+    label_series = labels.read()
+    features_df = read_labelled_features(features, label_series.index.to_numpy())
     try:
         model, report = train_classifier(
-            features_df, labels.read(), n_jobs=n_jobs, **dataclasses.asdict(settings)
+            features_df, label_series, n_jobs=n_jobs, **dataclasses.asdict(settings)
         )
         report = {"status": TRAINED, **report}
-        predictions = predict_classes(model, features_df)
     except TooFewLabels as exc:
         model, report = None, skipped_report(exc, "classifier (train_classifier)", model=settings.model)
-        predictions = empty_predictions()
     card = model_card(model, report)
     save_model(model, outputs.model, card)
     write_report(card, outputs.card)
@@ -149,8 +170,25 @@ def run_training(
     write_per_class_table(report, outputs.per_class_csv)
     plot_confusion_matrix(report, outputs.confusion)
     plot_reliability(report, outputs.reliability)
-    write_parquet_df(predictions, outputs.predictions)
     return report
+
+
+def run_predictions(features: PathLike, model: PathLike, metrics: PathLike, out: PathLike) -> pd.DataFrame:
+    """Class probabilities of every object of one batch's feature table with the saved classifier.
+
+    A skipped classifier (``"status": "skipped"`` in ``metrics``) gives an empty table with the
+    columns of :func:`~skysift.classify.model.empty_predictions`, so every batch has its file.
+    """
+    with open(metrics, encoding="utf-8") as fh:
+        status = json.load(fh).get("status")
+    if status == SKIPPED:
+        logger.info("classifier was not trained (%s): empty predictions for %s", metrics, features)
+        predictions = empty_predictions()
+    else:
+        features_df = pq.read_table(features).to_pandas()
+        predictions = predict_classes(load_model(model, features_df), features_df)
+    write_parquet_df(predictions, out)
+    return predictions
 
 
 def run_learning_curves(

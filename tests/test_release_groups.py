@@ -1,0 +1,55 @@
+"""Job groups of profiles/slurm (dry run): the per-batch rules are submitted as group jobs of several batches."""
+
+from __future__ import annotations
+
+import re
+
+from workflow_runner import ROOT, run_snakemake
+
+
+def _group_jobs(text: str, group: str) -> list[str]:
+    """The bodies of the dry run's group jobs of ``group``: the lines after each "Group job" line up to the next job."""
+    bodies, body = [], None
+    for line in text.splitlines():
+        if re.match(r"^\[[^\]]+\] Group job ", line):
+            body = [] if re.search(rf"Group job {group} ", line) else None
+            if body is not None:
+                bodies.append(body)
+        elif body is not None and line.startswith("["):
+            body = None
+        elif body is not None:
+            body.append(line)
+    return ["\n".join(b) for b in bodies]
+
+
+def test_per_batch_rules_are_group_jobs_of_a_configurable_size(tmp_path):
+    (tmp_path / "config.yaml").write_text("{}\n")  # the demo: 3 fields
+    proc = run_snakemake(
+        tmp_path,
+        "--profile",
+        str(ROOT / "profiles/slurm"),
+        "-n",
+        "--group-components",
+        "batch_prepare=2",
+        "batch_apply=3",
+    )
+    out = proc.stdout + proc.stderr
+    prepare = _group_jobs(out, "batch_prepare")
+    # 3 batches, 2 batches per group job -> 2 group jobs holding clean and crossmatch of every batch
+    assert len(prepare) == 2, out[-3000:]
+    for rule in ("clean_lightcurves", "crossmatch"):
+        batches = re.findall(rf"rule {rule}:\n(?:.*\n)*?\s+wildcards: batch=(field\d+)", "\n".join(prepare))
+        assert sorted(batches) == ["field000633", "field000634", "field001721"], rule
+    # --group-components replaces the profile's whole list: every group is given. A batch's predict and score
+    # jobs are two components (not connected to each other): 6 components, 3 per job = two group jobs
+    apply = _group_jobs(out, "batch_apply")
+    assert len(apply) == 2, out[-3000:]
+    assert (
+        "\n".join(apply).count("rule predict_classes:") == 3
+        and "\n".join(apply).count("rule score_anomalies:") == 3
+    )
+    # rules outside the groups stay single jobs: extract_features (long partition: a group's jobs must share
+    # one) and the release-wide rules
+    grouped = "\n".join(prepare + apply)
+    assert "rule extract_features:" not in grouped and "rule train_classifier:" not in grouped
+    assert out.count("rule extract_features:") == 3
