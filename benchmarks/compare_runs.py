@@ -6,7 +6,8 @@ Compared, each as one line SAME / DIFF (with what differs) / MISSING:
 - candidate lists ``candidates/*.ecsv``: objectids and their order, and every numeric column;
 - ``classify/**/metrics.json``: every number (recursively), within ``--rtol``;
 - anomaly outputs ``anomaly/scores.parquet`` and ``anomaly/ranked/*.parquet``: objectids, order, scores;
-- classifier predictions ``classify/**/predictions.parquet``;
+- classifier predictions ``classify/**/predictions.parquet`` (the release's per-batch
+  ``classify/predictions/<batch>.parquet`` read as one table, rows by objectid, against a single file);
 - per-batch products (``crossmatch/*.parquet``, ``features/*.parquet``): equal tables.
 Exit status 1 if anything differs, so it can gate a refactor.
 """
@@ -86,6 +87,24 @@ def _read(path: Path) -> pd.DataFrame:
     return table.to_pandas() if not table.has_masked_values else table.filled().to_pandas()
 
 
+#: Outputs written as one file by older runs and per batch (a directory of parquet files) by newer ones.
+PER_BATCH = {"classify/predictions.parquet": "classify/predictions"}
+
+
+def _read_output(root: Path, name: Path) -> pd.DataFrame | None:
+    """An output of a run as a table: the file, or its per-batch files concatenated (rows by objectid)."""
+    path = root / name
+    if path.exists():
+        frame = _read(path)
+    elif str(name) in PER_BATCH and (root / PER_BATCH[str(name)]).is_dir():
+        frame = pd.concat([_read(p) for p in sorted((root / PER_BATCH[str(name)]).glob("*.parquet"))])
+    else:
+        return None
+    if str(name) in PER_BATCH:
+        frame = frame.sort_values("objectid", kind="stable").reset_index(drop=True)
+    return frame
+
+
 def compare(before: Path, after: Path, rtol: float) -> list[tuple[str, str, list[str]]]:
     """(relative path, SAME/DIFF/MISSING, details) for every compared output."""
     patterns = [
@@ -100,13 +119,21 @@ def compare(before: Path, after: Path, rtol: float) -> list[tuple[str, str, list
         "features/*.parquet",
     ]
     names = sorted({p.relative_to(before) for pattern in patterns for p in before.glob(pattern)})
+    names += [Path(n) for n, d in PER_BATCH.items() if (before / d).is_dir() and Path(n) not in names]
     rows = []
     for name in names:
         a, b = before / name, after / name
-        if not b.exists():
-            rows.append((str(name), "MISSING", []))
-            continue
-        diffs = compare_json(a, b, rtol) if a.suffix == ".json" else compare_frames(_read(a), _read(b), rtol)
+        if a.suffix == ".json":
+            if not b.exists():
+                rows.append((str(name), "MISSING", []))
+                continue
+            diffs = compare_json(a, b, rtol)
+        else:
+            left, right = _read_output(before, name), _read_output(after, name)
+            if right is None:
+                rows.append((str(name), "MISSING", []))
+                continue
+            diffs = compare_frames(left, right, rtol)
         rows.append((str(name), "DIFF" if diffs else "SAME", diffs))
     return rows
 
