@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skysift.io import InputError
+from skysift.io import InputError, safe_name
 
 __all__ = [
     "LABEL_COLUMNS",
@@ -134,6 +134,8 @@ def read_labels(path: str | Path) -> pd.DataFrame:
         if label not in LABEL_VALUES:
             raise InputError(f"{where}, column label: {row.label!r} is not one of {list(LABEL_VALUES)}")
         labels.append(label)
+        if str(row.expert).strip():  # shown in pages and the session: no paths, no control characters
+            safe_name(str(row.expert).strip(), f"{where}, column expert")
         try:
             stamp = pd.Timestamp(str(row.time).strip())
         except ValueError:

@@ -29,7 +29,7 @@ from astropy.io.votable.tree import Info
 from astropy.table import Column, MaskedColumn, Table
 
 from skysift.classify.labels import DEFAULT_PRIORITY, best_crossmatch
-from skysift.io import InputError, atomic_path
+from skysift.io import InputError, atomic_path, spreadsheet_safe
 from skysift.layout import BAND_NAMES
 
 __all__ = [
@@ -546,8 +546,9 @@ def write_candidates(
         with atomic_path(path) as tmp:
             if fmt == "votable":
                 _write_votable(table, tmp)
-            else:
-                table.write(tmp, format=fmt, overwrite=True)
+            else:  # CSV is opened in spreadsheets: catalog strings cannot run as formulas there
+                out = spreadsheet_safe(table) if fmt == "ascii.csv" else table
+                out.write(tmp, format=fmt, overwrite=True)
         written.append(Path(path))
         logger.info("wrote %d candidates to %s", len(table), path)
     return written

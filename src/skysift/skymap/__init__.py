@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from astropy.table import Table
 
-from skysift.io import InputError, atomic_path
+from skysift.io import InputError, atomic_path, spreadsheet_safe
 from skysift.skymap.counterparts import search_counterparts
 from skysift.skymap.maps import (
     SkyMap,
@@ -80,8 +80,8 @@ def select_skymap_counterparts(
     )
     t_search = time.perf_counter() - t1
     for key, fmt in (("ecsv", "ascii.ecsv"), ("csv", "ascii.csv")):
-        with atomic_path(outputs[key]) as tmp:
-            table.write(tmp, format=fmt, overwrite=True)
+        with atomic_path(outputs[key]) as tmp:  # CSV: catalog strings cannot run as spreadsheet formulas
+            (spreadsheet_safe(table) if key == "csv" else table).write(tmp, format=fmt, overwrite=True)
     t2 = time.perf_counter()
     plot_region(sky, table, outputs["png"], credible_level=credible_level)
     summary = {
