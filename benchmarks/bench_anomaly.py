@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_anomaly.py --n 1000000 --features 36 --labels 20 --pool 2000
 
-Synthetic Gaussian features (one band), 300 trees, 256 subsamples, one thread. Reports: isolation
+Synthetic Gaussian features (one band), the config's default detector settings (``--trees``), one thread. Reports: isolation
 forest fit + score of every row; one AAD step with ``--labels`` known labels as the session does it
 (:class:`skysift.anomaly.engine.Search`, weights reset, QP on the labelled rows only) rescoring
 every row vs only a ``--pool`` of candidate sources; the same for PineForest. Prints the 1-minute
@@ -12,11 +12,13 @@ load average next to each figure (the machine is shared).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 
 import numpy as np
 import pandas as pd
+from coniferest.label import Label
 
 
 def timed(label: str, func):
@@ -37,7 +39,12 @@ def main() -> None:
     parser.add_argument("--trees", type=int, default=300)
     args = parser.parse_args()
 
-    from skysift.anomaly.engine import Search, build_space
+    from skysift.anomaly import AnomalySettings, Search, build_space
+    from skysift.config import default_config
+
+    defaults = AnomalySettings.from_config(default_config()["anomaly"]).search
+    space_settings = dataclasses.replace(defaults.space, per_source=False)
+    detectors = dataclasses.replace(defaults.detectors, n_trees=args.trees)
 
     rng = np.random.default_rng(0)
     df = pd.DataFrame(
@@ -46,13 +53,16 @@ def main() -> None:
     df.insert(0, "objectid", np.arange(args.n, dtype=np.int64))
     df.insert(1, "filterid", np.int8(2))
     print(f"n={args.n} features={args.features} trees={args.trees} labels={args.labels} pool={args.pool}")
-    space = timed("preprocess (median impute + standardize)", lambda: build_space(df, per_source=False))
-    timed("isoforest: fit + score every row", lambda: Search(space, "isoforest", n_trees=args.trees))
+    space = timed("preprocess (median impute + standardize)", lambda: build_space(df, space_settings))
+    timed("isoforest: fit + score every row", lambda: Search(space, "isoforest", detectors, seed=0))
     for method in ("aad", "pineforest"):
-        search = timed(f"{method}: fit", lambda m=method: Search(space, m, n_trees=args.trees))
+        search = timed(f"{method}: fit", lambda m=method: Search(space, m, detectors, seed=0))
         initial = timed(f"{method}: score every row (no label)", lambda s=search: s.row_scores())
         top = np.argsort(-initial)[: args.labels]
-        known = {int(space.source_id[r]): (-1 if i % 3 == 0 else 1) for i, r in enumerate(top)}
+        known = {
+            int(space.source_id[r]): (Label.ANOMALY if i % 3 == 0 else Label.REGULAR)
+            for i, r in enumerate(top)
+        }
         timed(
             f"{method}: step, {args.labels} labels, rescore every row",
             lambda s=search, k=known: s.row_scores(k),

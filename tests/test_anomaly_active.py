@@ -17,22 +17,38 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from astropy.table import Table
+from coniferest.label import Label
 
 from skysift.anomaly import (
     SCORE_COLUMNS,
+    AnomalySettings,
     Search,
     append_label,
     build_space,
     label_session,
     merge_labels,
     read_labels,
+    run_evaluation,
     run_loop,
-    run_search,
+    search_anomalies,
+    source_labels,
 )
+from skysift.config import default_config
 from skysift.io import InputError
 
 N_FEATURES = 6
-ANOMALY, REGULAR, UNKNOWN = -1, 1, 0
+ANOMALY, REGULAR, UNKNOWN = Label.ANOMALY, Label.REGULAR, Label.UNKNOWN
+
+
+def anomaly_settings(**overrides) -> AnomalySettings:
+    """The ``anomaly`` section's defaults with ``overrides``."""
+    return AnomalySettings.from_config({**default_config()["anomaly"], **overrides})
+
+
+def make_search(space, method: str, *, n_trees: int, seed: int) -> Search:
+    """``method`` over ``space`` with the default detector settings but ``n_trees``."""
+    detectors = anomaly_settings(n_trees=n_trees).search.detectors
+    return Search(space, method, detectors, seed=seed)
 
 
 def make_sources(n_sources: int = 400, n_interesting: int = 12, n_boring: int = 40, seed: int = 0):
@@ -71,7 +87,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def space(data):
-    return build_space(data[0], transform="standardize")
+    return build_space(data[0], anomaly_settings().search.space)
 
 
 def oracle(interesting):
@@ -156,6 +172,22 @@ def test_missing_column_and_missing_file(tmp_path):
         read_labels(tmp_path / "absent.csv")
 
 
+def test_source_labels_are_coniferest_labels_and_the_latest_answer_of_a_source_wins(tmp_path, space):
+    g, r = int(space.objectid[0]), int(space.objectid[1])  # the g and r rows of source 0
+    assert space.source_id[0] == space.source_id[1]
+    path = tmp_path / "labels.csv"
+    path.write_text(
+        "objectid,label,expert,time,note\n"
+        f"{g},anomaly,alice,2026-01-01T00:00:00Z,\n"
+        f"{r},regular,bob,2026-01-02T00:00:00Z,\n"
+        f"{int(space.objectid[2])},unknown,bob,2026-01-02T00:00:00Z,\n"
+        "42,anomaly,bob,2026-01-02T00:00:00Z,not in the features\n"
+    )
+    known = source_labels(space, merge_labels([path]))
+    assert known == {int(space.source_id[0]): Label.REGULAR, int(space.source_id[2]): Label.UNKNOWN}
+    assert all(type(v) is Label for v in known.values())
+
+
 # ---------------------------------------------------------------- detectors and the loop
 
 
@@ -163,8 +195,8 @@ def test_aad_and_pineforest_find_more_than_isoforest(space, data):
     _, interesting = data
     found = {}
     for method in ("isoforest", "aad", "pineforest"):
-        steps = run_loop(Search(space, method, n_trees=100, seed=1), oracle(interesting), budget=30)
-        found[method] = sum(s.code == ANOMALY for s in steps)
+        steps = run_loop(make_search(space, method, n_trees=100, seed=1), oracle(interesting), budget=30)
+        found[method] = sum(s.label == ANOMALY for s in steps)
     # the forest ranks the 40 'boring' far outliers first; the active methods learn they are regular
     assert found["isoforest"] <= 7, found
     assert found["aad"] >= found["isoforest"] + 4, found
@@ -174,15 +206,19 @@ def test_aad_and_pineforest_find_more_than_isoforest(space, data):
 @pytest.mark.parametrize("method", ["aad", "pineforest"])
 def test_resume_from_answers_reproduces_the_uninterrupted_sequence(space, data, method):
     _, interesting = data
-    full = run_loop(Search(space, method, n_trees=60, seed=3), oracle(interesting), budget=16, pool_size=150)
-    assert {s.code for s in full} == {ANOMALY, REGULAR}  # the labels really changed the model
-    first = run_loop(Search(space, method, n_trees=60, seed=3), oracle(interesting), budget=7, pool_size=150)
+    full = run_loop(
+        make_search(space, method, n_trees=60, seed=3), oracle(interesting), budget=16, pool_size=150
+    )
+    assert {s.label for s in full} == {ANOMALY, REGULAR}  # the labels really changed the model
+    first = run_loop(
+        make_search(space, method, n_trees=60, seed=3), oracle(interesting), budget=7, pool_size=150
+    )
     # a new process: fresh detectors, only (seed, answers) carried over
     resumed = run_loop(
-        Search(space, method, n_trees=60, seed=3),
+        make_search(space, method, n_trees=60, seed=3),
         oracle(interesting),
         budget=9,
-        known={s.source_id: s.code for s in first},
+        known={s.source_id: s.label for s in first},
         pool_size=150,
     )
     assert first + resumed == full
@@ -190,7 +226,7 @@ def test_resume_from_answers_reproduces_the_uninterrupted_sequence(space, data, 
 
 def test_scores_depend_on_the_answers_not_on_their_order(space, data):
     _, interesting = data
-    search = Search(space, "aad", n_trees=60, seed=0)
+    search = make_search(space, "aad", n_trees=60, seed=0)
     sources = sorted(search.sources[:40].tolist())
     answers = {s: (ANOMALY if s in interesting else REGULAR) for s in sources[:10]}
     forward = search.row_scores(answers)
@@ -200,7 +236,7 @@ def test_scores_depend_on_the_answers_not_on_their_order(space, data):
 
 
 def test_sources_take_their_most_anomalous_band(space):
-    search = Search(space, "isoforest", n_trees=60, seed=0)
+    search = make_search(space, "isoforest", n_trees=60, seed=0)
     raw = search.row_scores()
     pct, source_score = search.combine(raw)
     frame = pd.DataFrame({"source": space.source_id, "pct": pct, "score": source_score})
@@ -214,23 +250,31 @@ def test_sources_take_their_most_anomalous_band(space):
 @pytest.mark.parametrize("method", ["lof", "gmm", "sklearn_isoforest"])
 def test_static_sklearn_methods_rank_outliers_high(space, data, method):
     df, interesting = data
-    search = Search(space, method, n_trees=60, seed=0)
+    search = make_search(space, method, n_trees=60, seed=0)
     top = set(search.source_order(search.row_scores())[:60].tolist())
     outliers = interesting | set(df.attrs["boring"])
     assert len(top & outliers) >= 40, len(top & outliers)
 
 
-def test_run_search_writes_ranked_lists_with_labels(tmp_path, data):
+def test_search_anomalies_writes_ranked_lists_with_labels(tmp_path, data):
     df, interesting = data
-    boring_first = build_space(df)
-    first_sources = Search(boring_first, "isoforest", n_trees=60, seed=0).source_order(
-        Search(boring_first, "isoforest", n_trees=60, seed=0).row_scores()
-    )[:3]
+    unlabelled = make_search(
+        build_space(df, anomaly_settings().search.space), "isoforest", n_trees=60, seed=0
+    )
+    first_sources = unlabelled.source_order(unlabelled.row_scores())[:3]
     labels = tmp_path / "expert.csv"
     for s in first_sources:
         append_label(labels, int(s), "regular", "carol", note="bogus")
-    anomaly = {"method": "isoforest", "compare": ["aad", "lof"], "n_trees": 60, "top_n": 10}
-    results = run_search(df, anomaly, tmp_path / "anomaly", label_files=[labels])
+    settings = anomaly_settings(method="isoforest", compare=["aad", "lof"], n_trees=60, top_n=10).search
+    ranked_dir = tmp_path / "anomaly" / "ranked"
+    results = search_anomalies(
+        df,
+        settings,
+        scores=tmp_path / "anomaly" / "scores.parquet",
+        ranked=[ranked_dir / f"{m}.parquet" for m in settings.methods],
+        top=[ranked_dir / f"{m}.csv" for m in settings.methods],
+        label_files=[labels],
+    )
     scores = pq.read_table(tmp_path / "anomaly" / "scores.parquet").to_pandas()
     assert tuple(scores.columns[:4]) == SCORE_COLUMNS
     assert scores["anomaly_rank"].tolist() == list(range(1, len(df) + 1))
@@ -248,9 +292,43 @@ def test_run_search_writes_ranked_lists_with_labels(tmp_path, data):
     assert top_interesting["drivers"].str.split().str[0].str.split(":").str[0].isin(["f0", "f1"]).all()
 
 
+def test_run_evaluation_counts_what_the_oracle_loop_finds(tmp_path, data):
+    df, interesting = data
+    truth = pd.DataFrame({"objectid": df["objectid"], "class": "constant"})
+    truth.loc[truth["objectid"].isin(interesting), "class"] = "kilonova"
+    evaluation = {"methods": ["isoforest", "aad"], "budgets": [10, 30], "seeds": [0, 1]}
+    settings = anomaly_settings(n_trees=60, anomaly_classes=["kilonova", "tde"], evaluation=evaluation)
+    out = {name: tmp_path / f"evaluation_{name}" for name in ("table.csv", "curves.csv", "plot.png")}
+    summary = run_evaluation(
+        df, truth, settings.oracle, table=out["table.csv"], curves=out["curves.csv"], plot=out["plot.png"]
+    )
+    table = pd.read_csv(out["table.csv"])
+    assert list(zip(table["method"], table["budget"], strict=True)) == [
+        ("isoforest", 10), ("isoforest", 30), ("aad", 10), ("aad", 30)
+    ]  # fmt: skip
+    assert (table["n_seeds"] == 2).all() and table["mean"].tolist() == summary["mean"].tolist()
+    assert table["random_expectation"].tolist() == pytest.approx([b * 12 / 400 for b in (10, 30, 10, 30)])
+    # the curves are the oracle loop's: the same as running it here
+    curves = pd.read_csv(out["curves.csv"])
+    steps = run_loop(session_search(df, method="aad", seed=1, n_trees=60), oracle(interesting), budget=30,
+                     pool_size=settings.pool_size)  # fmt: skip
+    found = curves.loc[(curves["method"] == "aad") & (curves["seed"] == 1), "found"].tolist()
+    assert found == np.cumsum([s.label == ANOMALY for s in steps]).tolist()
+    assert found[-1] > 3 * 30 * 12 / 400  # far better than random inspection
+    assert out["plot.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 # ---------------------------------------------------------------- the terminal session
 
-ANOMALY_CFG = {"method": "aad", "n_trees": 60, "random_state": 2, "pool_size": 150}
+SESSION = {"method": "aad", "n_trees": 60, "random_state": 2, "pool_size": 150}
+
+
+SESSION_ARGS = {"expert": "dana", "settings": anomaly_settings(**SESSION), "dr": "dr24"}
+
+
+def session_search(df: pd.DataFrame, method: str = "aad", seed: int = 2, n_trees: int = 60) -> Search:
+    """The search a session with SESSION runs (by default)."""
+    return make_search(build_space(df, anomaly_settings().search.space), method, n_trees=n_trees, seed=seed)
 
 
 def shown_sources(text: str) -> list[int]:
@@ -267,13 +345,9 @@ def test_session_stdin_answers_resume_and_card(tmp_path, data):
     out = io.StringIO()
     # uninterrupted: answer by the oracle for 12 questions (answers computed lazily: feed a big script)
     full_file = tmp_path / "full.csv"
-    run_loop_steps = run_loop(
-        Search(build_space(df), "aad", n_trees=60, seed=2), oracle(interesting), budget=12, pool_size=150
-    )
+    run_loop_steps = run_loop(session_search(df), oracle(interesting), budget=12, pool_size=150)
     script = answers_for([s.source_id for s in run_loop_steps], interesting)
-    n = label_session(
-        df, full_file, expert="dana", anomaly=ANOMALY_CFG, stdin=io.StringIO(script), stdout=out, budget=12
-    )
+    n = label_session(df, full_file, stdin=io.StringIO(script), stdout=out, budget=12, **SESSION_ARGS)
     assert n == 12
     assert shown_sources(out.getvalue()) == [s.source_id for s in run_loop_steps]
     card = out.getvalue()
@@ -281,7 +355,7 @@ def test_session_stdin_answers_resume_and_card(tmp_path, data):
     # interrupted: 5 answers (the third a skip) with a typo, then quit; the typo is asked again
     skipped = run_loop_steps[2].source_id
     expected = run_loop(
-        Search(build_space(df), "aad", n_trees=60, seed=2),
+        session_search(df),
         lambda s, _sc: UNKNOWN if s == skipped else (ANOMALY if s in interesting else REGULAR),
         budget=10,
         pool_size=150,
@@ -291,18 +365,13 @@ def test_session_stdin_answers_resume_and_card(tmp_path, data):
     script = answers_for([s.source_id for s in expected[:2]], interesting) + "maybe\n" + "s\n"
     script += answers_for([s.source_id for s in expected[3:5]], interesting) + "q\n"
     out1 = io.StringIO()
-    assert (
-        label_session(df, part, expert="dana", anomaly=ANOMALY_CFG, stdin=io.StringIO(script), stdout=out1)
-        == 5
-    )
+    assert label_session(df, part, stdin=io.StringIO(script), stdout=out1, **SESSION_ARGS) == 5
     assert "'maybe': answer y, n, s or q" in out1.getvalue()
     assert read_labels(part)["label"].tolist()[2] == "unknown"
     # resume: continues with what an uninterrupted session with the same answers would ask
     out2 = io.StringIO()
     script = answers_for([s.source_id for s in expected[5:]], interesting)
-    label_session(
-        df, part, expert="dana", anomaly=ANOMALY_CFG, stdin=io.StringIO(script), stdout=out2, budget=5
-    )
+    label_session(df, part, stdin=io.StringIO(script), stdout=out2, budget=5, **SESSION_ARGS)
     assert "5 source(s) already answered" in out2.getvalue()
     shown1 = shown_sources(out1.getvalue())  # the 6th card was on screen when q was typed
     assert shown1 == [s.source_id for s in expected[:6]]
@@ -314,9 +383,11 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys
     import pandas as pd
-    from skysift.anomaly import label_session
+    from skysift.anomaly import AnomalySettings, label_session
+    from skysift.config import default_config
     cfg = {"method": "aad", "n_trees": 60, "random_state": 2, "pool_size": 150}
-    label_session(pd.read_parquet(sys.argv[1]), sys.argv[2], expert="eve", anomaly=cfg,
+    settings = AnomalySettings.from_config({**default_config()["anomaly"], **cfg})
+    label_session(pd.read_parquet(sys.argv[1]), sys.argv[2], expert="eve", settings=settings, dr="dr24",
                   stdin=sys.stdin, stdout=sys.stdout)
     """
 )
@@ -327,9 +398,7 @@ def test_killed_session_loses_no_answer(tmp_path, data):
     features = tmp_path / "features.parquet"
     df.to_parquet(features)
     labels = tmp_path / "eve.csv"
-    expected = run_loop(
-        Search(build_space(df), "aad", n_trees=60, seed=2), oracle(interesting), budget=10, pool_size=150
-    )
+    expected = run_loop(session_search(df), oracle(interesting), budget=10, pool_size=150)
     proc = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, str(features), str(labels)],
         stdin=subprocess.PIPE,
@@ -356,7 +425,7 @@ def test_killed_session_loses_no_answer(tmp_path, data):
     out = io.StringIO()
     script = answers_for([s.source_id for s in expected[4:]], interesting)
     label_session(
-        df, labels, expert="eve", anomaly=ANOMALY_CFG, stdin=io.StringIO(script), stdout=out, budget=6
+        df, labels, stdin=io.StringIO(script), stdout=out, budget=6, **{**SESSION_ARGS, "expert": "eve"}
     )
     assert shown_sources(out.getvalue()) == [s.source_id for s in expected[4:]]
     assert len(read_labels(labels)) == 10
@@ -373,7 +442,7 @@ def test_cli_label_reads_the_run(tmp_path, data, monkeypatch):
     lc.mkdir(parents=True)
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\nq\n"))
     schema = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
-    first = Search(build_space(df), "isoforest", n_trees=40, seed=0)
+    first = make_search(build_space(df, anomaly_settings().search.space), "isoforest", n_trees=40, seed=0)
     top = int(first.source_order(first.row_scores())[0])
     (lc / f"lc_{top}.png").write_bytes(b"png")
     argv = ["label", "--labels", str(tmp_path / "me.csv"), "--expert", "me", "--config", str(tmp_path / "config.yaml"),
@@ -385,3 +454,10 @@ def test_cli_label_reads_the_run(tmp_path, data, monkeypatch):
     saved = read_labels(tmp_path / "me.csv")  # the shown objectid of the top source, answered "n"
     assert saved["label"].tolist() == ["regular"] and saved["expert"].tolist() == ["me"]
     assert saved["objectid"].iloc[0] in (top, top + 10**11)
+    # --method overrides anomaly.method; the answers already given are known, never asked again
+    monkeypatch.setattr(sys, "stdin", io.StringIO("q\n"))
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main([*argv, "--method", "lof"]) == 0
+    assert "skysift label: method lof, 1 source(s) already answered" in out.getvalue()
+    assert f"source {top} " not in out.getvalue()

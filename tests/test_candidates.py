@@ -11,8 +11,9 @@ import pytest
 from astropy.io.votable import parse
 from astropy.table import Table
 
-from skysift.anomaly import search_anomalies
+from skysift.anomaly import SearchSettings, rank_anomalies
 from skysift.candidates import CANDIDATE_COLUMNS, make_candidates, select_candidates, write_candidates
+from skysift.config import default_config
 from skysift.io import InputError
 
 TRICKY = 'SN 2020abc, the "odd" one'
@@ -39,7 +40,10 @@ def inputs():
         }
     )
     features.loc[17, ["amplitude", "skew"]] = [40.0, -30.0]
-    scores = search_anomalies(features, n_trees=50)
+    search = SearchSettings.from_config(
+        {**default_config()["anomaly"], "n_trees": 50, "compare": [], "per_band": False}
+    )
+    scores = rank_anomalies(features, search)[search.method]
     top = scores["objectid"].iloc[:10].to_numpy()
     predictions = pd.DataFrame(
         {

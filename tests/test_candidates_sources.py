@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from astropy.table import Table
 
-from skysift.anomaly import search_anomalies
+from skysift.anomaly import SearchSettings, rank_anomalies
 from skysift.candidates import select_candidates, write_candidates
+from skysift.config import default_config
 from skysift.io import InputError
 
 N = 60
@@ -32,7 +33,8 @@ def tables():
             "skew": rng.normal(0, 1, N).astype(np.float32),
         }
     )
-    scores = search_anomalies(features, n_trees=30)
+    search = SearchSettings.from_config({**default_config()["anomaly"], "n_trees": 30, "compare": []})
+    scores = rank_anomalies(features, search)[search.method]
     predictions = pd.DataFrame(
         {
             "objectid": objectid,

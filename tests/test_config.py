@@ -57,11 +57,11 @@ def test_every_schema_key_has_a_description():
 
 
 def test_demo_section_matches_the_simulator_parameters():
-    import inspect
+    import dataclasses
 
-    from skysift.simulate import simulate_release
+    from skysift.simulate import DemoSettings
 
-    params = set(inspect.signature(simulate_release).parameters) - {"root", "dr"}
+    params = {f.name for f in dataclasses.fields(DemoSettings)}
     assert set(validate_config({}, SCHEMA)["demo"]) == params
 
 

@@ -12,6 +12,7 @@ import pytest
 from astropy.timeseries import LombScargle
 from scipy.spatial import cKDTree
 
+from skysift.config import ConfigError, default_config
 from skysift.io import InputError
 from skysift.layout import DR_SCHEMA, md5sum, parse_dr_path, read_checksums
 from skysift.simulate import (
@@ -19,6 +20,7 @@ from skysift.simulate import (
     CLASSES,
     DEFAULT_CLASS_FRACTIONS,
     TRUTH_COLUMNS,
+    DemoSettings,
     field_centre,
     load_truth,
     plot_examples,
@@ -385,3 +387,20 @@ def test_rejects_bad_arguments(tmp_path: Path, kwargs: dict, message: str) -> No
     with pytest.raises(InputError, match=message):
         simulate_release(tmp_path, n_objects=20, **kwargs)
     assert not any(tmp_path.iterdir()), "nothing is written for invalid arguments"
+
+
+def test_settings_come_from_the_schema_and_overrides_replace_fields(tmp_path: Path) -> None:
+    default = DemoSettings.default()
+    assert default == DemoSettings.from_config(default_config()["demo"])
+    assert default.n_objects == 20000 and default.fields == [633, 634, 1721]
+    small = {"n_objects": 40, "fields": [633], "ccds": [1], "quadrants": [1], "seed": 5}
+    settings = DemoSettings.from_config({**default_config()["demo"], **small})
+    simulate_release(tmp_path / "a", settings)
+    simulate_release(tmp_path / "b", seed=5, **{k: v for k, v in small.items() if k != "seed"})
+    assert (tmp_path / "a/dr24/checksum.md5").read_text() == (tmp_path / "b/dr24/checksum.md5").read_text()
+    with pytest.raises(TypeError, match=r"unknown parameter\(s\) \['n_object'\]"):
+        simulate_release(tmp_path / "c", n_object=5)
+    section = default_config()["demo"]
+    del section["seed"]
+    with pytest.raises(ConfigError, match="missing key.*demo.seed"):
+        DemoSettings.from_config(section)

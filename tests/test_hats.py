@@ -11,9 +11,18 @@ import pytest
 lsdb = pytest.importorskip("lsdb")
 
 from skysift.clean import clean_files  # noqa: E402
+from skysift.config import SCHEMA_PATH, validate_config  # noqa: E402
 from skysift.crossmatch import CatalogSpec, crossmatch_objects, read_objects  # noqa: E402
 from skysift.io import InputError  # noqa: E402
-from skysift.sources import demo_catalog_specs  # noqa: E402
+from skysift.layout import read_dr_files  # noqa: E402
+from skysift.sources import (  # noqa: E402
+    SourceSettings,
+    demo_catalog_specs,
+    fetch_batch,
+    prepare_release,
+    release_parent,
+    resolve_fields,
+)
 from skysift.sources.hats import fetch_hats, write_hats_catalog  # noqa: E402
 from skysift.sources.local import fetch_local_batch  # noqa: E402
 
@@ -140,3 +149,26 @@ def test_hats_catalog_errors_name_the_key(release, tmp_path):
             objects,
             [CatalogSpec.from_config("simbad", {**spec, "backend": "hats", "path": str(tmp_path / "nope")})],
         )
+
+
+def test_hats_source_prepares_the_selection_through_the_registry(release, tmp_path):
+    root, hats = release
+    fetch = {
+        "fields": [634],
+        "filters": ["r"],
+        "cache_dir": str(tmp_path / "cache"),
+        "hats": {"path": str(hats), "min_nepochs": 20},
+    }
+    settings = SourceSettings.from_config(validate_config({"source": "hats", "fetch": fetch}, SCHEMA_PATH))
+    assert resolve_fields(settings) == [634]
+    release_root = tmp_path / "cache" / "hats" / "dr24"
+    assert release_parent(settings, "unused") == str(release_root.parent)
+    prepare_release(settings, release_root)
+    got = read_dr_files(fetch_batch(settings, release_root, 634, tmp_path / "m.tsv")).to_pandas()
+    ref = read_dr_files(
+        fetch_local_batch(root / "dr24", 634, tmp_path / "ref.tsv", filters=["r"])
+    ).to_pandas()
+    ref = ref[ref["nepochs"] >= 20]
+    assert len(ref) > 10
+    assert sorted(got["objectid"]) == sorted(ref["objectid"])
+    assert set(got["filterid"]) == {2} and set(got["fieldid"]) == {634}

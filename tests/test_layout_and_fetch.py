@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import make_dr_table
+from skysift.config import SCHEMA_PATH, validate_config
 from skysift.io import InputError, write_parquet
 from skysift.layout import DRFile, dr_file_path, parse_dr_path, read_checksums, read_dr_files, write_checksums
+from skysift.sources import SourceSettings, fetch_batch, release_parent, resolve_fields
 from skysift.sources.local import fetch_local_batch, read_manifest, release_fields
 
 
@@ -97,3 +99,26 @@ def test_reader_names_the_file_with_a_wrong_schema(tmp_path):
     write_parquet(pa.table({"objectid": [1], "mag": [[1.0]]}), bad)
     with pytest.raises(InputError, match="ztf_000633_zr_c01_q1_dr24.parquet: missing DR light-curve column"):
         read_dr_files([bad])
+
+
+def test_local_source_resolves_fields_and_selects_files(tmp_path):
+    root = _mirror(tmp_path)
+
+    def settings(**fetch):
+        return SourceSettings.from_config(validate_config({"source": "local", "fetch": fetch}, SCHEMA_PATH))
+
+    mirror = settings(local_path=str(root.parent), filters=["g"])
+    assert resolve_fields(mirror) == [633, 1721]
+    assert release_parent(mirror, "unused") == str(root.parent)
+    files = fetch_batch(mirror, root, 1721, tmp_path / "m.tsv")
+    assert [f.name for f in files] == ["ztf_001721_zg_c01_q2_dr24.parquet"]
+    assert resolve_fields(settings(local_path=str(root.parent), fields=[1721])) == [1721]
+    with pytest.raises(InputError, match=r"fetch.fields \[999\] are not in the mirror"):
+        resolve_fields(settings(local_path=str(root.parent), fields=[999]))
+    with pytest.raises(InputError, match="fetch.local_path is not set"):
+        resolve_fields(settings())
+    with pytest.raises(InputError, match="release directory not found; set fetch.local_path"):
+        resolve_fields(settings(local_path=str(tmp_path / "nowhere")))
+    (tmp_path / "empty" / "dr24").mkdir(parents=True)
+    with pytest.raises(InputError, match="no ZTF DR light-curve files found"):
+        resolve_fields(settings(local_path=str(tmp_path / "empty")))

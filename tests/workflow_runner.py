@@ -18,15 +18,17 @@ def run_snakemake(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 900,
+    snakefile: Path = ROOT / "Snakefile",
 ) -> subprocess.CompletedProcess:
     """Run snakemake with ``workdir/config.yaml``; on failure (``check``) raise with the tail of its output.
 
-    ``args`` go last, so they may add ``--cores``, ``--profile`` or more ``--configfile`` files.
+    ``args`` go last, so they may add ``--cores``, ``--profile`` or more ``--configfile`` files; ``snakefile``
+    may be another checkout's (its jobs then use that checkout's library).
     """
     cmd = [
         str(SNAKEMAKE),
         "--snakefile",
-        str(ROOT / "Snakefile"),
+        str(snakefile),
         "--directory",
         str(workdir),
         "--configfile",

@@ -46,10 +46,15 @@ def _demo_plot(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    """Simulate a demo release outside the workflow."""
-    from skysift.simulate import simulate_release
+    """Simulate a demo release outside the workflow: the ``demo`` section of --config (or the schema's)."""
+    from skysift.config import default_config, load_config
+    from skysift.simulate import DemoSettings, simulate_release
 
-    summary = simulate_release(args.root, dr=args.dr, seed=args.seed, n_objects=args.n_objects)
+    config = load_config(args.config) if args.config else default_config()
+    options = {"seed": args.seed, "n_objects": args.n_objects}
+    overrides = {key: value for key, value in options.items() if value is not None}
+    demo = DemoSettings.from_config(config["demo"])
+    summary = simulate_release(args.root, demo, dr=args.dr or config["dr"], **overrides)
     print(summary)
     return 0
 
@@ -134,9 +139,12 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("simulate", help="simulate a demo release into a directory")
     p.add_argument("root", type=Path)
-    p.add_argument("--dr", default="dr24")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--n-objects", type=int, default=2000)
+    p.add_argument(
+        "--config", type=Path, help="config file whose dr and demo section to use (default: the schema's)"
+    )
+    p.add_argument("--dr", help="release name (default: the config's dr)")
+    p.add_argument("--seed", type=int, help="random seed (default: the config's demo.seed)")
+    p.add_argument("--n-objects", type=int, help="sky sources (default: the config's demo.n_objects)")
     p.set_defaults(func=_simulate)
 
     p = sub.add_parser("skymap-demo", help="write a Gaussian-blob GW sky map (flat or multi-order FITS)")

@@ -1,8 +1,10 @@
 # Stage 6: offline anomaly search over all batches' features (per band, combined per source), one
 # ranked list per method, expert labels files as inputs; the oracle evaluation on the demo truth.
 
+from skysift.anomaly import OracleSettings, SearchSettings, settings_section
+
 # The primary method first, then the others compared (each gets results/anomaly/ranked/<method>.*).
-ANOMALY_METHODS = list(dict.fromkeys([config["anomaly"]["method"], *config["anomaly"]["compare"]]))
+ANOMALY_METHODS = list(SearchSettings.from_config(config["anomaly"]).methods)
 
 
 rule search_anomalies:
@@ -29,7 +31,8 @@ rule search_anomalies:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=60,
     params:
-        anomaly=config["anomaly"],
+        # Only the anomaly keys the ranked lists depend on: pool_size and the evaluation rerun nothing.
+        search=settings_section(SearchSettings, config["anomaly"]),
     script:
         "../scripts/search_anomalies.py"
 
@@ -61,7 +64,7 @@ rule evaluate_anomalies:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=120,
     params:
-        anomaly=config["anomaly"],
-        methods=config["anomaly"]["evaluation"]["methods"],
+        # Only the anomaly keys the evaluation depends on: method, compare, top_n, labels rerun nothing.
+        oracle=settings_section(OracleSettings, config["anomaly"]),
     script:
         "../scripts/evaluate_anomalies.py"

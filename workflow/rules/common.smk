@@ -6,10 +6,12 @@ from skysift.config import validate_config
 from skysift.crossmatch import resolve_catalogs
 from skysift.layout import batch_name
 from skysift.sources import (
-    CONVERTED_SOURCES,
     DEMO_CATALOG_COLUMNS,
-    ONLINE_SOURCES,
-    demo_catalog_specs,
+    Preparation,
+    SourceSettings,
+    batch_params,
+    get_source,
+    release_params,
     release_parent,
     resolve_fields,
 )
@@ -19,17 +21,22 @@ validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "confi
 
 DR = config["dr"]
 DEMO_ROOT = "results/demo"
+# The configured light-curve source (skysift.sources.registry) and what it reads from the config.
+SOURCE = get_source(config["source"])
+SOURCE_SETTINGS = SourceSettings.from_config(config)
 # The directory that holds the release directory <dr>/ (the demo and the online sources write their own).
-RELEASE_PARENT = release_parent(config, DEMO_ROOT)
-FIELDS = resolve_fields(config)
+RELEASE_PARENT = release_parent(SOURCE_SETTINGS, DEMO_ROOT)
+RELEASE_ROOT = f"{RELEASE_PARENT}/{DR}"
+FIELDS = resolve_fields(SOURCE_SETTINGS)
 BATCHES = [batch_name(f) for f in FIELDS]
-# Cross-match catalogs with their backends (local files, CDS XMatch, TNS, HATS): the downloaded TNS
-# catalog (rule download_tns_catalog) and each batch's CDS XMatch answer (rule query_xmatch) live here.
+# Cross-match catalogs with their backends (local files, CDS XMatch, TNS, HATS); a release may bring its own
+# (demo). The downloaded TNS catalog (rule download_tns_catalog) and each batch's CDS XMatch answer (rule
+# query_xmatch) live here.
 TNS_CATALOG_PATH = "results/crossmatch/catalogs/{name}.parquet"
 XMATCH_RESULT_PATH = "results/crossmatch/xmatch/{name}/{batch}.parquet"
 CATALOGS = resolve_catalogs(
     config["crossmatch"]["catalogs"],
-    demo_catalog_specs(DEMO_ROOT) if config["source"] == "demo" else {},
+    SOURCE.catalogs(RELEASE_PARENT),
     tns_path=TNS_CATALOG_PATH,
 )
 CANDIDATES = [f"results/candidates/candidates{ext}" for ext in (".ecsv", ".csv", ".vot")]
@@ -40,14 +47,14 @@ wildcard_constraints:
 
 
 def release_input(wildcards):
-    """What a fetch job depends on: the simulated release (demo), the fetched index (online), the converted
-    release (table, hats, APIs) or the mirror's checksum.md5."""
-    if config["source"] == "demo":
-        return f"{DEMO_ROOT}/{DR}"
-    if config["source"] in ONLINE_SOURCES + CONVERTED_SOURCES:
-        return f"{RELEASE_PARENT}/{DR}/checksum.md5"
-    checksum = Path(RELEASE_PARENT) / DR / "checksum.md5"
-    return [str(checksum)] if checksum.exists() else []
+    """What a fetch job depends on: the simulated release (simulate_survey), the index or converted release that
+    the source's preparation rule writes (its checksum.md5), or an existing mirror's checksum.md5 if it has one."""
+    if SOURCE.preparation is Preparation.SIMULATE:
+        return RELEASE_ROOT
+    checksum = f"{RELEASE_ROOT}/checksum.md5"
+    if SOURCE.preparation is Preparation.NONE:
+        return [checksum] if Path(checksum).exists() else []
+    return checksum
 
 
 def field_of(wildcards):

@@ -1,10 +1,14 @@
 # Stage 1: fetch. A batch is fetched when its files are present and verified; its manifest
-# lists them. Downloads and verification are local rules (compute nodes are often offline).
-# irsa_bulk: fetch_checksums caches the release's checksum.md5 once, then each batch downloads
-# its field's files. irsa_api/snad: query_lightcurves runs every query once and writes the
-# answers as a DR tree; each batch then verifies its field like a local mirror. hats: query_hats reads
-# the selection from a HATS catalog (lsdb) into a DR tree; table: convert_table turns a long-format
-# CSV/parquet file into one. Both then verify per batch like a local mirror.
+# lists them. Each source (skysift.sources.registry) says how its release is prepared:
+# demo: simulate_survey writes the release with its truth table and catalogs; irsa_bulk:
+# fetch_checksums caches the release's checksum.md5, then each batch downloads its field's files;
+# irsa_api/snad: query_lightcurves runs every query once and writes the answers as a DR tree;
+# hats: query_hats reads the selection from a HATS catalog (lsdb) into a DR tree; table:
+# convert_table turns a long-format CSV/parquet file into one; local: the mirror exists. Each batch
+# then verifies (or downloads) its field. Online steps are local rules (compute nodes are often offline).
+# Params hold only the config keys that change a rule's outputs (the source's release_keys and
+# batch_keys); HTTP settings, fetch.batch_size and fetch.verify are read by the jobs from the config,
+# so changing them reruns nothing.
 
 
 rule simulate_survey:
@@ -19,86 +23,36 @@ rule simulate_survey:
     benchmark:
         "results/benchmarks/simulate_survey.tsv"
     params:
-        demo=config["demo"],
-        dr=DR,
+        settings=release_params(config, "demo"),
+        release_root=lambda wildcards, output: output.release,
     localrule: True
     script:
-        "../scripts/simulate_survey.py"
+        "../scripts/prepare_release.py"
 
 
-if config["source"] == "irsa_bulk":
+if SOURCE.preparation in (Preparation.INDEX, Preparation.CONVERT):
 
-    rule fetch_checksums:
-        output:
-            f"{RELEASE_PARENT}/{DR}/checksum.md5",
-        conda:
-            "../../envs/skysift.yaml"
-        log:
-            "logs/fetch_checksums.log",
-        params:
-            fetch=config["fetch"],
-            dr=DR,
-        localrule: True
-        script:
-            "../scripts/fetch_checksums.py"
-
-
-if config["source"] in ("irsa_api", "snad"):
-
-    rule query_lightcurves:
+    # One rule for every source that prepares its release: named as the source says (fetch_checksums,
+    # query_lightcurves, query_hats, convert_table, ...), it writes the release's checksum.md5.
+    rule:
+        name:
+            SOURCE.prepare_rule
         input:
-            [path for path in (config["fetch"]["ids_file"], config["fetch"]["cones_file"]) if path],
+            SOURCE.release_inputs(SOURCE_SETTINGS),
         output:
-            f"{RELEASE_PARENT}/{DR}/checksum.md5",
+            checksum=f"{RELEASE_ROOT}/checksum.md5",
         conda:
             "../../envs/skysift.yaml"
         log:
-            "logs/query_lightcurves.log",
-        params:
-            fetch=config["fetch"],
-            dr=DR,
-            source=config["source"],
-        localrule: True
-        script:
-            "../scripts/query_lightcurves.py"
-
-
-if config["source"] == "hats":
-
-    rule query_hats:
-        output:
-            f"{RELEASE_PARENT}/{DR}/checksum.md5",
-        conda:
-            "../../envs/skysift.yaml"
-        log:
-            "logs/query_hats.log",
-        params:
-            fetch=config["fetch"],
-            fields=FIELDS,
-            dr=DR,
-        localrule: True
-        script:
-            "../scripts/query_hats.py"
-
-
-if config["source"] == "table":
-
-    rule convert_table:
-        input:
-            config["fetch"]["table"]["path"],
-        output:
-            f"{RELEASE_PARENT}/{DR}/checksum.md5",
-        conda:
-            "../../envs/skysift.yaml"
-        log:
-            "logs/convert_table.log",
+            f"logs/{SOURCE.prepare_rule}.log",
         resources:
             mem_mb=lambda wc, attempt: 4000 * attempt,
         params:
-            table=config["fetch"]["table"],
-            dr=DR,
+            settings=release_params(config),
+            release_root=lambda wildcards, output: Path(output.checksum).parent,
+        localrule: SOURCE.online
         script:
-            "../scripts/convert_table.py"
+            "../scripts/prepare_release.py"
 
 
 rule fetch_lightcurves:
@@ -111,12 +65,9 @@ rule fetch_lightcurves:
     log:
         "logs/fetch_lightcurves/{batch}.log",
     params:
-        release_root=f"{RELEASE_PARENT}/{DR}",
+        settings=batch_params(config),
+        release_root=RELEASE_ROOT,
         fieldid=field_of,
-        verify=config["fetch"]["verify"],
-        source=config["source"],
-        fetch=config["fetch"],
-        dr=DR,
     localrule: True
     script:
         "../scripts/fetch_lightcurves.py"

@@ -1,16 +1,16 @@
 """Glue: per-method ranked anomaly lists and scores.parquet (primary method), with the expert labels."""
 
-from pathlib import Path
-
 
 def main(smk) -> None:
-    from skysift.anomaly import run_search
+    from skysift.anomaly import SearchSettings, search_anomalies
 
-    run_search(
+    search_anomalies(
         smk.input.features,
-        dict(smk.params.anomaly),
-        Path(smk.output.scores).parent,
-        label_files=list(smk.input.labels),
+        SearchSettings.from_config(smk.params.search),
+        scores=smk.output.scores,
+        ranked=smk.output.ranked,
+        top=smk.output.top,
+        label_files=smk.input.labels,
         n_jobs=smk.threads,
     )
 

@@ -6,8 +6,7 @@ Methods (``anomaly.method`` and ``anomaly.compare``):
 ``sklearn_isoforest``  scikit-learn IsolationForest, a cross-check; static.
 ``aad``                coniferest AADForest (Das et al. 2017): an isolation forest whose leaf weights
                        are refitted to the known labels (anomalies up, regulars down);
-                       ``aad_prior_influence`` (default 0 as coniferest's) pulls them towards the
-                       initial weights: on the demo 1, 0.01 and 1e-4 all halved the anomalies found.
+                       ``aad_prior_influence`` pulls them towards the initial weights.
 ``pineforest``         coniferest PineForest: grows ``n_trees + pine_spare_trees`` trees and keeps the
                        ``n_trees`` that best isolate the known anomalies and not the regulars.
 ``lof``                scikit-learn LocalOutlierFactor (``lof_neighbors``); score = -negative_outlier_factor_.
@@ -23,11 +22,15 @@ from an advancing random stream), so a session resumed from its answers differs 
 uninterrupted one (coniferest issue #175); here it cannot.
 
 Static methods ignore labels in their scores; the search ranks known regulars last instead.
+Labels are coniferest's :class:`~coniferest.label.Label` (ANOMALY -1, UNKNOWN 0, REGULAR 1).
 
 Drivers (:meth:`BandDetector.signature`): forests give coniferest's per-feature path-length deltas
 (``feature_signature``: the mean change of path length at splits on each feature, over c(n);
 NEGATIVE = this feature isolates the object quickly), for AAD on its trees without leaf weights.
 Other methods get minus the robust |z| of each transformed feature (the farther, the more negative).
+
+scikit-learn is imported by the methods that use it only: the rule files import this package, and
+scikit-learn would add seconds to every ``snakemake`` start (and every Slurm job's).
 """
 
 from __future__ import annotations
@@ -39,11 +42,11 @@ import numpy as np
 from coniferest.aadforest import AADForest
 from coniferest.evaluator import ForestEvaluator
 from coniferest.isoforest import IsolationForest
+from coniferest.label import Label
 from coniferest.pineforest import PineForest
-from sklearn.ensemble import IsolationForest as SklearnIsolationForest
-from sklearn.mixture import GaussianMixture
-from sklearn.neighbors import LocalOutlierFactor
 from threadpoolctl import threadpool_limits
+
+from skysift.anomaly.settings import DetectorSettings
 
 __all__ = ["ACTIVE_METHODS", "STATIC_METHODS", "ALL_METHODS", "BandDetector"]
 
@@ -57,18 +60,24 @@ ALL_METHODS: tuple[str, ...] = ("isoforest", "aad", "pineforest", "lof", "gmm", 
 
 
 class BandDetector:
-    """One method fitted on one band's transformed matrix ``X`` (rows = objects)."""
+    """One method fitted on one band's transformed matrix ``X`` (rows = objects).
+
+    Parameters
+    ----------
+    method
+        One of :data:`ALL_METHODS`.
+    X
+        The band's transformed features (no NaN).
+    settings
+        Sizes and method parameters (``anomaly.n_trees``, ``n_subsamples``, ``lof_neighbors``, ...).
+    seed
+        Random seed (``anomaly.random_state``, or an evaluation seed).
+    n_jobs
+        Threads of the forests (coniferest's results do not depend on it).
+    """
 
     def __init__(
-        self,
-        method: str,
-        X: np.ndarray,
-        *,
-        n_trees: int = 300,
-        n_subsamples: int = 256,
-        seed: int = 0,
-        n_jobs: int = 1,
-        params: dict[str, Any] | None = None,
+        self, method: str, X: np.ndarray, settings: DetectorSettings, *, seed: int, n_jobs: int = 1
     ) -> None:
         if method not in ALL_METHODS:
             raise ValueError(f"anomaly.method = {method!r} is not one of {list(ALL_METHODS)}")
@@ -76,9 +85,9 @@ class BandDetector:
         self.X = np.ascontiguousarray(X, dtype=np.float64)
         self.seed = seed
         self.n_jobs = n_jobs
-        self.params = params or {}
-        self.n_trees = n_trees
-        self.n_subsamples = max(2, min(n_subsamples, len(self.X)))
+        self.settings = settings
+        n_trees = settings.n_trees
+        self.n_subsamples = max(2, min(settings.n_subsamples, len(self.X)))
         self._static: np.ndarray | None = None
         self._forest: Any = None
         if method == "isoforest":
@@ -87,18 +96,24 @@ class BandDetector:
             ).fit(self.X)
             self._static = -self._forest.score_samples(self.X)
         elif method == "sklearn_isoforest":
+            from sklearn.ensemble import IsolationForest as SklearnIsolationForest
+
             model = SklearnIsolationForest(
                 n_estimators=n_trees, max_samples=self.n_subsamples, random_state=seed, n_jobs=n_jobs
             ).fit(self.X)
             self._static = -model.score_samples(self.X)
         elif method == "lof":
-            k = max(1, min(int(self.params.get("lof_neighbors", 20)), len(self.X) - 1))
+            from sklearn.neighbors import LocalOutlierFactor
+
+            k = max(1, min(int(settings.lof_neighbors), len(self.X) - 1))
             # multithreaded BLAS on a shared machine was up to 10x slower (measured): one BLAS thread
             with threadpool_limits(limits=1):
                 model = LocalOutlierFactor(n_neighbors=k, n_jobs=n_jobs).fit(self.X)
             self._static = -model.negative_outlier_factor_.astype(np.float64)
         elif method == "gmm":
-            k = max(1, min(int(self.params.get("gmm_components", 4)), len(self.X)))
+            from sklearn.mixture import GaussianMixture
+
+            k = max(1, min(int(settings.gmm_components), len(self.X)))
             model = GaussianMixture(
                 n_components=k,
                 covariance_type="full",
@@ -113,7 +128,7 @@ class BandDetector:
             self._forest = AADForest(
                 n_trees=n_trees,
                 n_subsamples=self.n_subsamples,
-                prior_influence=float(self.params.get("aad_prior_influence", 0.0)),
+                prior_influence=float(settings.aad_prior_influence),
                 random_seed=seed,
                 n_jobs=n_jobs,
             ).fit(self.X)
@@ -124,9 +139,9 @@ class BandDetector:
     def _pine(self) -> PineForest:
         """A fresh PineForest from the seed (never reused after a labelled fit: see the module doc)."""
         return PineForest(
-            n_trees=self.n_trees,
+            n_trees=self.settings.n_trees,
             n_subsamples=self.n_subsamples,
-            n_spare_trees=int(self.params.get("pine_spare_trees", 400)),
+            n_spare_trees=int(self.settings.pine_spare_trees),
             random_seed=self.seed,
             n_jobs=self.n_jobs,
         )
@@ -135,21 +150,21 @@ class BandDetector:
         self,
         rows: np.ndarray | None = None,
         known_rows: np.ndarray | None = None,
-        known_codes: np.ndarray | None = None,
+        known_labels: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Scores (higher = odder) of ``rows`` (default all) given labels of ``known_rows``.
+        """Scores (higher = odder) of ``rows`` (default all) given the labels of ``known_rows``.
 
-        ``known_codes`` are coniferest Label values (-1 anomaly, 1 regular, 0 unknown: ignored).
+        ``known_labels`` are :class:`~coniferest.label.Label` values; UNKNOWN ones are ignored.
         """
         rows = np.arange(len(self.X)) if rows is None else np.asarray(rows, dtype=np.int64)
         if self._static is not None:
             return self._static[rows]
         known_rows = np.asarray([] if known_rows is None else known_rows, dtype=np.int64)
-        known_codes = np.asarray([] if known_codes is None else known_codes, dtype=np.int64)
-        informative = known_codes != 0
-        known_rows, known_codes = known_rows[informative], known_codes[informative]
+        known_labels = np.asarray([] if known_labels is None else known_labels, dtype=np.int64)
+        informative = known_labels != Label.UNKNOWN
+        known_rows, known_labels = known_rows[informative], known_labels[informative]
         order = np.argsort(known_rows, kind="stable")  # the set, not the answer order, decides
-        known_rows, known_codes = known_rows[order], known_codes[order]
+        known_rows, known_labels = known_rows[order], known_labels[order]
         if self.method == "aad":
             evaluator = self._forest.evaluator
             evaluator.weights = self._w0.copy()
@@ -157,11 +172,11 @@ class BandDetector:
                 known_X = self.X[known_rows]
                 # budget "auto": the data argument only feeds a quantile that "auto" does not use,
                 # so the known rows stand in for it (scoring every object per refit is the slow part).
-                evaluator.fit_known(known_X, known_X, known_codes)
+                evaluator.fit_known(known_X, known_X, known_labels)
             return -evaluator.score_samples(self.X[rows])
         forest = self._forest
         if len(known_rows):
-            forest = self._pine().fit_known(self.X, self.X[known_rows], known_codes)
+            forest = self._pine().fit_known(self.X, self.X[known_rows], known_labels)
         return -forest.score_samples(self.X[rows])
 
     def signature(self, rows: np.ndarray | None = None) -> np.ndarray:

@@ -1,11 +1,8 @@
-"""Per-band detectors, the band-combination rule, and the deterministic expert-in-the-loop search.
+"""Per-band detectors over a search space, the band-combination rule, and the deterministic expert-in-the-loop search.
 
-Rows are feature rows (one objectid = one light curve in one band); sources are the g/r/i
-objectids of one sky position (``source_id`` of the features when ``features.colours`` is on,
-else associated here with :func:`skysift.crossmatch.associate.associate_sources`).
-
-Per band (``anomaly.per_band``, default on): one detector per filterid, since the same feature
-means different things in g, r and i. Rows whose features are all NaN are not scored (NaN).
+Per band (``anomaly.per_band``): one detector per filterid of the :class:`~skysift.anomaly.space.SearchSpace`.
+Scores are HIGHER = MORE ANOMALOUS for every method (forests: minus coniferest's / scikit-learn's
+``score_samples``, i.e. the isolation score s(x, n) of Liu et al. 2008 in (0, 1]).
 
 Combination rule (as Fink does with the minimum normal-ness over bands): each scored row gets
 its band percentile ``p`` = (how many rows of its band score <= it) / (rows of its band), in
@@ -15,10 +12,10 @@ source id. Every objectid of a source carries the source score. Percentiles make
 methods with unbounded scores: LOF, GMM, AAD) comparable.
 
 The loop (:func:`run_loop`) asks about SOURCES: the next candidate is the best-ranked source
-without an answer; the answer (anomaly/regular/unknown) applies to all its objectids. The
-detectors refit from scratch on the set of answers (see :mod:`skysift.anomaly.detectors`), so
-the sequence is a pure function of (data, method, seed, answers): resuming from a labels file
-reproduces an uninterrupted session exactly.
+without an answer; the answer (a coniferest :class:`~coniferest.label.Label`) applies to all its
+objectids. The detectors refit from scratch on the set of answers (see
+:mod:`skysift.anomaly.detectors`), so the sequence is a pure function of (data, method, seed,
+answers): resuming from a labels file reproduces an uninterrupted session exactly.
 
 Candidate pool (``anomaly.pool_size``): to answer an expert within a second on large runs, a
 loop rescoring by an active method rescores only the rows of the ``pool_size`` sources ranked
@@ -30,110 +27,40 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
+from coniferest.label import Label
 
 from skysift.anomaly.detectors import ACTIVE_METHODS, BandDetector
-from skysift.anomaly.preprocess import AnomalyPreprocessor
-from skysift.features.table import as_features_frame, features_matrix
-from skysift.sky import associate_sources
+from skysift.anomaly.settings import DetectorSettings
+from skysift.anomaly.space import SearchSpace
 
-__all__ = ["SearchSpace", "build_space", "Search", "run_loop", "LoopStep"]
+__all__ = ["Search", "run_loop", "LoopStep"]
 
 logger = logging.getLogger(__name__)
 
-#: Columns of a features table that are neither keys nor features.
-_NOT_FEATURES = ("source_id",)
-
-
-@dataclass
-class SearchSpace:
-    """The transformed feature rows of a search, their bands and their sources."""
-
-    objectid: np.ndarray
-    filterid: np.ndarray
-    source_id: np.ndarray
-    X: np.ndarray
-    valid: np.ndarray
-    feature_names: list[str]
-    band_rows: dict[int, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def n_rows(self) -> int:
-        """Number of feature rows."""
-        return len(self.objectid)
-
-
-def build_space(
-    features_df: pd.DataFrame,
-    *,
-    transform: str = "standardize",
-    feature_transforms: Mapping[str, str] | None = None,
-    per_band: bool = True,
-    per_source: bool = True,
-    feature_columns: list[str] | None = None,
-) -> SearchSpace:
-    """Transform features (fitted per band), find sources, mark rows with no finite feature."""
-    df = as_features_frame(features_df).reset_index(drop=True)
-    if feature_columns is None:
-        feature_columns = [
-            c for c in features_matrix(df.drop(columns=list(_NOT_FEATURES), errors="ignore"))[1]
-        ]
-    X, names = features_matrix(df, feature_columns)
-    feature_transforms = dict(feature_transforms or {})
-    unknown = sorted(set(feature_transforms) - set(names))
-    if unknown:
-        raise ValueError(f"anomaly.feature_transforms names feature(s) {unknown} not in the features table")
-    columns = {names.index(k): v for k, v in feature_transforms.items()}
-    objectid = df["objectid"].to_numpy(np.int64)
-    filterid = df["filterid"].to_numpy(np.int64) if "filterid" in df else np.zeros(len(df), np.int64)
-    valid = ~np.all(np.isnan(X), axis=1)
-    if (~valid).any():
-        logger.warning("%d object(s) have no finite feature: score NaN, ranked last", int((~valid).sum()))
-    bands = np.where(valid, filterid if per_band else 0, -1)
-    Xt = np.full(X.shape, np.nan)
-    band_rows = {}
-    for band in sorted(set(bands[valid].tolist())):
-        rows = np.flatnonzero(bands == band)
-        band_rows[int(band)] = rows
-        Xt[rows] = AnomalyPreprocessor(transform, columns).fit_transform(X[rows])
-    if not per_source:
-        source_id = objectid.copy()
-    elif "source_id" in df:
-        source_id = df["source_id"].to_numpy(np.int64)
-    elif {"ra", "dec"} <= set(df.columns):
-        keys = [c for c in ("objectid", "ra", "dec", "fieldid", "filterid") if c in df]
-        source_id = associate_sources(df[keys])["source_id"].to_numpy(np.int64)
-    else:
-        logger.warning("features have no ra/dec: every objectid is its own source")
-        source_id = objectid.copy()
-    logger.info(
-        "search space: %d rows (%d scored), %d sources, %d features, bands %s",
-        len(df),
-        int(valid.sum()),
-        len(np.unique(source_id)),
-        len(names),
-        {b: len(r) for b, r in band_rows.items()},
-    )
-    return SearchSpace(objectid, filterid, source_id, Xt, valid, names, band_rows)
-
 
 class Search:
-    """One method over a search space: per-band detectors, row scores given answers, ranking."""
+    """One method over a search space: per-band detectors, row scores given answers, ranking.
+
+    Parameters
+    ----------
+    space
+        The search space (:func:`skysift.anomaly.space.build_space`).
+    method
+        One of :data:`~skysift.anomaly.detectors.ALL_METHODS`.
+    settings
+        Detector sizes and method parameters.
+    seed
+        Random seed of the detectors (``anomaly.random_state``).
+    n_jobs
+        Threads of the forests (coniferest's scores do not depend on it).
+    """
 
     def __init__(
-        self,
-        space: SearchSpace,
-        method: str,
-        *,
-        n_trees: int = 300,
-        n_subsamples: int = 256,
-        seed: int = 0,
-        n_jobs: int = 1,
-        params: Mapping | None = None,
+        self, space: SearchSpace, method: str, settings: DetectorSettings, *, seed: int, n_jobs: int = 1
     ) -> None:
         self.space, self.method, self.seed = space, method, seed
         self.detectors = {}
@@ -143,32 +70,8 @@ class Search:
                     "band %d has %d scored object(s): nothing to compare with, score NaN", band, len(rows)
                 )
                 continue
-            self.detectors[band] = BandDetector(
-                method,
-                space.X[rows],
-                n_trees=n_trees,
-                n_subsamples=n_subsamples,
-                seed=seed,
-                n_jobs=n_jobs,
-                params=dict(params or {}),
-            )
-        codes, self._source_index = np.unique(space.source_id, return_inverse=True)
-        self.sources = codes
-
-    @classmethod
-    def from_config(
-        cls, space: SearchSpace, method: str, anomaly: Mapping, *, seed: int | None = None, n_jobs: int = 1
-    ) -> Search:
-        """A search with the sizes and method settings of an ``anomaly`` config section (seed: its random_state)."""
-        return cls(
-            space,
-            method,
-            n_trees=anomaly.get("n_trees", 300),
-            n_subsamples=anomaly.get("n_subsamples", 256),
-            seed=anomaly.get("random_state", 0) if seed is None else int(seed),
-            n_jobs=n_jobs,
-            params=anomaly,
-        )
+            self.detectors[band] = BandDetector(method, space.X[rows], settings, seed=seed, n_jobs=n_jobs)
+        self.sources, self._source_index = np.unique(space.source_id, return_inverse=True)
 
     @property
     def active(self) -> bool:
@@ -176,17 +79,17 @@ class Search:
         return self.method in ACTIVE_METHODS
 
     def row_scores(
-        self, known: Mapping[int, int] | None = None, rows: np.ndarray | None = None
+        self, known: Mapping[int, Label] | None = None, rows: np.ndarray | None = None
     ) -> np.ndarray:
         """Raw method scores (higher = odder) of every row (NaN unscored or outside ``rows``).
 
-        ``known`` maps source_id -> Label code; it applies to every row of the source.
+        ``known`` maps source_id -> :class:`~coniferest.label.Label`; it applies to every row of the source.
         """
         space = self.space
         out = np.full(space.n_rows, np.nan)
         known = dict(known or {})
         known_ids = np.fromiter(known.keys(), dtype=np.int64, count=len(known))
-        known_codes = np.fromiter(known.values(), dtype=np.int64, count=len(known))
+        known_labels = np.fromiter(known.values(), dtype=np.int64, count=len(known))
         selected = None
         if rows is not None:
             selected = np.zeros(space.n_rows, dtype=bool)
@@ -196,16 +99,18 @@ class Search:
             local = np.arange(len(band_rows)) if selected is None else np.flatnonzero(selected[band_rows])
             if not len(local):
                 continue
-            kr = kc = None
+            kr = kl = None
             if self.active and len(known_ids):
                 hit = np.isin(space.source_id[band_rows], known_ids)
                 kr = np.flatnonzero(hit)
-                kc = pd.Series(known_codes, index=known_ids).loc[space.source_id[band_rows][kr]].to_numpy()
-            out[band_rows[local]] = detector.scores(local, kr, kc)
+                kl = pd.Series(known_labels, index=known_ids).loc[space.source_id[band_rows][kr]].to_numpy()
+            out[band_rows[local]] = detector.scores(local, kr, kl)
         return out
 
     def combine(self, row_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Band percentile of each row and the source score of each row (see the module doc)."""
+        from scipy.stats import rankdata  # here: scipy.stats costs seconds at every snakemake start
+
         space = self.space
         pct = np.full(space.n_rows, np.nan)
         for band in self.detectors:
@@ -245,25 +150,26 @@ class Search:
 
 @dataclass(frozen=True)
 class LoopStep:
-    """One question of the loop: which source was shown, and the Label code answered."""
+    """One question of the loop: which source was shown, and the answer."""
 
     source_id: int
-    code: int
+    label: Label
 
 
 def run_loop(
     search: Search,
-    decide: Callable[[int, np.ndarray], int | None],
+    decide: Callable[[int, np.ndarray], Label | None],
     *,
     budget: int,
-    known: Mapping[int, int] | None = None,
+    known: Mapping[int, Label] | None = None,
     pool_size: int | None = None,
 ) -> list[LoopStep]:
     """Ask ``decide(source_id, row_scores)`` about the best unanswered source until ``budget`` answers.
 
-    ``decide`` returns a Label code (-1 anomaly, 1 regular, 0 unknown/skip) or None to stop.
-    ``known`` are earlier answers (source_id -> code: other experts, or the answers of an
-    interrupted session); they are never asked again and, for active methods, fit the model.
+    ``decide`` returns a :class:`~coniferest.label.Label` (UNKNOWN = looked at, could not tell: not
+    fitted, not asked again) or None to stop. ``known`` are earlier answers (source_id -> Label:
+    other experts, or the answers of an interrupted session); they are never asked again and, for
+    active methods, fit the model. ``pool_size`` as ``anomaly.pool_size`` (None = every row).
     """
     known = dict(known or {})
     rows = search.pool_rows(pool_size)
@@ -284,6 +190,6 @@ def run_loop(
         answer = decide(source, scores)
         if answer is None:
             break
-        known[source] = int(answer)
-        steps.append(LoopStep(source, int(answer)))
+        known[source] = Label(answer)
+        steps.append(LoopStep(source, Label(answer)))
     return steps

@@ -1,29 +1,33 @@
 """Oracle evaluation: anomalies found vs questions asked, per method, averaged over seeds.
 
-The demo's truth table answers for the expert: a source (see :mod:`skysift.anomaly.engine`) is an
-anomaly when the true class of any of its objectids is in ``anomaly.anomaly_classes`` (default
-the rare classes kilonova, microlensing, flare, cv, tde, slsn and artefact); every other answer
-is "regular". Each method runs the same loop an expert would (:func:`~skysift.anomaly.engine.run_loop`,
+The demo's truth table answers for the expert: a source (see :mod:`skysift.anomaly.space`) is an
+anomaly when the true class of any of its objectids is in ``anomaly.anomaly_classes``; every other
+answer is "regular". Each method runs the same loop an expert would (:func:`~skysift.anomaly.engine.run_loop`,
 same candidate pool) for ``max(budgets)`` questions and each seed; static methods simply walk
 down their ranking (``lof`` has no randomness: its seeds agree). Outputs: the curves (method, seed, query, found), a table of the mean,
 std, min and max found at each budget, and a PNG of the mean curves (shaded min-max) with the
 random-inspection expectation, in the spirit of coniferest's PLAsTiCC figure.
+:func:`run_evaluation` is the ``evaluate_anomalies`` rule.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from coniferest.label import Label
 
-from skysift.anomaly.engine import Search, SearchSpace, run_loop
+from skysift.anomaly.engine import Search, run_loop
+from skysift.anomaly.settings import OracleSettings
+from skysift.anomaly.space import SearchSpace, build_space
+from skysift.features.table import FeaturesLike
 from skysift.io import InputError, atomic_path
 
-__all__ = ["anomalous_sources", "evaluate_methods", "summarise_curves", "plot_curves"]
+__all__ = ["anomalous_sources", "evaluate_methods", "summarise_curves", "plot_curves", "run_evaluation"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,29 +46,26 @@ def anomalous_sources(space: SearchSpace, truth_df: pd.DataFrame, anomaly_classe
 
 
 def evaluate_methods(
-    space: SearchSpace,
-    anomalies: set[int],
-    methods: Iterable[str],
-    seeds: Iterable[int],
-    budget: int,
-    anomaly: Mapping,
-    *,
-    n_jobs: int = 1,
+    space: SearchSpace, anomalies: set[int], settings: OracleSettings, *, n_jobs: int = 1
 ) -> pd.DataFrame:
-    """Run the oracle loop of every (method, seed); returns curves: method, seed, query, found, seconds."""
+    """Run the oracle loop of every (method, seed) of ``anomaly.evaluation`` for ``max(budgets)`` questions.
+
+    Returns the curves: method, seed, query (1..), found (anomalies so far), seconds (of the run).
+    """
+    evaluation = settings.evaluation
     rows = []
-    for method in methods:
-        for seed in seeds:
+    for method in evaluation.methods:
+        for seed in evaluation.seeds:
             start = time.perf_counter()
-            search = Search.from_config(space, method, anomaly, seed=seed, n_jobs=n_jobs)
+            search = Search(space, method, settings.detectors, seed=seed, n_jobs=n_jobs)
             steps = run_loop(
                 search,
-                lambda source, _scores: -1 if source in anomalies else 1,
-                budget=budget,
-                pool_size=anomaly.get("pool_size"),
+                lambda source, _scores: Label.ANOMALY if source in anomalies else Label.REGULAR,
+                budget=max(evaluation.budgets),
+                pool_size=settings.pool_size,
             )
             seconds = time.perf_counter() - start
-            found = np.cumsum([s.code == -1 for s in steps])
+            found = np.cumsum([s.label == Label.ANOMALY for s in steps])
             logger.info(
                 "%s seed %d: %d anomalies in %d questions (%.1f s)",
                 method,
@@ -139,3 +140,44 @@ def plot_curves(curves: pd.DataFrame, out_png: str | Path, *, n_anomalies: int, 
         fig.savefig(tmp, dpi=100, format="png", metadata={"Software": None})
     plt.close(fig)
     return out_png
+
+
+def run_evaluation(
+    features: FeaturesLike,
+    truth: str | Path | pd.DataFrame,
+    settings: OracleSettings,
+    *,
+    table: str | Path,
+    curves: str | Path,
+    plot: str | Path,
+    n_jobs: int = 1,
+) -> pd.DataFrame:
+    """The ``evaluate_anomalies`` rule: oracle curves, the summary table and the figure.
+
+    Parameters
+    ----------
+    features
+        Feature table(s): a DataFrame or parquet path(s).
+    truth
+        The demo's truth table (objectid, class), or its parquet file.
+    settings
+        The evaluation settings (:meth:`OracleSettings.from_config`).
+    table, curves, plot
+        Output files: the summary per method and budget (CSV), the curves (CSV), the figure (PNG).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The summary table.
+    """
+    space = build_space(features, settings.space)
+    truth_df = truth if isinstance(truth, pd.DataFrame) else pd.read_parquet(truth)
+    anomalies = anomalous_sources(space, truth_df, settings.anomaly_classes)
+    n_sources = len(np.unique(space.source_id))
+    curves_df = evaluate_methods(space, anomalies, settings, n_jobs=n_jobs)
+    summary = summarise_curves(curves_df, settings.evaluation.budgets, len(anomalies), n_sources)
+    for frame, path in ((summary, table), (curves_df, curves)):
+        with atomic_path(path) as tmp:
+            frame.to_csv(tmp, index=False, float_format="%.4g")
+    plot_curves(curves_df, plot, n_anomalies=len(anomalies), n_sources=n_sources)
+    return summary

@@ -17,7 +17,8 @@ the latest ``time`` wins; equal times go to the file listed later in ``anomaly.l
 the later line of the same file. The winner's expert, time, file and line are kept as provenance
 (``label_expert``, ``label_time``, ``label_origin``), with ``label_votes`` (how many votes) and
 ``label_conflict`` (True when the votes disagree: someone should look again). A label of one
-objectid applies to its whole associated source (the g/r/i objectids of one star) in the search.
+objectid applies to its whole associated source (the g/r/i objectids of one star) in the search
+(:func:`source_labels`), as a coniferest :class:`~coniferest.label.Label`.
 """
 
 from __future__ import annotations
@@ -28,18 +29,24 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from coniferest.label import Label
 
 from skysift.io import InputError, safe_name
+
+if TYPE_CHECKING:
+    from skysift.anomaly.space import SearchSpace
 
 __all__ = [
     "LABEL_COLUMNS",
     "LABEL_VALUES",
-    "LABEL_CODES",
+    "as_label",
     "read_labels",
     "merge_labels",
+    "source_labels",
     "append_label",
     "empty_labels",
 ]
@@ -50,8 +57,6 @@ logger = logging.getLogger(__name__)
 LABEL_COLUMNS: tuple[str, ...] = ("objectid", "label", "expert", "time", "note")
 #: Accepted label values.
 LABEL_VALUES: tuple[str, ...] = ("anomaly", "regular", "unknown")
-#: Label value -> coniferest ``Label`` code (ANOMALY -1, UNKNOWN 0, REGULAR 1).
-LABEL_CODES: dict[str, int] = {"anomaly": -1, "unknown": 0, "regular": 1}
 
 _MERGED_COLUMNS = (
     "objectid",
@@ -63,6 +68,13 @@ _MERGED_COLUMNS = (
     "label_votes",
     "label_conflict",
 )
+
+
+def as_label(value: str) -> Label:
+    """The coniferest Label of a labels-file value (``anomaly`` -> ``Label.ANOMALY``, ...)."""
+    if value not in LABEL_VALUES:
+        raise ValueError(f"label {value!r} is not one of {list(LABEL_VALUES)}")
+    return Label[value.upper()]
 
 
 def empty_labels() -> pd.DataFrame:
@@ -194,6 +206,27 @@ def merge_labels(paths: Iterable[str | Path]) -> pd.DataFrame:
         )
     logger.info("merged labels: %d objects %s", len(out), out["label"].value_counts().to_dict())
     return out.reset_index(drop=True)
+
+
+def source_labels(space: SearchSpace, labels: pd.DataFrame) -> dict[int, Label]:
+    """Merged labels (per objectid, :func:`merge_labels`) as a Label per source_id of ``space``.
+
+    The latest answer about any objectid of a source wins; labelled objectids that are not in
+    the space are ignored (counted in the log).
+    """
+    if not len(labels):
+        return {}
+    sid = pd.Series(space.source_id, index=space.objectid)
+    found = labels["objectid"].isin(sid.index)
+    if (~found).any():
+        logger.warning(
+            "%d labelled objectid(s) are not in the features table (ignored), e.g. %s",
+            int((~found).sum()),
+            labels.loc[~found, "objectid"].head(5).tolist(),
+        )
+    lab = labels.loc[found].assign(source_id=sid.loc[labels.loc[found, "objectid"]].to_numpy())
+    lab = lab.sort_values(["label_time", "objectid"], kind="mergesort").groupby("source_id").tail(1)
+    return {int(s): as_label(v) for s, v in zip(lab["source_id"], lab["label"], strict=True)}
 
 
 def append_label(

@@ -45,7 +45,7 @@ _MAD_TO_SIGMA = 1.4826
 class AnomalyPreprocessor:
     """Median imputation learned at fit time, then the chosen transform, as float64."""
 
-    transform: str = "standardize"
+    transform: str
     #: Per-column transforms overriding ``transform`` (column index -> name).
     column_transforms: dict[int, str] = field(default_factory=dict)
     medians_: np.ndarray | None = field(default=None, repr=False)

@@ -17,17 +17,20 @@ session would have asked next. Reading from stdin makes it scriptable (and testa
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 import pandas as pd
+from coniferest.label import Label
 
-from skysift.anomaly.engine import Search, build_space, run_loop
-from skysift.anomaly.labels import LABEL_CODES, append_label, merge_labels
-from skysift.anomaly.search import source_labels
+from skysift.anomaly.engine import Search, run_loop
+from skysift.anomaly.labels import append_label, as_label, merge_labels, source_labels
+from skysift.anomaly.settings import AnomalySettings
+from skysift.anomaly.space import build_space
 from skysift.features.table import as_features_frame
 
 __all__ = ["ANSWERS", "label_session", "label_command", "viewer_url"]
@@ -67,8 +70,8 @@ def label_session(
     labels_file: str | Path,
     *,
     expert: str,
-    anomaly: Mapping,
-    dr: str = "dr24",
+    settings: AnomalySettings,
+    dr: str,
     other_label_files: Iterable[str | Path] = (),
     crossmatch: Iterable[str | Path] = (),
     lightcurve_dir: str | Path | None = None,
@@ -77,22 +80,45 @@ def label_session(
     stdout: TextIO,
     n_jobs: int = 1,
 ) -> int:
-    """Run the session; returns the number of answers given in it (see the module docstring)."""
+    """Run the session; returns the number of answers given in it (see the module docstring).
+
+    Parameters
+    ----------
+    features
+        Feature table(s): a DataFrame or parquet path(s).
+    labels_file
+        CSV file the answers are appended to (read first: a session resumes from it).
+    expert
+        Who answers (written with every answer).
+    settings
+        The ``anomaly`` section: method, seed, space, detectors and the candidate pool.
+    dr
+        Data release of the viewer links (the config's ``dr``).
+    other_label_files
+        Other experts' labels files: their answers are known and never asked again.
+    crossmatch
+        Cross-match tables, for the nearest catalog counterpart on the card.
+    lightcurve_dir
+        Where the candidates stage drew ``lc_<objectid>.png`` (shown when present).
+    budget
+        Stop after this many answers (None = when every source has one).
+    stdin, stdout
+        Where answers are read and cards written.
+    n_jobs
+        Threads of the forests.
+    """
     labels_file = Path(labels_file)
     df = as_features_frame(features).reset_index(drop=True)
-    space = build_space(
-        df,
-        transform=anomaly.get("transform", "standardize"),
-        feature_transforms=anomaly.get("feature_transforms") or {},
-        per_band=anomaly.get("per_band", True),
-        per_source=anomaly.get("per_source", True),
-    )
+    search_settings = settings.search
+    space = build_space(df, search_settings.space)
     files = [Path(p) for p in other_label_files if Path(p).resolve() != labels_file.resolve()]
     if labels_file.exists() and labels_file.stat().st_size:
         files.append(labels_file)
     known = source_labels(space, merge_labels(files))
-    method = anomaly.get("method", "aad")
-    search = Search.from_config(space, method, anomaly, n_jobs=n_jobs)
+    method = search_settings.method
+    search = Search(
+        space, method, search_settings.detectors, seed=search_settings.random_state, n_jobs=n_jobs
+    )
     matches = _best_matches(crossmatch).set_index("objectid")
     ra = df["ra"].to_numpy() if "ra" in df else np.full(len(df), np.nan)
     dec = df["dec"].to_numpy() if "dec" in df else np.full(len(df), np.nan)
@@ -102,7 +128,7 @@ def label_session(
     )
     n_given = 0
 
-    def decide(source: int, scores: np.ndarray) -> int | None:
+    def decide(source: int, scores: np.ndarray) -> Label | None:
         nonlocal n_given
         rows = np.flatnonzero(space.source_id == source)
         pct, source_score = search.combine(scores)
@@ -140,14 +166,14 @@ def label_session(
             return None
         append_label(labels_file, int(space.objectid[rows[0]]), label, expert)
         n_given += 1
-        return LABEL_CODES[label]
+        return as_label(label)
 
     steps = run_loop(
         search,
         decide,
         budget=budget if budget is not None else len(search.sources),
         known=known,
-        pool_size=anomaly.get("pool_size"),
+        pool_size=settings.pool_size,
     )
     stdout.write(f"{len(steps)} answer(s) saved to {labels_file}\n")
     return len(steps)
@@ -182,9 +208,9 @@ def label_command(
     from skysift.io import InputError
 
     config = load_config(config_path, schema)
-    anomaly = dict(config["anomaly"])
+    settings = AnomalySettings.from_config(config["anomaly"])
     if method:
-        anomaly["method"] = method
+        settings = dataclasses.replace(settings, search=dataclasses.replace(settings.search, method=method))
     features = sorted((results / "features").glob("field*.parquet"))
     if not features:
         raise InputError(
@@ -194,9 +220,9 @@ def label_command(
         features,
         labels,
         expert=expert,
-        anomaly=anomaly,
+        settings=settings,
         dr=config["dr"],
-        other_label_files=anomaly["labels"],
+        other_label_files=settings.labels,
         crossmatch=sorted((results / "crossmatch").glob("field*.parquet")),
         lightcurve_dir=results / "candidates" / "lightcurves",
         budget=budget,

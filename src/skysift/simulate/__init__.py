@@ -81,10 +81,11 @@ with ~0.1 % scatter and some aliases) and TNS (name, name_prefix, ra, declinatio
 discoverydate). ``CATALOG_TYPES`` lists every type string each catalog can emit.
 """
 
-from skysift.simulate.catalogs import CATALOG_TYPES
+from skysift.simulate.catalog_rules import CATALOG_TYPES
 from skysift.simulate.geometry import field_centre, make_objectid, quadrant_centre
 from skysift.simulate.models import CLASSES, DEFAULT_CLASS_FRACTIONS
 from skysift.simulate.plots import plot_examples
+from skysift.simulate.settings import DemoSettings
 from skysift.simulate.survey import simulate_lightcurves, simulate_release
 from skysift.simulate.truth import TRUTH_COLUMNS, load_truth
 
@@ -92,6 +93,7 @@ __all__ = [
     "CLASSES",
     "DEFAULT_CLASS_FRACTIONS",
     "CATALOG_TYPES",
+    "DemoSettings",
     "TRUTH_COLUMNS",
     "simulate_release",
     "simulate_lightcurves",

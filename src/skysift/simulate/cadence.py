@@ -13,6 +13,18 @@ from skysift.io import InputError
 from skysift.simulate.geometry import field_centre
 from skysift.simulate.models import CLASSES, DEFAULT_CLASS_FRACTIONS
 
+__all__ = [
+    "BANDS",
+    "Cadence",
+    "weather",
+    "field_cadence",
+    "class_counts",
+    "resolve_fractions",
+    "observe",
+    "list_array",
+    "add_duplicates",
+]
+
 log = logging.getLogger(__name__)
 
 _PALOMAR_MIDNIGHT = 0.3246  # UTC day fraction of local solar midnight at longitude -116.86
@@ -22,13 +34,13 @@ _FLOOR = 0.0105  # relative flux error floor (~0.0114 mag)
 _LIMIT_OFFSET = np.array([0.25, 0.15, -0.35])  # dark-sky limit per band relative to limiting_mag
 _MOON_COST = np.array([0.7, 0.4, 0.2])  # mag lost at full moon per band
 _CLRCOEFF = np.array([-0.05, 0.09, -0.02])  # mean colour coefficient per band
-_BANDS = (1, 2, 3)
+BANDS = (1, 2, 3)
 
 # --------------------------------------------------------------------------------------------------
 # cadence
 
 
-class _Cadence:
+class Cadence:
     """A field's exposures: times, bands (0 g, 1 r, 2 i), nights, limiting mags, colour coefficients."""
 
     def __init__(self, t: np.ndarray, band: np.ndarray, lim: np.ndarray, clr: np.ndarray, cloudy: np.ndarray):
@@ -51,7 +63,7 @@ def _moon_illumination(mjd: np.ndarray) -> np.ndarray:
     return 0.5 * (1 - np.cos(2 * np.pi * phase))
 
 
-def _weather(rng: np.random.Generator, nights: np.ndarray, loss: float) -> np.ndarray:
+def weather(rng: np.random.Generator, nights: np.ndarray, loss: float) -> np.ndarray:
     """Clear-night mask of a site: AR(1) cloudiness (spells of ~3-4 nights), worse in winter."""
     rho = 0.7
     z = lfilter([np.sqrt(1 - rho**2)], [1, -rho], rng.standard_normal(nights.size))
@@ -60,7 +72,7 @@ def _weather(rng: np.random.Generator, nights: np.ndarray, loss: float) -> np.nd
     return z < ndtri(1 - p_lost)
 
 
-def _field_cadence(
+def field_cadence(
     rng: np.random.Generator,
     fieldid: int,
     nights: np.ndarray,
@@ -69,7 +81,7 @@ def _field_cadence(
     visit_prob: float,
     limiting_mag: float,
     limmag_scatter: float,
-) -> _Cadence:
+) -> Cadence:
     """Exposures of one field: season window, weather, g+r visits every ~2-3 nights, sparse i."""
     ra, dec = field_centre(fieldid)
     delta = np.mod(ra - _antisolar_ra(nights + _PALOMAR_MIDNIGHT) + 180.0, 360.0) - 180.0
@@ -102,14 +114,14 @@ def _field_cadence(
         - np.where(cloudy, rng.uniform(1.0, 2.5, t.size), 0.0)
     )
     clr = _CLRCOEFF[band] + rng.normal(0, 0.03, t.size)
-    return _Cadence(t, band, lim, clr, cloudy)
+    return Cadence(t, band, lim, clr, cloudy)
 
 
 # --------------------------------------------------------------------------------------------------
 # sources
 
 
-def _class_counts(n: int, fractions: dict[str, float]) -> dict[str, int]:
+def class_counts(n: int, fractions: dict[str, float]) -> dict[str, int]:
     """Integer counts per class by largest remainders; every class with a positive fraction gets >= 1."""
     frac = np.array([fractions[c] for c in CLASSES])
     raw = frac * n
@@ -125,7 +137,7 @@ def _class_counts(n: int, fractions: dict[str, float]) -> dict[str, int]:
     return dict(zip(CLASSES, counts.tolist(), strict=True))
 
 
-def _resolve_fractions(class_fractions: dict[str, float] | None) -> dict[str, float]:
+def resolve_fractions(class_fractions: dict[str, float] | None) -> dict[str, float]:
     """Built-in fractions updated by the overrides; the constant class (or, if given, all) absorbs the rest."""
     fr = dict(DEFAULT_CLASS_FRACTIONS)
     if not class_fractions:
@@ -151,7 +163,7 @@ def _resolve_fractions(class_fractions: dict[str, float] | None) -> dict[str, fl
 # photometry of one quadrant and band
 
 
-def _observe(
+def observe(
     m: np.ndarray,
     lim: np.ndarray,
     bad: np.ndarray,
@@ -190,12 +202,12 @@ def _observe(
     return det, mag, magerr, flags
 
 
-def _list_array(offsets: np.ndarray, values: np.ndarray, typ: pa.DataType) -> pa.ListArray:
+def list_array(offsets: np.ndarray, values: np.ndarray, typ: pa.DataType) -> pa.ListArray:
     """An Arrow list column from int32 offsets and flat values."""
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(values, type=typ))
 
 
-def _add_duplicates(
+def add_duplicates(
     rng: np.random.Generator, counts: np.ndarray, cols: dict[str, np.ndarray], fraction: float
 ) -> np.ndarray:
     """Duplicate one epoch in ``fraction`` of the light curves (in place in ``cols``); return new counts."""

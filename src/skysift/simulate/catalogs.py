@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 from pathlib import Path
 
@@ -11,128 +10,24 @@ import pandas as pd
 import pyarrow as pa
 
 from skysift.io import write_parquet
-from skysift.simulate.geometry import _QUAD_HALF, field_centre, quadrant_centre
+from skysift.simulate.catalog_rules import (
+    CATALOG_TYPES,
+    SIMBAD_EXTRA,
+    SIMBAD_RULES,
+    TNS_EXTRA,
+    TNS_RULES,
+    TNS_SN,
+    VSX_PERIODIC,
+    VSX_RULES,
+    Options,
+)
+from skysift.simulate.geometry import QUAD_HALF, field_centre, quadrant_centre
 from skysift.simulate.models import SampleContext
+from skysift.simulate.names import gaia_ids, gcvs_names, iso_dates, jnames, tns_names
+
+__all__ = ["write_catalogs"]
 
 log = logging.getLogger(__name__)
-
-
-def _iso(mjd: np.ndarray) -> list[str]:
-    """MJD -> 'YYYY-MM-DD HH:MM:SS.sss' (the TNS discoverydate format)."""
-    base = _dt.datetime(1858, 11, 17)
-    return [(base + _dt.timedelta(days=float(x))).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] for x in mjd]
-
-
-# --------------------------------------------------------------------------------------------------
-# catalogs: SIMBAD, VSX and TNS as they would label the survey's sky sources
-
-Options = list[tuple[str, float]]
-
-#: class -> probability SIMBAD knows a source, otype options (per subclass where it matters).
-_SIMBAD: dict[str, tuple[float, dict[str, Options]]] = {
-    "constant": (0.0, {"*": [("*", 0.93), ("PM*", 0.04), ("**", 0.03)]}),  # known fraction depends on mag
-    "rrlyrae": (0.65, {"*": [("RR*", 0.6), ("V*", 0.3), ("Pu*", 0.1)]}),
-    "cepheid": (
-        0.7,
-        {
-            "DCEP": [("cC*", 0.45), ("Ce*", 0.25), ("V*", 0.3)],
-            "CW": [("WV*", 0.5), ("Ce*", 0.2), ("V*", 0.3)],
-        },
-    ),
-    "eclipsing_binary": (0.55, {"*": [("EB*", 0.65), ("V*", 0.3), ("SB*", 0.05)]}),
-    "delta_scuti": (0.5, {"*": [("dS*", 0.55), ("V*", 0.35), ("Pu*", 0.1)]}),
-    "lpv": (
-        0.75,
-        {"mira": [("Mi*", 0.6), ("LP*", 0.2), ("V*", 0.2)], "*": [("LP*", 0.6), ("V*", 0.3), ("AB*", 0.1)]},
-    ),
-    "agn": (
-        0.85,
-        {"QSO": [("QSO", 0.8), ("AGN", 0.1), ("Bla", 0.1)], "Sy1": [("Sy1", 0.5), ("AGN", 0.4), ("G", 0.1)]},
-    ),
-    "yso": (0.5, {"*": [("Y*O", 0.5), ("TT*", 0.3), ("Or*", 0.1), ("V*", 0.1)]}),
-    "snia": (0.2, {"*": [("SN*", 1.0)]}),
-    "snii": (0.2, {"*": [("SN*", 1.0)]}),
-    "snibc": (0.2, {"*": [("SN*", 1.0)]}),
-    "slsn": (0.2, {"*": [("SN*", 1.0)]}),
-    "tde": (0.3, {"*": [("ev", 0.7), ("SN*", 0.3)]}),
-    "kilonova": (0.0, {"*": [("ev", 1.0)]}),
-    "microlensing": (0.3, {"*": [("Lev", 0.4), ("*", 0.6)]}),
-    "flare": (0.45, {"*": [("Er*", 0.4), ("LM*", 0.3), ("*", 0.3)]}),
-    "cv": (0.7, {"*": [("CV*", 0.8), ("V*", 0.2)]}),
-    "artefact": (0.3, {"*": [("*", 1.0)]}),
-}
-_SIMBAD_EXTRA: Options = [("*", 0.7), ("G", 0.2), ("V*", 0.05), ("QSO", 0.05)]
-
-#: class -> probability VSX knows a source, vtype options.
-_VSX: dict[str, tuple[float, dict[str, Options]]] = {
-    "constant": (0.002, {"*": [("VAR", 0.5), ("MISC", 0.5)]}),
-    "rrlyrae": (0.7, {"RRab": [("RRAB", 1.0)], "RRc": [("RRC", 1.0)]}),
-    "cepheid": (0.7, {"DCEP": [("DCEP", 0.9), ("CEP", 0.1)], "CW": [("CWA", 0.5), ("CWB", 0.5)]}),
-    "eclipsing_binary": (0.6, {"EA": [("EA", 1.0)], "EW": [("EW", 1.0)], "EB": [("EB", 1.0)]}),
-    "delta_scuti": (0.5, {"DSCT": [("DSCT", 0.8), ("DSCTC", 0.2)], "HADS": [("HADS", 1.0)]}),
-    "lpv": (
-        0.8,
-        {
-            "mira": [("M", 1.0)],
-            "SR": [("SR", 0.4), ("SRA", 0.2), ("SRB", 0.4)],
-            "L": [("L", 0.6), ("LB", 0.4)],
-        },
-    ),
-    "agn": (0.15, {"*": [("AGN", 0.6), ("QSO", 0.3), ("BLLAC", 0.1)]}),
-    "yso": (
-        0.45,
-        {
-            "dipper": [("YSO", 0.4), ("UXOR", 0.3), ("INST", 0.3)],
-            "burster": [("YSO", 0.4), ("EXOR", 0.3), ("INST", 0.3)],
-            "irregular": [("YSO", 0.5), ("INST", 0.3), ("TTS", 0.2)],
-        },
-    ),
-    "cv": (0.6, {"UG": [("UG", 0.5), ("UGSS", 0.5)], "UGSU": [("UGSU", 1.0)]}),
-    "flare": (0.3, {"*": [("UV", 1.0)]}),
-    "artefact": (0.03, {"*": [("VAR", 0.5), ("MISC", 0.5)]}),
-}
-_VSX_PERIODIC = {"rrlyrae", "cepheid", "eclipsing_binary", "delta_scuti", "lpv"}
-
-#: class -> probability TNS has a report, type options ("" = unclassified AT).
-_TNS: dict[str, tuple[float, dict[str, Options]]] = {
-    "snia": (0.6, {"*": [("SN Ia", 0.9), ("SN Ia-91T-like", 0.07), ("SN Ia-pec", 0.03)]}),
-    "snii": (0.5, {"IIP": [("SN II", 0.5), ("SN IIP", 0.5)], "IIL": [("SN II", 0.7), ("SN IIL", 0.3)]}),
-    "snibc": (
-        0.5,
-        {
-            "Ib": [("SN Ib", 0.8), ("SN Ib/c", 0.2)],
-            "Ic": [("SN Ic", 0.8), ("SN Ib/c", 0.2)],
-            "Ic-BL": [("SN Ic-BL", 1.0)],
-        },
-    ),
-    "slsn": (0.6, {"SLSN-I": [("SLSN-I", 1.0)], "SLSN-II": [("SLSN-II", 1.0)]}),
-    "tde": (0.6, {"*": [("TDE", 1.0)]}),
-    "kilonova": (0.5, {"*": [("", 1.0)]}),  # at most one gets "Kilonova", see _tns_rows
-    "cv": (0.25, {"*": [("CV", 0.5), ("", 0.5)]}),
-    "flare": (0.08, {"*": [("M dwarf", 0.5), ("", 0.5)]}),
-    "microlensing": (0.2, {"*": [("", 0.7), ("Other", 0.3)]}),
-    "agn": (0.03, {"*": [("AGN", 0.5), ("", 0.5)]}),
-    "lpv": (0.01, {"*": [("Varstar", 1.0)]}),
-}
-_TNS_SN = {"snia", "snii", "snibc", "slsn", "tde", "kilonova"}
-_TNS_EXTRA: Options = [("SN Ia", 0.35), ("SN II", 0.15), ("", 0.4), ("SN Ic", 0.05), ("CV", 0.05)]
-
-
-def _vocab(table: dict[str, tuple[float, dict[str, Options]]], extra: Options = ()) -> list[str]:
-    """Every type string a catalog rule table can emit, sorted."""
-    names = {name for _, opts in table.values() for o in opts.values() for name, _ in o}
-    return sorted(names | {name for name, _ in extra})
-
-
-#: Every type string each demo catalog can emit (VSX types may also carry a trailing ':' = uncertain).
-CATALOG_TYPES: dict[str, list[str]] = {
-    "simbad": _vocab(_SIMBAD, _SIMBAD_EXTRA),
-    "vsx": _vocab(_VSX),
-    "tns": sorted(set(_vocab(_TNS, _TNS_EXTRA)) | {"Kilonova"}),
-}
-
-_CONSTELLATIONS = ("And", "Psc", "Ari", "Tau", "Ori", "Gem", "Cnc", "Leo", "Sex", "Vir", "Com", "Boo",
-                   "CrB", "Her", "Oph", "Sct", "Aql", "Sge", "Vul", "Cyg", "Lac", "Peg", "Cas", "Per")  # fmt: skip
 
 
 def _choose(rng: np.random.Generator, options: Options, n: int) -> np.ndarray:
@@ -187,24 +82,6 @@ def _scatter(
     return r, d
 
 
-def _jname(ra: np.ndarray, dec: np.ndarray, ra_dp: int = 2, dec_dp: int = 1, dots: bool = True) -> list[str]:
-    """IAU-style truncated sexagesimal names 'hhmmss.ss+ddmmss.s' (without dots for 2MASS style)."""
-    out = []
-    for r, d in zip(ra, dec, strict=True):
-        h = r / 15.0
-        hh, rem = int(h), (h - int(h)) * 60
-        mm, ss = int(rem), (rem - int(rem)) * 60
-        ss = np.floor(ss * 10**ra_dp) / 10**ra_dp
-        sign = "+" if d >= 0 else "-"
-        a = abs(d)
-        dd, rem = int(a), (a - int(a)) * 60
-        dm, ds = int(rem), (rem - int(rem)) * 60
-        ds = np.floor(ds * 10**dec_dp) / 10**dec_dp
-        txt = f"{hh:02d}{mm:02d}{ss:0{3 + ra_dp}.{ra_dp}f}{sign}{dd:02d}{dm:02d}{ds:0{3 + dec_dp}.{dec_dp}f}"
-        out.append(txt if dots else txt.replace(".", ""))
-    return out
-
-
 def _random_positions(
     rng: np.random.Generator, n: int, quads: list[tuple[int, int, int]], inside: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -213,36 +90,13 @@ def _random_positions(
     centres = np.array([quadrant_centre(*q) for q in quads])
     fcent = np.array([field_centre(q[0]) for q in quads])
     ins = rng.random(n) < inside
-    dec_in = centres[k, 1] + rng.uniform(-_QUAD_HALF, _QUAD_HALF, n)
-    ra_in = centres[k, 0] + rng.uniform(-_QUAD_HALF, _QUAD_HALF, n) / np.cos(np.radians(dec_in))
+    dec_in = centres[k, 1] + rng.uniform(-QUAD_HALF, QUAD_HALF, n)
+    ra_in = centres[k, 0] + rng.uniform(-QUAD_HALF, QUAD_HALF, n) / np.cos(np.radians(dec_in))
     ang = rng.uniform(0, 2 * np.pi, n)
     rad = rng.uniform(4.0, 10.0, n)
     dec_out = np.clip(fcent[k, 1] + rad * np.sin(ang), -89.0, 89.0)
     ra_out = fcent[k, 0] + rad * np.cos(ang) / np.cos(np.radians(dec_out))
     return np.mod(np.where(ins, ra_in, ra_out), 360.0), np.where(ins, dec_in, dec_out)
-
-
-def _gcvs_names(rng: np.random.Generator, ra: np.ndarray, start: int) -> list[str]:
-    """GCVS-like variable-star designations 'V1234 Her' (constellation from an RA bin)."""
-    con = [_CONSTELLATIONS[int(r // 15) % len(_CONSTELLATIONS)] for r in ra]
-    return [f"V{start + i} {c}" for i, c in enumerate(con)]
-
-
-def _gaia_ids(rng: np.random.Generator, n: int) -> list[str]:
-    """Gaia DR3-like source designations (19-digit numbers)."""
-    return [f"Gaia DR3 {x}" for x in rng.integers(10**18, 7 * 10**18, n, dtype=np.int64)]
-
-
-def _tns_names(rng: np.random.Generator, mjd: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Unique TNS-style names 'YYYYabc' for discovery dates; returns names and years."""
-    years = np.array([int(s[:4]) for s in _iso(mjd)], dtype=int)
-    names = np.empty(mjd.size, dtype=object)
-    for y in np.unique(years):
-        rows = np.flatnonzero(years == y)
-        codes = rng.choice(26**3, rows.size, replace=False)
-        letters = ["".join(chr(97 + (c // 26**p) % 26) for p in (2, 1, 0)) for c in codes]
-        names[rows] = [f"{y}{s}" for s in letters]
-    return list(names), years
 
 
 def _is_sn_type(types: np.ndarray) -> np.ndarray:
@@ -251,7 +105,7 @@ def _is_sn_type(types: np.ndarray) -> np.ndarray:
     return np.char.startswith(t, "SN") | np.char.startswith(t, "SLSN")
 
 
-def _write_catalogs(
+def write_catalogs(
     out_dir: Path,
     src: pd.DataFrame,
     rng: np.random.Generator,
@@ -265,9 +119,9 @@ def _write_catalogs(
     detected = np.isfinite(src["first_detection"].to_numpy())
 
     # TNS first, so SIMBAD can reuse the TNS names of the supernovae it knows
-    t_known, t_type = _label(rng, _TNS, src)
+    t_known, t_type = _label(rng, TNS_RULES, src)
     t_known &= detected
-    sn_like = np.isin(cls, list(_TNS_SN))
+    sn_like = np.isin(cls, list(TNS_SN))
     unclassified = sn_like & (rng.random(n) < 0.3)
     t_type = np.where(unclassified, "", t_type)
     kn = np.flatnonzero(t_known & (cls == "kilonova"))
@@ -280,7 +134,7 @@ def _write_catalogs(
     )
     disc = src["first_detection"].to_numpy() + rng.uniform(-2.0, 3.0, n)
     idx = np.flatnonzero(t_known)
-    names_t, _ = _tns_names(rng, disc[idx]) if idx.size else ([], None)
+    names_t, _ = tns_names(rng, disc[idx]) if idx.size else ([], None)
     tns_name = np.full(n, "", dtype=object)
     tns_name[idx] = names_t
     z = src["redshift"].to_numpy()
@@ -296,14 +150,14 @@ def _write_catalogs(
             "declination": t_dec[idx],
             "type": t_type[idx],
             "redshift": np.where(has_z, z + rng.normal(0, 0.001, n), np.nan)[idx],
-            "discoverydate": _iso(disc[idx]),
+            "discoverydate": iso_dates(disc[idx]),
         }
     )
     n_x = int(round(0.3 * len(tns))) + 5
     x_ra, x_dec = _random_positions(rng, n_x, quads, inside=0.7)
     x_disc = rng.uniform(ctx.start, ctx.end, n_x)
-    x_type = _choose(rng, _TNS_EXTRA, n_x)
-    x_names, _ = _tns_names(np.random.default_rng(rng.integers(2**32)), x_disc)
+    x_type = _choose(rng, TNS_EXTRA, n_x)
+    x_names, _ = tns_names(np.random.default_rng(rng.integers(2**32)), x_disc)
     x_names = [nm if nm not in set(names_t) else nm + "a" for nm in x_names]
     tns_x = pd.DataFrame(
         {
@@ -315,7 +169,7 @@ def _write_catalogs(
             "redshift": np.where(
                 (x_type != "") & (rng.random(n_x) < 0.6), rng.uniform(0.01, 0.15, n_x), np.nan
             ),
-            "discoverydate": _iso(x_disc),
+            "discoverydate": iso_dates(x_disc),
         }
     )
     tns = pd.concat([tns, tns_x], ignore_index=True)
@@ -323,28 +177,28 @@ def _write_catalogs(
     # SIMBAD
     mean_r = src["mean_r"].to_numpy()
     p_star = np.where(mean_r < 17, 0.45, np.where(mean_r < 19, 0.15, 0.05))
-    s_known, s_type = _label(rng, _SIMBAD, src, known_override=p_star)
+    s_known, s_type = _label(rng, SIMBAD_RULES, src, known_override=p_star)
     s_type = _mistype(rng, s_type, CATALOG_TYPES["simbad"], 0.05)
-    ids = np.array(_gaia_ids(rng, n), dtype=object)
+    ids = np.array(gaia_ids(rng, n), dtype=object)
     var_like = np.isin(
         s_type, ["V*", "RR*", "cC*", "Ce*", "WV*", "EB*", "dS*", "Mi*", "LP*", "CV*", "Pu*", "AB*"]
     )
     gcvs = var_like & (rng.random(n) < 0.5)
-    ids[gcvs] = ["V* " + s for s in _gcvs_names(rng, src["ra"].to_numpy()[gcvs], 400)]
+    ids[gcvs] = ["V* " + s for s in gcvs_names(rng, src["ra"].to_numpy()[gcvs], 400)]
     extragal = np.isin(s_type, ["QSO", "AGN", "Bla", "Sy1", "G"])
     ids[extragal] = [
-        "SDSS J" + s for s in _jname(src["ra"].to_numpy()[extragal], src["dec"].to_numpy()[extragal])
+        "SDSS J" + s for s in jnames(src["ra"].to_numpy()[extragal], src["dec"].to_numpy()[extragal])
     ]
     young = np.isin(s_type, ["Y*O", "TT*", "Or*"])
     ids[young] = [
         "2MASS J" + s
-        for s in _jname(src["ra"].to_numpy()[young], src["dec"].to_numpy()[young], 2, 1, dots=False)
+        for s in jnames(src["ra"].to_numpy()[young], src["dec"].to_numpy()[young], 2, 1, dots=False)
     ]
     sn = np.isin(s_type, ["SN*", "ev"])
     sn_names = np.where(tns_name != "", tns_name, "")
     fallback = np.flatnonzero(sn & (sn_names == ""))
     if fallback.size:
-        fb, _ = _tns_names(
+        fb, _ = tns_names(
             np.random.default_rng(rng.integers(2**32)),
             np.nan_to_num(src["first_detection"].to_numpy()[fallback], posinf=ctx.start),
         )
@@ -360,8 +214,8 @@ def _write_catalogs(
     simbad = pd.DataFrame({"main_id": ids[idx], "ra": s_ra[idx], "dec": s_dec[idx], "otype": s_type[idx]})
     n_x = int(round(0.15 * len(simbad))) + 10
     x_ra, x_dec = _random_positions(rng, n_x, quads, inside=0.6)
-    x_type = _choose(rng, _SIMBAD_EXTRA, n_x)
-    x_ids = np.array(_gaia_ids(rng, n_x), dtype=object)
+    x_type = _choose(rng, SIMBAD_EXTRA, n_x)
+    x_ids = np.array(gaia_ids(rng, n_x), dtype=object)
     gal = x_type == "G"
     x_ids[gal] = [f"LEDA {v}" for v in rng.integers(10**5, 5 * 10**6, int(gal.sum()))]
     simbad = pd.concat(
@@ -370,18 +224,18 @@ def _write_catalogs(
     )
 
     # VSX
-    v_known, v_type = _label(rng, _VSX, src)
+    v_known, v_type = _label(rng, VSX_RULES, src)
     v_type = _mistype(rng, v_type, CATALOG_TYPES["vsx"], 0.05)
     period = src["period"].to_numpy()
     sub = src["subclass"].to_numpy()
-    v_period = np.where(np.isin(cls, list(_VSX_PERIODIC)), period * (1 + rng.normal(0, 0.001, n)), np.nan)
+    v_period = np.where(np.isin(cls, list(VSX_PERIODIC)), period * (1 + rng.normal(0, 0.001, n)), np.nan)
     v_period = np.where((sub == "EW") & (rng.random(n) < 0.08), v_period / 2, v_period)
     v_period = np.where((sub == "SR") & (rng.random(n) < 0.3), np.nan, v_period)
     v_period = np.where(sub == "mira", period * (1 + rng.normal(0, 0.01, n)), v_period)
     uncertain = rng.random(n) < 0.05
     v_type = np.where(uncertain & (v_type != ""), v_type.astype(str) + ":", v_type)
     u = rng.random(n)
-    jn = _jname(src["ra"].to_numpy(), src["dec"].to_numpy())
+    jn = jnames(src["ra"].to_numpy(), src["dec"].to_numpy())
     v_name = np.where(
         u < 0.45,
         np.array(["ZTF J" + s for s in jn], dtype=object),
@@ -395,7 +249,7 @@ def _write_catalogs(
         ),
     )
     gc = u > 0.88
-    v_name[gc] = _gcvs_names(rng, src["ra"].to_numpy()[gc], 3000)
+    v_name[gc] = gcvs_names(rng, src["ra"].to_numpy()[gc], 3000)
     v_ra, v_dec = _scatter(rng, src["ra"].to_numpy(), src["dec"].to_numpy(), scatter)
     idx = np.flatnonzero(v_known)
     vsx = pd.DataFrame(
@@ -417,7 +271,7 @@ def _write_catalogs(
         rng.uniform(30, 200, n_x),
         np.where(x_type == "M", rng.uniform(150, 500, n_x), rng.uniform(0.05, 3, n_x)),
     )
-    x_name = ["ZTF J" + s for s in _jname(x_ra, x_dec)]
+    x_name = ["ZTF J" + s for s in jnames(x_ra, x_dec)]
     vsx = pd.concat(
         [vsx, pd.DataFrame({"name": x_name, "ra": x_ra, "dec": x_dec, "vtype": x_type, "period": x_per})],
         ignore_index=True,

@@ -8,12 +8,14 @@ import numpy as np
 
 from skysift.io import InputError
 
+__all__ = ["QUAD_HALF", "field_centre", "quadrant_centre", "make_objectid"]
+
 log = logging.getLogger(__name__)
 
 _ROW_STEP = 7.2  # deg between field rows
 _CELL = 7.5  # deg, target field width along RA
 _CCD_PITCH = 1.78  # deg between CCD centres
-_QUAD_HALF = 0.43  # deg, half-size of a quadrant's source patch
+QUAD_HALF = 0.43  # deg, half-size of a quadrant's source patch
 
 # --------------------------------------------------------------------------------------------------
 # sky geometry
@@ -48,8 +50,8 @@ def quadrant_centre(fieldid: int, ccdid: int, qid: int) -> tuple[float, float]:
     """(RA, Dec) of a CCD quadrant's centre: CCDs on a 4x4 grid, quadrants 1-4 = NE, NW, SW, SE of the CCD."""
     ra0, dec0 = field_centre(fieldid)
     col, row = (ccdid - 1) % 4, (ccdid - 1) // 4
-    x = (1.5 - col) * _CCD_PITCH + (0.5 if qid in (1, 4) else -0.5) * 2 * (_QUAD_HALF + 0.005)
-    y = (row - 1.5) * _CCD_PITCH + (0.5 if qid in (1, 2) else -0.5) * 2 * (_QUAD_HALF + 0.005)
+    x = (1.5 - col) * _CCD_PITCH + (0.5 if qid in (1, 4) else -0.5) * 2 * (QUAD_HALF + 0.005)
+    y = (row - 1.5) * _CCD_PITCH + (0.5 if qid in (1, 2) else -0.5) * 2 * (QUAD_HALF + 0.005)
     dec = dec0 + y
     return float((ra0 + x / np.cos(np.radians(dec))) % 360.0), float(dec)
 

@@ -14,6 +14,8 @@ from skysift.io import InputError
 from skysift.simulate.models import CLASSES
 from skysift.simulate.truth import load_truth
 
+__all__ = ["plot_examples"]
+
 log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------------------------------

@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from skysift.config import default_config
 from skysift.io import InputError, write_parquet
 from skysift.layout import DR_SCHEMA, dr_file_path, write_checksums
 from skysift.simulate.cadence import (
-    _BANDS,
-    _add_duplicates,
-    _class_counts,
-    _field_cadence,
-    _list_array,
-    _observe,
-    _resolve_fractions,
-    _weather,
+    BANDS,
+    add_duplicates,
+    class_counts,
+    field_cadence,
+    list_array,
+    observe,
+    resolve_fractions,
+    weather,
 )
-from skysift.simulate.catalogs import _write_catalogs
-from skysift.simulate.geometry import _QUAD_HALF, make_objectid, quadrant_centre
+from skysift.simulate.catalogs import write_catalogs
+from skysift.simulate.geometry import QUAD_HALF, make_objectid, quadrant_centre
 from skysift.simulate.models import CLASSES, MODELS, Params, SampleContext
-from skysift.simulate.truth import _check_args, _empty_truth, _per_source, _truth_rows
+from skysift.simulate.settings import DemoSettings, resolve_settings
+from skysift.simulate.truth import check_args, empty_truth, per_source, truth_rows
+
+__all__ = ["simulate_release", "simulate_lightcurves"]
 
 log = logging.getLogger(__name__)
 
@@ -33,89 +38,72 @@ log = logging.getLogger(__name__)
 
 
 def simulate_release(
-    root: str | Path,
-    *,
-    dr: str = "dr24",
-    seed: int = 42,
-    n_objects: int = 20000,
-    fields: tuple[int, ...] | list[int] = (633, 634, 1721),
-    ccds: tuple[int, ...] | list[int] = (1, 2),
-    quadrants: tuple[int, ...] | list[int] = (1, 2, 3, 4),
-    start_mjd: float = 58288.0,
-    n_years: float = 2.5,
-    i_band_fraction: float = 0.15,
-    class_fractions: dict[str, float] | None = None,
-    limiting_mag: float = 20.5,
-    limmag_scatter: float = 0.3,
-    weather_loss: float = 0.25,
-    visit_prob: float = 0.45,
-    saturation_mag: float = 12.8,
-    bad_image_fraction: float = 0.015,
-    missing_image_fraction: float = 0.015,
-    flagged_epoch_fraction: float = 0.012,
-    duplicate_fraction: float = 0.003,
-    catalog_scatter_arcsec: float = 0.3,
+    root: str | Path, settings: DemoSettings | None = None, *, dr: str | None = None, **overrides: Any
 ) -> dict:
     """Simulate a ZTF-like data release into ``root`` (DR files, checksum.md5, truth, catalogs).
 
-    Parameters (keyword names = ``demo`` config keys):
-        dr: release name, the directory under ``root`` and the file-name suffix.
-        seed: random seed (>= 0); the same arguments give byte-identical files.
-        n_objects: number of sky sources (each has g and r light curves where detected, some also i).
-        fields, ccds, quadrants: ZTF field ids, CCD ids (1-16) and quadrant ids (1-4) to simulate.
-        start_mjd, n_years: first night (MJD) and length of the survey.
-        i_band_fraction: fraction of CCD quadrants (so roughly of sources) with i-band light curves.
-        class_fractions: class -> fraction overrides of DEFAULT_CLASS_FRACTIONS; ``constant`` absorbs
-            the remainder unless given, then everything is normalised.
-        limiting_mag: typical 5-sigma limiting magnitude in r (g ~0.1 deeper, i ~0.5 shallower).
-        limmag_scatter: scatter (mag) of the per-exposure limiting magnitude.
-        weather_loss: mean fraction of nights lost to weather (correlated, worse in winter).
-        visit_prob: chance a field is visited on a clear night in its season (cadence ~1/visit_prob).
-        saturation_mag: brighter epochs saturate (catflags 4, magnitude too faint).
-        bad_image_fraction: (exposure, quadrant) images with the 32768 quality bit and bad zero points.
-        missing_image_fraction: (exposure, quadrant) images missing from the release.
-        flagged_epoch_fraction: detections with SExtractor-style flags (1, 2, 3, 16) and biased mags.
-        duplicate_fraction: light curves carrying one duplicated epoch (same hmjd twice).
-        catalog_scatter_arcsec: Gaussian position error per axis of the SIMBAD/VSX rows (TNS x1.3).
+    Parameters
+    ----------
+    root
+        Directory that receives ``<dr>/``, ``truth.parquet`` and ``catalogs/``.
+    settings
+        What to simulate (the ``demo`` config section, see config/README.md); None = the schema's defaults.
+    dr
+        Release name: the directory under ``root`` and the file-name suffix; None = the schema's ``dr``.
+    **overrides
+        ``DemoSettings`` fields replacing those of ``settings``, e.g. ``n_objects=300, seed=3``.
 
-    Returns a summary: sources per class (drawn and detected), light curves, detections, files
-    written (relative to the release directory), i-band quadrants and rows per catalog.
+    Returns
+    -------
+    dict
+        A summary: sources per class (drawn and detected), light curves, detections, files written
+        (relative to the release directory), i-band quadrants and rows per catalog. The same settings
+        give byte-identical files.
     """
+    demo = resolve_settings(settings, overrides, "simulate_release")
+    dr = default_config()["dr"] if dr is None else dr
+    seed, n_objects, fields, ccds, quadrants = (
+        demo.seed,
+        demo.n_objects,
+        demo.fields,
+        demo.ccds,
+        demo.quadrants,
+    )
     root = Path(root)
     fields = [int(f) for f in fields]
     ccds, quadrants = [int(c) for c in ccds], [int(q) for q in quadrants]
-    _check_args(dr, seed, n_objects, fields, ccds, quadrants, n_years, i_band_fraction)
+    check_args(dr, seed, n_objects, fields, ccds, quadrants, demo.n_years, demo.i_band_fraction)
     for key, value in {
-        "weather_loss": weather_loss,
-        "visit_prob": visit_prob,
-        "bad_image_fraction": bad_image_fraction,
-        "missing_image_fraction": missing_image_fraction,
-        "flagged_epoch_fraction": flagged_epoch_fraction,
-        "duplicate_fraction": duplicate_fraction,
+        "weather_loss": demo.weather_loss,
+        "visit_prob": demo.visit_prob,
+        "bad_image_fraction": demo.bad_image_fraction,
+        "missing_image_fraction": demo.missing_image_fraction,
+        "flagged_epoch_fraction": demo.flagged_epoch_fraction,
+        "duplicate_fraction": demo.duplicate_fraction,
     }.items():
         if not 0 <= value <= 1:
             raise InputError(f"demo.{key} = {value}: must be within [0, 1]")
-    fractions = _resolve_fractions(class_fractions)
-    counts = _class_counts(n_objects, fractions)
+    fractions = resolve_fractions(demo.class_fractions)
+    counts = class_counts(n_objects, fractions)
     ss = np.random.SeedSequence(seed)
     rng_src = np.random.default_rng(ss.spawn(1)[0])
 
     # cadence: one site-wide weather history, one exposure list per field
-    n_nights = int(round(n_years * 365.25))
-    nights = np.floor(start_mjd) + np.arange(n_nights)
+    n_nights = int(round(demo.n_years * 365.25))
+    nights = np.floor(demo.start_mjd) + np.arange(n_nights)
     rng_site = np.random.default_rng([seed, 1])
-    clear = _weather(rng_site, nights, weather_loss)
+    clear = weather(rng_site, nights, demo.weather_loss)
     i_start = nights[0] + rng_site.uniform(0.25, 0.75) * max(n_nights - 150, 0)
     cadences = {
-        f: _field_cadence(
+        f: field_cadence(
             np.random.default_rng([seed, 2, f]),
             f,
             nights,
             clear,
             (i_start, i_start + 150),
-            visit_prob,
-            limiting_mag,
-            limmag_scatter,
+            demo.visit_prob,
+            demo.limiting_mag,
+            demo.limmag_scatter,
         )
         for f in fields
     }
@@ -132,8 +120,8 @@ def simulate_release(
     quad_of = np.repeat(np.arange(len(quads)), n_per_quad)
     cls_of = rng_src.permutation(np.repeat(np.arange(len(CLASSES)), [counts[c] for c in CLASSES]))
     centres = np.array([quadrant_centre(*qd) for qd in quads])
-    dy = rng_src.uniform(-_QUAD_HALF, _QUAD_HALF, n_objects)
-    dx = rng_src.uniform(-_QUAD_HALF, _QUAD_HALF, n_objects)
+    dy = rng_src.uniform(-QUAD_HALF, QUAD_HALF, n_objects)
+    dx = rng_src.uniform(-QUAD_HALF, QUAD_HALF, n_objects)
     dec = centres[quad_of, 1] + dy
     ra = np.mod(centres[quad_of, 0] + dx / np.cos(np.radians(dec)), 360.0)
     field_of = (
@@ -148,7 +136,7 @@ def simulate_release(
         params[k] = sampler(np.random.default_rng([seed, 3, k]), field_of[members], ctx)
 
     n_quads = len(quads)
-    n_i = 0 if i_band_fraction <= 0 else max(1, int(round(i_band_fraction * n_quads)))
+    n_i = 0 if demo.i_band_fraction <= 0 else max(1, int(round(demo.i_band_fraction * n_quads)))
     i_quads = (
         set(np.random.default_rng([seed, 4]).choice(n_quads, n_i, replace=False).tolist()) if n_i else set()
     )
@@ -164,12 +152,12 @@ def simulate_release(
         rows = rows[np.argsort(dec[rows], kind="stable")]
         rng_q = np.random.default_rng([seed, 5, f, ccd, qid])
         n_u = cad.t.size
-        present = rng_q.random(n_u) >= missing_image_fraction
-        bad = (rng_q.random(n_u) < bad_image_fraction) | (cad.cloudy & (rng_q.random(n_u) < 0.5))
+        present = rng_q.random(n_u) >= demo.missing_image_fraction
+        bad = (rng_q.random(n_u) < demo.bad_image_fraction) | (cad.cloudy & (rng_q.random(n_u) < 0.5))
         lim = cad.lim + rng_q.normal(0, 0.05)
         zp = rng_q.normal(0, 0.3, n_u)
         clr = cad.clr + rng_q.normal(0, 0.005, n_u)
-        sat = saturation_mag + rng_q.normal(0, 0.1, n_u)
+        sat = demo.saturation_mag + rng_q.normal(0, 0.1, n_u)
         true_mag = np.empty((rows.size, n_u))
         for k in np.unique(cls_of[rows]):
             sel = cls_of[rows] == k
@@ -181,13 +169,19 @@ def simulate_release(
         for b in (0, 1, 2):
             if b == 2 and qk not in i_quads:
                 continue
-            filterid = _BANDS[b]
+            filterid = BANDS[b]
             cols = np.flatnonzero((cad.band == b) & present)
             rng_b = np.random.default_rng([seed, 7, f, ccd, qid, filterid])
             counter = np.cumsum(rng_b.integers(1, 25, rows.size))
             oid_all = make_objectid(f, filterid, ccd, qid, counter)
-            det, mag, magerr, flags = _observe(
-                true_mag[:, cols], lim[cols], bad[cols], zp[cols], sat[cols], rng_b, flagged_epoch_fraction
+            det, mag, magerr, flags = observe(
+                true_mag[:, cols],
+                lim[cols],
+                bad[cols],
+                zp[cols],
+                sat[cols],
+                rng_b,
+                demo.flagged_epoch_fraction,
             )
             per_row = det.sum(axis=1)
             keep = per_row > 0
@@ -199,7 +193,7 @@ def simulate_release(
                 "clrcoeff": np.broadcast_to(clr[cols], shape)[det],
                 "catflags": flags,
             }
-            lc_counts = _add_duplicates(rng_b, per_row[keep], data, duplicate_fraction)
+            lc_counts = add_duplicates(rng_b, per_row[keep], data, demo.duplicate_fraction)
             offsets = np.concatenate([[0], np.cumsum(lc_counts)]).astype(np.int64)
             src = rows[keep]
             nk = src.size
@@ -215,11 +209,11 @@ def simulate_release(
                     pa.array((ra[src] + jitter[0] / np.cos(np.radians(dec[src]))).astype(np.float32)),
                     pa.array((dec[src] + jitter[1]).astype(np.float32)),
                     pa.array(lc_counts.astype(np.int64)),
-                    _list_array(offsets, data["hmjd"], pa.float64()),
-                    _list_array(offsets, data["mag"].astype(np.float32), pa.float32()),
-                    _list_array(offsets, data["magerr"].astype(np.float32), pa.float32()),
-                    _list_array(offsets, data["clrcoeff"].astype(np.float32), pa.float32()),
-                    _list_array(offsets, data["catflags"].astype(np.int32), pa.int32()),
+                    list_array(offsets, data["hmjd"], pa.float64()),
+                    list_array(offsets, data["mag"].astype(np.float32), pa.float32()),
+                    list_array(offsets, data["magerr"].astype(np.float32), pa.float32()),
+                    list_array(offsets, data["clrcoeff"].astype(np.float32), pa.float32()),
+                    list_array(offsets, data["catflags"].astype(np.int32), pa.int32()),
                 ],
                 schema=DR_SCHEMA,
             )
@@ -230,11 +224,11 @@ def simulate_release(
             n_det += int(offsets[-1])
             np.minimum.at(first_det, src, data["hmjd"][offsets[:-1]])
             truth_parts.append(
-                _truth_rows(oid_all[keep], src, f, rcid, filterid, b, ra, dec, cls_of, pos_in_class, params)
+                truth_rows(oid_all[keep], src, f, rcid, filterid, b, ra, dec, cls_of, pos_in_class, params)
             )
     write_checksums(release)
 
-    truth = pd.concat(truth_parts, ignore_index=True) if truth_parts else _empty_truth()
+    truth = pd.concat(truth_parts, ignore_index=True) if truth_parts else empty_truth()
     truth = truth.sort_values("objectid", kind="stable").reset_index(drop=True)
     write_parquet(pa.Table.from_pandas(truth, preserve_index=False), root / "truth.parquet")
 
@@ -245,15 +239,15 @@ def simulate_release(
             "ra": ra,
             "dec": dec,
             "class": np.array(CLASSES, dtype=object)[cls_of] if n_objects else np.array([], dtype=object),
-            "subclass": _per_source(cls_of, pos_in_class, params, "subclass"),
-            "period": _per_source(cls_of, pos_in_class, params, "period"),
-            "redshift": _per_source(cls_of, pos_in_class, params, "redshift"),
-            "mean_r": _per_source(cls_of, pos_in_class, params, "mean_r"),
+            "subclass": per_source(cls_of, pos_in_class, params, "subclass"),
+            "period": per_source(cls_of, pos_in_class, params, "period"),
+            "redshift": per_source(cls_of, pos_in_class, params, "redshift"),
+            "mean_r": per_source(cls_of, pos_in_class, params, "mean_r"),
             "first_detection": first_det,
         }
     )
-    cat_rows = _write_catalogs(
-        root / "catalogs", sources, np.random.default_rng([seed, 8]), quads, ctx, catalog_scatter_arcsec
+    cat_rows = write_catalogs(
+        root / "catalogs", sources, np.random.default_rng([seed, 8]), quads, ctx, demo.catalog_scatter_arcsec
     )
     detected = np.isfinite(first_det)
     summary = {
@@ -277,38 +271,36 @@ def simulate_release(
 
 def simulate_lightcurves(
     counts: dict[str, int],
+    settings: DemoSettings | None = None,
     *,
-    seed: int = 0,
+    seed: int | None = None,
     fieldid: int = 633,
-    start_mjd: float = 58288.0,
-    n_years: float = 2.5,
-    limiting_mag: float = 20.5,
-    limmag_scatter: float = 0.3,
-    weather_loss: float = 0.25,
-    visit_prob: float = 0.45,
-    saturation_mag: float = 12.8,
 ) -> pd.DataFrame:
     """g and r detections of ``counts[class]`` simulated sources in one field, in memory (no files).
 
     The same cadence, light-curve models and photometry as :func:`simulate_release` (without bad
-    images, flags or duplicates), for training sets such as the kilonova classifier's; deterministic
-    for a seed. Returns one row per detection: source_id, class, filterid (1 g, 2 r), hmjd, mag, magerr.
+    images, flags or duplicates), for training sets such as the kilonova classifier's. ``settings``
+    gives the survey (start_mjd, n_years, limiting_mag, limmag_scatter, weather_loss, visit_prob,
+    saturation_mag; None = the schema's defaults), ``seed`` (default ``settings.seed``) makes it
+    deterministic. Returns one row per detection: source_id, class, filterid (1 g, 2 r), hmjd, mag, magerr.
     """
+    demo = DemoSettings.default() if settings is None else settings
+    seed = demo.seed if seed is None else seed
     unknown = sorted(set(counts) - set(CLASSES))
     if unknown:
         raise InputError(f"simulate_lightcurves: unknown class(es) {unknown}; known: {list(CLASSES)}")
-    n_nights = int(round(n_years * 365.25))
-    nights = np.floor(start_mjd) + np.arange(n_nights)
-    clear = _weather(np.random.default_rng([seed, 1]), nights, weather_loss)
-    cad = _field_cadence(
+    n_nights = int(round(demo.n_years * 365.25))
+    nights = np.floor(demo.start_mjd) + np.arange(n_nights)
+    clear = weather(np.random.default_rng([seed, 1]), nights, demo.weather_loss)
+    cad = field_cadence(
         np.random.default_rng([seed, 2, fieldid]),
         fieldid,
         nights,
         clear,
         (nights[0], nights[0]),  # no i-band window
-        visit_prob,
-        limiting_mag,
-        limmag_scatter,
+        demo.visit_prob,
+        demo.limiting_mag,
+        demo.limmag_scatter,
     )
     ctx = SampleContext(
         start=float(nights[0]), end=float(nights[-1] + 1), epochs={fieldid: cad.t[cad.band == 1]}
@@ -325,9 +317,9 @@ def simulate_lightcurves(
         for b in (0, 1):
             cols = np.flatnonzero(cad.band == b)
             rng_b = np.random.default_rng([seed, 7, k, b])
-            sat = saturation_mag + rng_b.normal(0, 0.1, cols.size)
+            sat = demo.saturation_mag + rng_b.normal(0, 0.1, cols.size)
             none = np.zeros(cols.size, dtype=bool)
-            det, mag, magerr, _ = _observe(
+            det, mag, magerr, _ = observe(
                 true_mag[:, cols], cad.lim[cols], none, np.zeros(cols.size), sat, rng_b, 0.0
             )
             src, epoch = np.nonzero(det)
@@ -336,7 +328,7 @@ def simulate_lightcurves(
                     {
                         "source_id": (first_id + src).astype(np.int64),
                         "class": name,
-                        "filterid": np.int8(_BANDS[b]),
+                        "filterid": np.int8(BANDS[b]),
                         "hmjd": cad.t[cols][epoch],
                         "mag": mag,
                         "magerr": magerr,

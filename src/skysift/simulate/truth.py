@@ -11,6 +11,8 @@ import pandas as pd
 from skysift.io import InputError
 from skysift.simulate.models import CLASSES, Params
 
+__all__ = ["TRUTH_COLUMNS", "check_args", "truth_rows", "per_source", "empty_truth", "load_truth"]
+
 log = logging.getLogger(__name__)
 
 #: Columns of truth.parquet, in order.
@@ -32,7 +34,7 @@ TRUTH_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _check_args(
+def check_args(
     dr: str,
     seed: int,
     n_objects: int,
@@ -63,7 +65,7 @@ def _check_args(
         raise InputError("demo.i_band_fraction must be within [0, 1]")
 
 
-def _per_source(cls_of: np.ndarray, pos: np.ndarray, params: dict[int, Params], what: str) -> np.ndarray:
+def per_source(cls_of: np.ndarray, pos: np.ndarray, params: dict[int, Params], what: str) -> np.ndarray:
     """One per-source parameter gathered from the class parameter tables."""
     out = np.empty(cls_of.size, dtype=object if what == "subclass" else float)
     for k, p in params.items():
@@ -73,7 +75,7 @@ def _per_source(cls_of: np.ndarray, pos: np.ndarray, params: dict[int, Params], 
     return out
 
 
-def _truth_rows(
+def truth_rows(
     oid: np.ndarray,
     src: np.ndarray,
     fieldid: int,
@@ -116,9 +118,9 @@ def _truth_rows(
     )
 
 
-def _empty_truth() -> pd.DataFrame:
+def empty_truth() -> pd.DataFrame:
     """A truth table with no rows and the right dtypes."""
-    return _truth_rows(
+    return truth_rows(
         np.zeros(0, np.int64),
         np.zeros(0, np.int64),
         1,

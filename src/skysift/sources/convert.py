@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from skysift.io import InputError, write_parquet
 from skysift.layout import DR_SCHEMA, dr_file_path, write_checksums
+from skysift.sources.settings import SourceSettings
 
 __all__ = [
     "EPOCH_COLUMNS",
@@ -30,6 +31,9 @@ __all__ = [
     "read_ids",
     "read_cones",
     "fields_of_objectids",
+    "query_fields",
+    "query_files",
+    "read_queries",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,6 +84,33 @@ def read_cones(path: str | Path, radius_arcsec: float) -> pd.DataFrame:
     if "radius_arcsec" not in df.columns:
         df["radius_arcsec"] = radius_arcsec
     return df[["ra", "dec", "radius_arcsec"]].astype(float).reset_index(drop=True)
+
+
+def query_files(settings: SourceSettings) -> list[str]:
+    """The query files of the API sources (fetch.ids_file, fetch.cones_file) that are set."""
+    return [path for path in (settings.fetch.ids_file, settings.fetch.cones_file) if path]
+
+
+def read_queries(settings: SourceSettings) -> tuple[np.ndarray | None, pd.DataFrame | None]:
+    """The object ids (fetch.ids_file) and cones (fetch.cones_file, fetch.cone_radius_arcsec) to query."""
+    fetch = settings.fetch
+    ids = read_ids(fetch.ids_file) if fetch.ids_file else None
+    cones = read_cones(fetch.cones_file, fetch.cone_radius_arcsec) if fetch.cones_file else None
+    return ids, cones
+
+
+def query_fields(settings: SourceSettings) -> list[int]:
+    """Batches of an ID/cone query (irsa_api, snad): fetch.fields, else the fields encoded in the ids."""
+    fetch = settings.fetch
+    if not fetch.ids_file and not fetch.cones_file:
+        raise InputError(f"source is {settings.source!r}: set fetch.ids_file and/or fetch.cones_file")
+    if fetch.fields:
+        return sorted({int(f) for f in fetch.fields})
+    if fetch.cones_file:
+        raise InputError(
+            "fetch.cones_file needs fetch.fields: the ZTF fields covering the cones (only those become batches)"
+        )
+    return fields_of_objectids(read_ids(fetch.ids_file))
 
 
 def epochs_to_table(epochs: pd.DataFrame, positions: pd.DataFrame | None = None) -> pa.Table:

@@ -22,21 +22,23 @@ import pandas as pd
 
 from skysift.io import InputError
 from skysift.layout import FILTER_IDS, LIST_COLUMNS, read_dr_files
+from skysift.sources.base import LightCurveSource, Preparation, converted_parent, requested_fields
 from skysift.sources.convert import write_release
+from skysift.sources.local import verify_batch
+from skysift.sources.settings import SourceSettings
 
 __all__ = [
-    "DEFAULT_HATS_URL",
     "KEY_COLUMNS",
     "import_lsdb",
     "search_filter",
     "query_hats",
     "fetch_hats",
     "write_hats_catalog",
+    "SOURCE",
 ]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HATS_URL = "s3://ipac-irsa-ztf/ztf/enhanced/{dr}/lc/hats"
 #: Per-light-curve columns read from the catalog besides the nested ``lightcurve``.
 KEY_COLUMNS: tuple[str, ...] = ("objectid", "filterid", "fieldid", "rcid", "objra", "objdec", "nepochs")
 
@@ -200,3 +202,48 @@ def write_hats_catalog(
     catalog.write_catalog(str(path))
     log.info("%s: HATS catalog of %d light curves written", path, len(df))
     return Path(path)
+
+
+# --------------------------------------------------------------------------------------------------
+# the source protocol (skysift.sources.base)
+
+
+def hats_fields(settings: SourceSettings) -> list[int]:
+    """fetch.fields: required, since the catalog is not opened while the workflow is planned."""
+    if not settings.fetch.hats.path:
+        raise InputError(
+            "source is 'hats' but fetch.hats.path is not set: the HATS catalog's directory or URL"
+        )
+    return requested_fields(
+        settings,
+        "set the ZTF fields to keep (only those become batches, and the catalog is not opened while the "
+        "workflow is planned)",
+    )
+
+
+def prepare_selection(settings: SourceSettings, release_root: Path) -> list[Path]:
+    """Read fetch.hats' region of fetch.fields and fetch.filters from the catalog into a DR tree."""
+    fetch = settings.fetch
+    return fetch_hats(
+        fetch.hats.path,
+        settings.dr,
+        release_root,
+        region=fetch.hats.region(),
+        fields=hats_fields(settings),
+        filters=fetch.filters or None,
+        min_nepochs=fetch.hats.min_nepochs,
+    )
+
+
+SOURCE = LightCurveSource(
+    name="hats",
+    preparation=Preparation.CONVERT,
+    online=True,
+    release_keys=("fetch.hats", "fetch.fields", "fetch.filters"),
+    batch_keys=(),
+    fields=hats_fields,
+    release_parent=converted_parent,
+    fetch_batch=verify_batch,
+    prepare=prepare_selection,
+    prepare_rule="query_hats",
+)

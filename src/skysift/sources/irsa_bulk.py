@@ -22,15 +22,14 @@ from pathlib import Path
 from skysift.io import InputError
 from skysift.layout import parse_dr_path, read_checksums
 from skysift.lightcurves import write_manifest
+from skysift.sources.base import LightCurveSource, Preparation, cache_parent, requested_fields
 from skysift.sources.http import FetchError, HttpClient, HttpConfig
 from skysift.sources.local import select_files
+from skysift.sources.settings import SourceSettings
 
-__all__ = ["DEFAULT_BULK_URL", "release_url", "fetch_checksums", "fetch_bulk_batch"]
+__all__ = ["release_url", "fetch_checksums", "fetch_bulk_batch", "SOURCE"]
 
 log = logging.getLogger(__name__)
-
-#: IRSA's bulk light-curve tree; ``{dr}`` is replaced by the release name (dr24).
-DEFAULT_BULK_URL = "https://irsa.ipac.caltech.edu/data/ZTF/lc/lc_{dr}"
 
 
 def release_url(base_url: str, dr: str) -> str:
@@ -130,3 +129,48 @@ def fetch_bulk_batch(
         len(rows) - fetched,
     )
     return [Path(r["path"]) for r in rows]
+
+
+# --------------------------------------------------------------------------------------------------
+# the source protocol (skysift.sources.base)
+
+
+def bulk_fields(settings: SourceSettings) -> list[int]:
+    """fetch.fields: required (a whole DR is ~250k files)."""
+    return requested_fields(
+        settings, "list the ZTF fields to download (e.g. fetch: {fields: [633]}); a whole DR is ~250k files"
+    )
+
+
+def prepare_index(settings: SourceSettings, release_root: Path) -> Path:
+    """Cache the release's checksum.md5 from fetch.bulk_url."""
+    return fetch_checksums(settings.fetch.bulk_url, settings.dr, release_root, settings.fetch.http)
+
+
+def bulk_batch(settings: SourceSettings, release_root: Path, fieldid: int, manifest: Path) -> list[Path]:
+    """Download (or verify) one field's files of fetch.filters and fetch.ccds into the mirror."""
+    fetch = settings.fetch
+    return fetch_bulk_batch(
+        fetch.bulk_url,
+        settings.dr,
+        release_root,
+        fieldid,
+        manifest,
+        filters=fetch.filters,
+        ccds=fetch.ccds,
+        http=fetch.http,
+    )
+
+
+SOURCE = LightCurveSource(
+    name="irsa_bulk",
+    preparation=Preparation.INDEX,
+    online=True,
+    release_keys=("fetch.bulk_url",),
+    batch_keys=("fetch.bulk_url", "fetch.filters", "fetch.ccds"),
+    fields=bulk_fields,
+    release_parent=cache_parent,
+    fetch_batch=bulk_batch,
+    prepare=prepare_index,
+    prepare_rule="fetch_checksums",
+)

@@ -1,4 +1,5 @@
-"""Fetch from a local mirror of a ZTF DR release (or the demo survey's simulated release).
+"""Source ``local``: an existing mirror of a ZTF DR release, verified in place (also how every prepared release
+is read: the demo's and the converted API/HATS/table answers).
 
 A batch (one ZTF field) is "fetched" when its files are present and verified against the
 release's ``checksum.md5``; the result is a manifest (TSV) listing the verified files, which
@@ -13,6 +14,8 @@ from pathlib import Path
 from skysift.io import InputError
 from skysift.layout import FILTER_IDS, md5sum, parse_dr_path, read_checksums
 from skysift.lightcurves.manifest import MANIFEST_COLUMNS, read_manifest, write_manifest
+from skysift.sources.base import LightCurveSource, Preparation
+from skysift.sources.settings import SourceSettings
 
 __all__ = [
     "release_fields",
@@ -21,12 +24,14 @@ __all__ = [
     "write_manifest",
     "select_files",
     "MANIFEST_COLUMNS",
+    "verify_batch",
+    "select_batch",
+    "SOURCE",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Manifest columns; ``url`` (where the file came from, empty for a local mirror) was appended
-#: after the first release, so older manifests without it still read.
+#: The fetch.verify modes.
 VERIFY_MODES = ("md5", "exists", "none")
 
 
@@ -37,7 +42,7 @@ def _release_files(release_root: Path) -> dict[str, str | None]:
         return {rel: md5 for rel, md5 in read_checksums(checksum).items() if rel.endswith(".parquet")}
     if not release_root.is_dir():
         raise InputError(
-            f"{release_root}: release directory not found; set fetch.local.path to the directory "
+            f"{release_root}: release directory not found; set fetch.local_path to the directory "
             "that holds the <drNN> release (e.g. /data/ztf/lc, containing dr24/0/field000633/...)"
         )
     return {
@@ -128,3 +133,57 @@ def fetch_local_batch(
     write_manifest(rows, manifest)
     log.info("field %d: %d files verified (%s) in %s", fieldid, len(rows), verify, root)
     return [Path(r["path"]) for r in rows]
+
+
+# --------------------------------------------------------------------------------------------------
+# the source protocol (skysift.sources.base)
+
+
+def mirror_fields(settings: SourceSettings) -> list[int]:
+    """fetch.fields, checked against the mirror, or every field of the mirror."""
+    parent = settings.fetch.local_path
+    if not parent:
+        raise InputError("source is 'local' but fetch.local_path is not set: point it at your DR mirror")
+    root = Path(parent) / settings.dr
+    available = release_fields(root)
+    if not available:
+        raise InputError(f"{root}: no ZTF DR light-curve files found")
+    requested = [int(f) for f in settings.fetch.fields]
+    missing = sorted(set(requested) - set(available))
+    if missing:
+        raise InputError(f"fetch.fields {missing} are not in the mirror {root}")
+    return sorted(set(requested or available))
+
+
+def mirror_parent(settings: SourceSettings, default_parent: str) -> str:
+    """fetch.local_path: the directory holding the mirror's ``<dr>/``."""
+    return settings.fetch.local_path or ""
+
+
+def verify_batch(settings: SourceSettings, release_root: Path, fieldid: int, manifest: Path) -> list[Path]:
+    """Verify every file of one field of a release skysift prepared (fetch.verify) and write the manifest."""
+    return fetch_local_batch(release_root, fieldid, manifest, verify=settings.fetch.verify)
+
+
+def select_batch(settings: SourceSettings, release_root: Path, fieldid: int, manifest: Path) -> list[Path]:
+    """Verify one field's files of the fetch.filters and fetch.ccds (empty = all) and write the manifest."""
+    return fetch_local_batch(
+        release_root,
+        fieldid,
+        manifest,
+        verify=settings.fetch.verify,
+        filters=settings.fetch.filters,
+        ccds=settings.fetch.ccds,
+    )
+
+
+SOURCE = LightCurveSource(
+    name="local",
+    preparation=Preparation.NONE,
+    online=False,
+    release_keys=(),
+    batch_keys=("fetch.filters", "fetch.ccds"),
+    fields=mirror_fields,
+    release_parent=mirror_parent,
+    fetch_batch=select_batch,
+)

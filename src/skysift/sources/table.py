@@ -31,7 +31,10 @@ import pyarrow.parquet as pq
 
 from skysift.io import InputError
 from skysift.layout import FILTER_IDS
+from skysift.sources.base import LightCurveSource, Preparation, converted_parent
 from skysift.sources.convert import write_release
+from skysift.sources.local import select_batch
+from skysift.sources.settings import SourceSettings
 
 __all__ = [
     "TABLE_COLUMN_KEYS",
@@ -41,6 +44,7 @@ __all__ = [
     "table_fields",
     "convert_table",
     "decode_objectids",
+    "SOURCE",
 ]
 
 log = logging.getLogger(__name__)
@@ -278,3 +282,59 @@ def convert_table(
     epochs = long_to_epochs(df, path, columns, fieldid=fieldid, rcid=rcid, time_offset=time_offset)
     log.info("%s: %d epochs of %d light curves read", path, len(epochs), epochs["objectid"].nunique())
     return write_release(epochs, release_root, dr)
+
+
+# --------------------------------------------------------------------------------------------------
+# the source protocol (skysift.sources.base)
+
+
+def _table_path(settings: SourceSettings) -> str:
+    """fetch.table.path, which the source cannot do without."""
+    if not settings.fetch.table.path:
+        raise InputError(
+            "source is 'table' but fetch.table.path is not set: point it at your CSV/parquet file"
+        )
+    return settings.fetch.table.path
+
+
+def long_table_fields(settings: SourceSettings) -> list[int]:
+    """fetch.fields, else the fields of the table (its fieldid column or its ZTF objectids)."""
+    table = settings.fetch.table
+    path = _table_path(settings)
+    if settings.fetch.fields:
+        return sorted({int(f) for f in settings.fetch.fields})
+    return table_fields(path, table.columns, fieldid=table.fieldid)
+
+
+def long_table_inputs(settings: SourceSettings) -> list[str]:
+    """The table file itself."""
+    return [_table_path(settings)]
+
+
+def prepare_conversion(settings: SourceSettings, release_root: Path) -> list[Path]:
+    """Convert fetch.table.path with its column mapping into a DR tree."""
+    table = settings.fetch.table
+    return convert_table(
+        _table_path(settings),
+        table.columns,
+        release_root,
+        settings.dr,
+        fieldid=table.fieldid,
+        rcid=table.rcid,
+        time_offset=table.time_offset,
+    )
+
+
+SOURCE = LightCurveSource(
+    name="table",
+    preparation=Preparation.CONVERT,
+    online=False,
+    release_keys=("fetch.table",),
+    batch_keys=("fetch.filters", "fetch.ccds"),
+    fields=long_table_fields,
+    release_parent=converted_parent,
+    fetch_batch=select_batch,
+    prepare=prepare_conversion,
+    prepare_rule="convert_table",
+    release_inputs=long_table_inputs,
+)
