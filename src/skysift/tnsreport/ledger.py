@@ -112,7 +112,9 @@ class Ledger:
             cut = tail.rfind(b"\n")
             keep = size - len(tail) + cut + 1 if cut >= 0 else (0 if size <= 65536 else None)
             if keep is None:
-                raise InputError(f"{self.path}: its last line is cut and longer than 64 KiB; repair it by hand")
+                raise InputError(
+                    f"{self.path}: its last line is cut and longer than 64 KiB; repair it by hand"
+                )
             log.warning("%s: removing a cut last line (a send was killed while writing it)", self.path)
             fh.truncate(keep)
             fh.flush()
