@@ -9,6 +9,7 @@
 * ``/api/v3/data/<dr>/oid/full/json`` and ``.../circle/full/json``: SNAD's JSON, with SNAD's
   rules (only catflags == 0 and magerr > 0 epochs; ``mjd`` is the DR hmjd).
 
+``arrivals`` holds the arrival time of every request (rate-limit checks).
 Faults are injected per path key (the release-relative path, ``nph`` or ``snad``):
 ``status`` (answer 500 that many times), ``slow`` (sleep ``slow_seconds`` before answering),
 ``cut`` (send headers with the full Content-Length, half the body, then close), ``wrong`` (flip
@@ -125,6 +126,7 @@ class FakeServices:
         self.faults: dict[str, Counter] = defaultdict(Counter)
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self.ranges: list[tuple[str, str]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of every request, as it arrived
         self.lock = threading.Lock()
         self._epochs: pd.DataFrame | None = None
         self._irsa: pd.DataFrame | None = None
@@ -203,6 +205,8 @@ class FakeServices:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                with services.lock:
+                    services.arrivals.append(time.monotonic())
                 try:
                     services._handle(self)
                 except (BrokenPipeError, ConnectionResetError):
