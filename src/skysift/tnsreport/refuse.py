@@ -69,7 +69,7 @@ def refused_by_ledger(
             sent = state.sent
             report = f"report {sent['report_id']}" if sent.get("report_id") else "found by a search"
             out[int(oid)] = (
-                f"already sent to {url} as {sent.get('objname')} on {sent['time']} ({report}; ledger)"
+                f"{internal_name(oid)} already sent to {url} as {sent.get('objname')} on {sent['time']} ({report}; ledger)"
             )
     return out
 
