@@ -254,13 +254,12 @@ def test_disk_full_while_writing_features_gives_a_clear_error_and_no_partial_fil
 def _mirror_with_bad_files(tmp_path: Path) -> tuple[Path, dict[int, str]]:
     """A local mirror of four demo fields: three with one bad file each, one with a zero-row file and a file
     with extra columns; field -> fault."""
-    demo = tmp_path / "demo"
-    demo.mkdir()
+    from skysift.simulate import simulate_release
+
     faults = {633: "zero rows, extra columns", 634: "empty file", 635: "truncated", 636: "wrong dtype"}
-    (demo / "config.yaml").write_text(yaml.safe_dump({"demo": {"n_objects": 400, "fields": list(faults)}}))
-    run_snakemake(demo, "--cores", "1", "results/demo/dr24")
+    simulate_release(tmp_path / "demo", n_objects=400, fields=list(faults), seed=7)
     mirror = tmp_path / "mirror"
-    shutil.copytree(demo / "results/demo/dr24", mirror / "dr24")
+    shutil.copytree(tmp_path / "demo" / "dr24", mirror / "dr24")
     (mirror / "dr24" / "checksum.md5").unlink()  # published as is: no checksum to catch them
     for field, fault in faults.items():
         paths = sorted(mirror.glob(f"dr24/*/field{field:06d}/ztf_*.parquet"))

@@ -71,7 +71,7 @@ CUTS = st.builds(
     max_mag=st.sampled_from([np.inf, 21.0]),
     min_epochs=st.sampled_from([1, 2, 5]),  # the schema: >= 1
 )
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _epochs(table: pa.Table) -> int:
@@ -118,7 +118,7 @@ def test_extraction_never_crashes_and_keeps_one_row_per_light_curve(table, min_p
             assert np.all(np.isnan(values)), (row, dict(zip(names, values, strict=True)))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=dr_table())
 def test_clean_then_default_features_never_crash(table):
     """The stage order: cuts, then the default feature set with its periodogram."""
