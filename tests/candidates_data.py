@@ -9,12 +9,19 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from conftest import make_dr_table
-from skysift.candidates import select_candidates
+from skysift.candidates import ListSpec, select_candidates
 
 EVIL = '<script>alert("x")</script> & <b>SN</b>'
 N_SOURCES = 12
 PERIODIC = 0  # source index with a 37-day sinusoid (folded in its plot)
 TRANSIENT = 1  # source index with a rise-and-fall, no catalog match
+
+
+def spec(select: str, **cuts) -> ListSpec:
+    """A candidate-list spec (a ``candidates.lists`` entry); cuts not given are None (no cut, every row)."""
+    return ListSpec(
+        select=select, **{"classes": None, "top_n": None, "min_score": None, "min_probability": None, **cuts}
+    )
 
 
 def objectid(source: int, filterid: int) -> int:
@@ -118,8 +125,8 @@ def build(tmp_path: Path, seed: int = 5) -> dict:
     )
     nepochs = pd.DataFrame({"objectid": ids, "nepochs": [r[5] for r in rows]})
     specs = {
-        "anomalies": {"select": "anomalies", "top_n": 6},
-        "unknown_transients": {"select": "unknown_transients", "top_n": None, "min_probability": 0.5},
+        "anomalies": spec("anomalies", top_n=6),
+        "unknown_transients": spec("unknown_transients", top_n=None, min_probability=0.5),
     }
     lists = {
         name: select_candidates(features, scores, predictions, xmatch, spec, name=name, nepochs_df=nepochs)

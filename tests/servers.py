@@ -760,3 +760,131 @@ class FakeTNSCatalog:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class FakeAlerce:
+    """ALeRCE's ZTF API cone search on 127.0.0.1 (use as a context manager; it yields the base URL).
+
+    ``GET /objects?ra=&dec=&radius=`` (deg, deg, arcsec) answers the documented JSON page
+    ``{"total", "page", "next", "has_next", "items": [{"oid", "meanra", "meandec", "ndet"}]}`` with the
+    ``objects`` (oid, ra, dec) inside the cone; ``faults`` (status codes) are answered first, one per
+    request; ``requests`` counts the requests.
+    """
+
+    def __init__(self, objects: list[tuple[str, float, float]]):
+        self.objects = objects
+        self.requests = 0
+        self.faults: list[int] = []
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802 - http.server's name
+                url = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                with fake.lock:
+                    fake.requests += 1
+                    fault = fake.faults.pop(0) if fake.faults else None
+                if fault:
+                    status, body = fault, b'{"detail": "busy"}'
+                elif url.path.rstrip("/") != "/ztf/v1/objects" or not {"ra", "dec", "radius"} <= set(query):
+                    status, body = 400, b'{"detail": "ra, dec and radius are required"}'
+                else:
+                    ra, dec, radius = float(query["ra"]), float(query["dec"]), float(query["radius"])
+                    items = [
+                        {"oid": oid, "meanra": r, "meandec": d, "ndet": 12}
+                        for oid, r, d in fake.objects
+                        if _sep_arcsec(np.array([r]), np.array([d]), ra, dec)[0] <= radius
+                    ]
+                    page = {
+                        "total": len(items),
+                        "page": 1,
+                        "next": None,
+                        "has_next": False,
+                        "prev": None,
+                        "has_prev": False,
+                        "items": items,
+                    }
+                    status, body = 200, json.dumps(page).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_port}/ztf/v1"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeGraceDB:
+    """GraceDB's REST API for superevent files on 127.0.0.1 (use as a context manager; yields the API URL).
+
+    ``GET /api/superevents/<id>/files/`` answers the documented JSON (file name -> URL, versioned
+    names ``<name>,<n>`` beside the latest) for the ``superevents`` (id -> {file name: bytes}), 404
+    for others; ``GET /api/superevents/<id>/files/<name>`` the bytes. ``faults`` (status codes) are
+    answered first, one per request; ``downloads`` counts file downloads.
+    """
+
+    def __init__(self, superevents: dict[str, dict[str, bytes]]):
+        self.superevents = superevents
+        self.downloads = 0
+        self.faults: list[int] = []
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> str:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802 - http.server's name
+                parts = urlsplit(self.path).path.split("/")  # '', api, superevents, <id>, files, [name]
+                with fake.lock:
+                    fault = fake.faults.pop(0) if fake.faults else None
+                files = (
+                    fake.superevents.get(parts[3])
+                    if len(parts) >= 5 and parts[1:3] == ["api", "superevents"]
+                    else None
+                )
+                ctype = "application/json"
+                if fault:
+                    status, body = fault, b'{"detail": "busy"}'
+                elif files is None or parts[4] != "files":
+                    status, body = 404, b'{"detail": "Not found."}'
+                elif len(parts) == 5 or parts[5] == "":
+                    base = f"http://127.0.0.1:{fake.server.server_port}/api/superevents/{parts[3]}/files/"
+                    listing = {}
+                    for name in files:
+                        listing[f"{name},0"] = base + f"{name},0"
+                        listing[name] = base + name
+                    status, body = 200, json.dumps(listing).encode()
+                elif parts[5].split(",")[0] in files:
+                    with fake.lock:
+                        fake.downloads += 1
+                    status, body, ctype = 200, files[parts[5].split(",")[0]], "application/fits"
+                else:
+                    status, body = 404, b'{"detail": "Not found."}'
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_port}/api"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

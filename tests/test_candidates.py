@@ -11,6 +11,7 @@ import pytest
 from astropy.io.votable import parse
 from astropy.table import Table
 
+from candidates_data import spec
 from skysift.anomaly import SearchSettings, rank_anomalies
 from skysift.candidates import CANDIDATE_COLUMNS, make_candidates, select_candidates, write_candidates
 from skysift.config import default_config
@@ -194,7 +195,7 @@ def test_list_columns_probabilities_links_and_round_trip(tmp_path):
         data["scores"],
         data["predictions"],
         data["xmatch"],
-        {"select": "anomalies", "top_n": None},
+        spec("anomalies", top_n=None),
         name="all",
         dr="dr24",
         nepochs_df=data["nepochs"],
@@ -231,20 +232,20 @@ def test_class_and_unknown_transient_selections(tmp_path):
     unknown = data["lists"]["unknown_transients"]
     assert sorted(unknown["objectid"].tolist()) == sorted([objectid(TRANSIENT, 1), objectid(TRANSIENT, 2)])
     assert unknown["xmatch_name"].mask.all()
-    rr = select_candidates(*args, {"select": "class", "classes": ["rrlyrae"], "top_n": 1}, name="rr")
+    rr = select_candidates(*args, spec("class", classes=["rrlyrae"], top_n=1), name="rr")
     assert rr["objectid"].tolist() == [objectid(PERIODIC, 2)]  # equal probability: better anomaly rank first
     # the periodic source is predicted rrlyrae but is catalogued: it is never an unknown transient
-    as_transient = select_candidates(*args, {"select": "unknown_transients"}, transient_classes=["rrlyrae"])
+    as_transient = select_candidates(*args, spec("unknown_transients"), transient_classes=["rrlyrae"])
     assert len(as_transient) == 0
-    strict = select_candidates(*args, {"select": "anomalies", "min_score": 0.9, "top_n": None})
+    strict = select_candidates(*args, spec("anomalies", min_score=0.9, top_n=None))
     assert (strict["anomaly_score"] >= 0.9).all() and len(strict) == 4
     assert "score >= 0.9" in strict.meta["description"]
     with pytest.raises(InputError, match="classes"):
-        select_candidates(*args, {"select": "class"}, name="bad")
+        select_candidates(*args, spec("class"), name="bad")
     with pytest.raises(InputError, match="predictions"):
-        select_candidates(args[0], args[1], None, args[3], {"select": "class", "classes": ["x"]})
+        select_candidates(args[0], args[1], None, args[3], spec("class", classes=["x"]))
     with pytest.raises(InputError, match="select"):
-        select_candidates(*args, {"select": "nope"})
+        select_candidates(*args, spec("nope"))
 
 
 def test_tables_are_byte_identical_when_rewritten(tmp_path):
@@ -277,3 +278,45 @@ def test_bad_alert_names_are_rejected(tmp_path):
     with pytest.raises(InputError, match="not ZTF alert names"):
         read_alert_names(path)
     assert read_alert_names(None) is None
+
+
+def test_ucds_are_read_back_from_votable_and_ecsv(tmp_path):
+    """TOPCAT/Aladin find positions, ids and probabilities by UCD: astropy reads them back from both files."""
+    from candidates_data import build
+
+    data = build(tmp_path)
+    table = select_candidates(
+        data["features"],
+        data["scores"],
+        data["predictions"],
+        data["xmatch"],
+        spec("anomalies", top_n=None),
+        name="all",
+        dr="dr24",
+        nepochs_df=data["nepochs"],
+    )
+    ecsv, _, vot = write_candidates(table, tmp_path / "u.ecsv", tmp_path / "u.csv", tmp_path / "u.vot")
+    expected = {
+        "ra": "pos.eq.ra;meta.main",
+        "dec": "pos.eq.dec;meta.main",
+        "objectid": "meta.id;meta.main",
+        "predicted_class": "src.class",
+        "max_probability": "stat.probability",
+        "prob_snia": "stat.probability",
+        "xmatch_sep": "pos.angDistance",
+    }
+    for back in (Table.read(ecsv, format="ascii.ecsv"), Table.read(vot, format="votable")):
+        ucds = {name: back[name].meta.get("ucd") for name in back.colnames}
+        assert {k: ucds[k] for k in expected} == expected
+        assert all(ucds.values()), [k for k, v in ucds.items() if not v]
+        # exactly one main position and one main id
+        assert sum("meta.main" in v for v in ucds.values()) == 3
+
+
+def test_ucds_are_valid_ucd1plus():
+    """Every UCD passes astropy's UCD1+ controlled-vocabulary check."""
+    from astropy.io.votable.ucd import check_ucd
+
+    from skysift.candidates.columns import UCDS
+
+    assert [k for k, v in UCDS.items() if not check_ucd(v, check_controlled_vocabulary=True)] == []

@@ -9,15 +9,8 @@ import pytest
 from matplotlib.image import imread
 
 from candidates_data import PERIODIC, TRANSIENT, build, objectid
-from skysift.candidates.plots import (
-    _Epochs,
-    lightcurve_png_name,
-    merge_lists,
-    plot_lightcurves,
-    plot_order,
-    plot_score_distribution,
-    plot_sky_map,
-)
+from skysift.candidates.lightcurves import _Epochs, lightcurve_png_name, plot_lightcurves
+from skysift.candidates.plots import merge_lists, plot_order, plot_score_distribution, plot_sky_map
 from skysift.io import InputError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

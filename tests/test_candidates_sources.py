@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from astropy.table import Table
 
+from candidates_data import spec
 from skysift.anomaly import SearchSettings, rank_anomalies
 from skysift.candidates import select_candidates, write_candidates
 from skysift.config import default_config
@@ -73,7 +74,7 @@ def _select(tables, spec, name="list"):
 
 
 def test_kilonova_list_is_ordered_by_probability_and_keeps_objects_without_features(tables):
-    table = _select(tables, {"select": "kilonova", "top_n": 100, "min_probability": 0.5}, "kilonova")
+    table = _select(tables, spec("kilonova", top_n=100, min_probability=0.5), "kilonova")
     short = 633_100_000_999_999
     assert list(table["objectid"]) == [short, tables[0]["objectid"][9]]
     assert list(table["list_rank"]) == [1, 2]
@@ -86,20 +87,20 @@ def test_kilonova_list_is_ordered_by_probability_and_keeps_objects_without_featu
     assert "kilonova" in table.meta["description"] and table.meta["select"] == "kilonova"
     for column in ("objectid", "ra", "dec", "predicted_class", "xmatch_name", "snad_url"):
         assert column in table.colnames
-    top1 = _select(tables, {"select": "kilonova", "top_n": 1}, "kilonova")
+    top1 = _select(tables, spec("kilonova", top_n=1), "kilonova")
     assert list(top1["objectid"]) == [short]
 
 
 def test_early_snia_list_uses_the_r_objectid_and_skips_unclassified_sources(tables):
     objectid = tables[0]["objectid"]
-    table = _select(tables, {"select": "early_snia", "top_n": None}, "early_snia")
+    table = _select(tables, spec("early_snia", top_n=None), "early_snia")
     assert list(table["objectid"]) == [objectid[0], objectid[2] - 1, objectid[1]]
     assert list(table["source_probability"]) == [0.9, 0.8, 0.6]
     assert "SN Ia" in table["source_probability"].description
 
 
 def test_source_lists_round_trip_through_every_format(tables, tmp_path):
-    table = _select(tables, {"select": "kilonova", "top_n": 100, "min_probability": 0.5}, "kilonova")
+    table = _select(tables, spec("kilonova", top_n=100, min_probability=0.5), "kilonova")
     ecsv, csv, vot = tmp_path / "kilonova.ecsv", tmp_path / "kilonova.csv", tmp_path / "kilonova.vot"
     write_candidates(table, ecsv, csv, vot)
     back = Table.read(ecsv)
@@ -113,9 +114,9 @@ def test_source_lists_round_trip_through_every_format(tables, tmp_path):
 def test_source_list_without_its_predictions_is_an_input_error(tables):
     features, scores, predictions, _ = tables
     with pytest.raises(InputError, match=r"candidates\.lists\.kn: select 'kilonova' needs"):
-        select_candidates(features, scores, predictions, None, {"select": "kilonova"}, name="kn")
+        select_candidates(features, scores, predictions, None, spec("kilonova"), name="kn")
     bad = {"kilonova": pd.DataFrame({"objectid": [1], "probability": [0.5]})}
     with pytest.raises(InputError, match="lack column 'prob_kilonova'"):
         select_candidates(
-            features, scores, predictions, None, {"select": "kilonova"}, name="kn", source_predictions=bad
+            features, scores, predictions, None, spec("kilonova"), name="kn", source_predictions=bad
         )

@@ -11,7 +11,6 @@ import pyarrow as pa
 import pytest
 
 from skysift.classify import (
-    best_crossmatch,
     labels_from_crossmatch,
     load_model,
     predict_classes,
@@ -19,6 +18,7 @@ from skysift.classify import (
     train_classifier,
     write_report,
 )
+from skysift.crossmatch.best import best_crossmatch
 from skysift.features.table import KEY_COLUMNS, features_matrix, read_features
 from skysift.io import InputError, write_parquet
 

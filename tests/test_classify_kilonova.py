@@ -92,7 +92,12 @@ def test_training_on_simulations_gives_high_precision_recall_and_is_deterministi
     held = report["held_out_simulations"]
     assert held["n_kilonova"] == 24  # 30 % of 80, stratified
     assert held["precision"] > 0.8 and held["recall"] > 0.8, held
-    assert report["run_labels"] == {"skipped": "no run light curves or labels given"}
+    assert report["run_labels"] == {
+        "status": "skipped",
+        "reason": "no run light curves or labels given",
+        "n_labels": 0,
+        "needs": 3,
+    }
     assert report["features"] == feature_names(3)
     _, _, again = train_kilonova(basis=basis, **kwargs)
     assert again["data_hash"] == report["data_hash"] and again["held_out_simulations"] == held
@@ -140,7 +145,8 @@ def test_run_features_and_predictions_cover_every_source(basis, simulated):
         n_estimators=30,
         seed=2,
     )
-    assert "skipped" in report["run_labels"]
+    assert report["run_labels"]["status"] == "skipped" and report["run_labels"]["n_labels"] == 0
+    assert "classify.kilonova.min_run_kilonovae" in report["run_labels"]["reason"]
     pred = predict_kilonova(model, run)
     assert len(pred) == n_sources and pred["prob_kilonova"].between(0, 1).all()
     assert {"objectid", "filterid", "fieldid", "ra", "dec"} <= set(pred.columns)  # what candidate lists need

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,8 +10,8 @@ import pytest
 from astropy.table import Table
 
 from skysift.classify import train_classifier
-from skysift.classify.labels import labels_from_table, training_labels
-from skysift.classify.model import merge_small_classes
+from skysift.classify.labels import LabelSource, labels_from_table
+from skysift.classify.pipeline import merge_small_classes
 from skysift.io import InputError, write_parquet_df
 from test_classify import make_features
 
@@ -71,15 +70,27 @@ def test_label_table_errors_name_the_file_and_column(tmp_path):
         labels_from_table(tmp_path / "missing.csv")
 
 
-def test_training_labels_picks_the_rule_input(tmp_path):
+def test_label_source_picks_the_rule_input(tmp_path):
     path = tmp_path / "labels.csv"
     TABLE.to_csv(path, index=False)
-    inputs = SimpleNamespace(label_table=str(path))
-    labels = training_labels(inputs, {"id_column": "oid", "label_column": "type", "taxonomy": None})
+    section = {"path": str(path), "id_column": "oid", "label_column": "type", "taxonomy": None}
+    labels = LabelSource.from_inputs({"label_table": str(path)}, section).read()
     assert len(labels) == 3
     truth = tmp_path / "truth.parquet"
     write_parquet_df(pd.DataFrame({"objectid": [7, 8], "class": ["snia", "agn"]}), truth)
-    assert training_labels(SimpleNamespace(truth=str(truth))).to_dict() == {7: "snia", 8: "agn"}
+    assert LabelSource.from_inputs({"truth": str(truth)}, None).read().to_dict() == {7: "snia", 8: "agn"}
+    with pytest.raises(InputError, match="classify.label_table"):
+        LabelSource(table=str(path)).read()  # a table without its column settings
+    with pytest.raises(InputError, match="classify.labels"):
+        LabelSource().read()
+
+
+def test_a_label_table_without_rows_gives_no_labels(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("objectid,label\n")
+    section = {"path": str(path), "id_column": "objectid", "label_column": "label", "taxonomy": None}
+    labels = LabelSource.from_inputs({"label_table": str(path)}, section).read()
+    assert len(labels) == 0 and labels.index.name == "objectid"
 
 
 def test_small_classes_merge_into_their_group_then_drop(caplog):

@@ -116,3 +116,48 @@ def test_scheduler_mode_connects_via_a_scheduler_file(tmp_path):
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+SITE = {"slurm_account": "skysift-test", "slurm_partition": "short", "qos": "skysift", "mem_mb": 2000}
+
+
+def test_slurm_workers_take_the_site_settings_from_the_job_resources(tmp_path):
+    """The profile's default-resources reach the SLURMCluster's worker job script: one place for the site."""
+    pytest.importorskip("dask_jobqueue")
+    from skysift.cluster import slurm_cluster
+
+    settings = {"walltime": "00:05:00", "log_directory": str(tmp_path)}
+    cluster, _, _ = slurm_cluster(settings, None, resources=SITE)
+    try:
+        header = [ln for ln in cluster.job_script().splitlines() if ln.startswith("#SBATCH")]
+    finally:
+        cluster.close()
+    assert "#SBATCH -A skysift-test" in header
+    assert "#SBATCH -p short" in header
+    assert "#SBATCH --qos=skysift" in header
+    assert "#SBATCH -t 00:05:00" in header
+
+
+def test_dask_slurm_keys_win_over_the_job_resources():
+    from skysift.cluster import slurm_settings
+
+    cfg = slurm_settings({"account": "other", "queue": "long"}, SITE)
+    assert (cfg["account"], cfg["queue"], cfg["qos"]) == ("other", "long", "skysift")
+    # No site settings anywhere: nothing is invented (the cluster's defaults apply).
+    cfg = slurm_settings({}, {"mem_mb": 2000})
+    assert (cfg["account"], cfg["queue"], cfg["qos"], cfg["job_extra_directives"]) == (None, None, None, [])
+    # An explicit --qos directive (the pre-qos-key way) wins over the profile's qos, without a duplicate.
+    cfg = slurm_settings({"job_extra_directives": ["--qos=high"]}, SITE)
+    assert cfg["job_extra_directives"] == ["--qos=high"]
+    with pytest.raises(ValueError, match=r"dask\.slurm\.qos"):
+        slurm_settings({"qos": "low", "job_extra_directives": ["--qos=high"]}, SITE)
+
+
+def test_dashboard_is_served_when_asked(tmp_path):
+    import requests
+
+    cfg = {"mode": "local", "dashboard_address": "127.0.0.1:0"}
+    with cluster_for_job(1, 1000, str(tmp_path), cfg) as client:
+        link = client.dashboard_link
+        assert link.startswith("http://127.0.0.1:")
+        assert requests.get(link, timeout=30).status_code == 200

@@ -14,7 +14,8 @@ from matplotlib.image import imread
 
 from candidates_data import EVIL, build
 from skysift.candidates.html import render_html, write_html
-from skysift.candidates.plots import merge_lists, plot_lightcurves, plot_score_distribution, plot_sky_map
+from skysift.candidates.lightcurves import plot_lightcurves
+from skysift.candidates.plots import merge_lists, plot_score_distribution, plot_sky_map
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -132,3 +133,12 @@ def test_chromium_screenshot(page, tmp_path):
     out = os.environ.get("SKYSIFT_SCREENSHOT")
     if out:
         shutil.copyfile(shot, out)
+
+
+def test_a_note_says_why_a_list_is_empty(tmp_path):
+    data = build(tmp_path)
+    empty = data["lists"]["unknown_transients"][:0]
+    empty.meta["note"] = "empty: the classifier was not trained (0 labelled objects <none>)"
+    text = render_html({"unknown_transients": empty})
+    assert "empty: the classifier was not trained (0 labelled objects &lt;none&gt;)." in text
+    assert "No object passed this selection" not in text

@@ -15,7 +15,8 @@ from astropy.table import Table
 from candidates_data import build
 from skysift.candidates import write_candidates
 from skysift.candidates.html import write_html
-from skysift.candidates.plots import merge_lists, plot_lightcurves, plot_score_distribution, plot_sky_map
+from skysift.candidates.lightcurves import plot_lightcurves
+from skysift.candidates.plots import merge_lists, plot_score_distribution, plot_sky_map
 from skysift.candidates.publish import publish_bundle, verify_sha256sums, write_tarball
 from skysift.provenance import config_sha256, git_revision
 

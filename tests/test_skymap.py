@@ -15,6 +15,8 @@ from astropy_healpix import lonlat_to_healpix, uniq_to_level_ipix
 from conftest import make_dr_table
 from skysift.io import InputError, write_parquet
 from skysift.skymap import (
+    CounterpartOutputs,
+    CounterpartSettings,
     gaussian_density,
     make_flat_map,
     make_multiorder_map,
@@ -24,7 +26,7 @@ from skysift.skymap import (
     select_skymap_counterparts,
     write_skymap,
 )
-from skysift.skymap.maps import _angular_distance
+from skysift.skymap.generate import _angular_distance
 from skysift.skymap.plot import _pixel_centre
 
 SHAPES = {
@@ -229,16 +231,18 @@ def test_stage_writes_tables_plot_and_summary(tmp_path):
     lcs = [{"objectid": 7, "hmjd": [event + 1, event + 2], "mag": [19.0, 18.7], "magerr": [0.1, 0.1]}]
     clean = write_parquet(make_dr_table(lcs), tmp_path / "field000633.parquet")
     candidate_list([(7, 200.0, 89.0)]).write(tmp_path / "anomalies.ecsv", format="ascii.ecsv")
-    out = {k: tmp_path / "out" / f"c.{k}" for k in ("ecsv", "csv", "png")} | {
-        "summary": tmp_path / "out" / "s.json"
-    }
-    select_skymap_counterparts(
-        map_path, {"anomalies": tmp_path / "anomalies.ecsv"}, [clean], out, name="gw", credible_level=0.9
+    out = CounterpartOutputs(
+        **{k: tmp_path / "out" / f"c.{k}" for k in ("ecsv", "csv", "png")},
+        summary=tmp_path / "out" / "s.json",
     )
-    back = Table.read(out["ecsv"])
+    settings = CounterpartSettings(credible_level=0.9, window_days=[0, 14])
+    select_skymap_counterparts(
+        map_path, {"anomalies": tmp_path / "anomalies.ecsv"}, [clean], out, settings, name="gw"
+    )
+    back = Table.read(out.ecsv)
     assert list(back["objectid"]) == [7] and back.meta["event_mjd"] == event
     assert back["credible_level"].description.startswith("Smallest credible region")
-    assert out["png"].read_bytes()[:4] == b"\x89PNG"
-    summary = json.loads(out["summary"].read_text())
+    assert out.png.read_bytes()[:4] == b"\x89PNG"
+    summary = json.loads(out.summary.read_text())
     assert summary["counterparts"] == 1 and summary["format"] == "flat NSIDE 64 RING"
     assert 0 < summary["region_area_deg2"] < 200

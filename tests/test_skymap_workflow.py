@@ -128,6 +128,10 @@ def test_the_kilonova_is_at_the_top(run, name):
     # a 3-degree Gaussian: the 90% region is a cap of radius 3 sqrt(2 ln 10) = 6.4 deg, ~130 deg^2
     assert 110 < summary["region_area_deg2"] < 150
     assert (out / "skymap.png").read_bytes()[:4] == b"\x89PNG"
+    from mocpy import MOC  # the credible region as a MOC beside the table, with the same area
+
+    moc = MOC.load(str(out / "credible_region.moc.fits"), format="fits")
+    assert moc.sky_fraction * 41252.96 == pytest.approx(summary["region_area_deg2"], rel=1e-4)
     assert (run["workdir"] / f"logs/select_skymap_counterparts/{name}.log").exists()
     assert (run["workdir"] / f"results/benchmarks/select_skymap_counterparts/{name}.tsv").exists()
 

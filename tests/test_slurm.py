@@ -1,7 +1,10 @@
-"""The workflow on a real Slurm (single node, tools/slurm-single-node.sh): sbatch jobs, retries, Dask SLURMCluster.
+"""The workflow on a real Slurm with accounting (tools/slurm-single-node.sh): the installed site profile,
+sbatch jobs charged to an account, partitions by runtime, retries, sacct and squeue status, Dask SLURMCluster.
 
-Skipped where no Slurm answers, unless SKYSIFT_REQUIRE_SLURM=1 (set by .ci/run, which
-starts the single-node Slurm): then a missing Slurm is a failure, never a silent skip.
+Skipped where no such Slurm answers, unless SKYSIFT_REQUIRE_SLURM=1 (set by .ci/run, which starts
+the single-node Slurm): then a missing Slurm is a failure, never a silent skip. The cluster is the
+script's: account skysift-test with QOS skysift for root, partitions short (default, 1 hour) and
+long (2 days), associations enforced.
 """
 
 from __future__ import annotations
@@ -10,44 +13,94 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from workflow_runner import ROOT, run_snakemake
+from workflow_runner import NO_IMPLICIT_PROFILE, ROOT, run_snakemake
 
 TINY = {
     "demo": {"seed": 11, "n_objects": 600, "fields": [633, 1721]},
     "classify": {"n_estimators": 30, "cv_folds": 2, "min_class_count": 2},
     "anomaly": {"n_trees": 50},
 }
+ACCOUNT, QOS, SHORT, LONG = "skysift-test", "skysift", "short", "long"
+#: Rules the profile sends to the long partition (runtime above short's hour).
+LONG_RULES = {"extract_features", "evaluate_anomalies"}
+
+
+def _run(*cmd: str) -> str:
+    """stdout of a Slurm command ("" when it is missing or fails)."""
+    if not shutil.which(cmd[0]):
+        return ""
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    return proc.stdout if proc.returncode == 0 else ""
 
 
 def _slurm_up() -> bool:
-    """True when sinfo reaches a controller with an idle or mixed node."""
-    if not shutil.which("sinfo"):
-        return False
-    proc = subprocess.run(["sinfo", "-h", "-o", "%t"], capture_output=True, text=True, timeout=30)
-    return proc.returncode == 0 and bool(re.search(r"idle|mix|alloc", proc.stdout))
+    """True when the test cluster answers: an idle/mixed node, its partitions and its account in slurmdbd."""
+    nodes = _run("sinfo", "-h", "-o", "%t")
+    partitions = set(_run("sinfo", "-h", "-o", "%R").split())
+    accounts = _run("sacctmgr", "-n", "-P", "show", "assoc", f"account={ACCOUNT}", "format=account")
+    return (
+        bool(re.search(r"idle|mix|alloc", nodes)) and {SHORT, LONG} <= partitions and bool(accounts.strip())
+    )
 
 
 if not _slurm_up():
     if os.environ.get("SKYSIFT_REQUIRE_SLURM") == "1":
         raise RuntimeError(
-            "SKYSIFT_REQUIRE_SLURM=1 but no Slurm answers: did tools/slurm-single-node.sh start fail?"
+            "SKYSIFT_REQUIRE_SLURM=1 but the test Slurm (partitions short/long, account skysift-test in "
+            "slurmdbd) does not answer: did tools/slurm-single-node.sh start fail?"
         )
-    pytest.skip("no Slurm here (start one with tools/slurm-single-node.sh start)", allow_module_level=True)
+    pytest.skip(
+        "no test Slurm here (start one with tools/slurm-single-node.sh start)", allow_module_level=True
+    )
 
 pytestmark = pytest.mark.slurm
 
+FAST = ["--slurm-init-seconds-before-status-checks", "3", "--slurm-keep-successful-logs"]
+
+
+def skysift(*args: str, xdg: Path) -> subprocess.CompletedProcess:
+    """The real `skysift` command line with XDG_CONFIG_HOME=xdg."""
+    env = {**os.environ, "XDG_CONFIG_HOME": str(xdg)}
+    cmd = [sys.executable, "-m", "skysift.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real snakemake with profiles/slurm (fast first status check for the tests)."""
-    slurm = ["--profile", str(ROOT / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "3"]
+    """Run the real snakemake with the checkout's profiles/slurm (fast first status check for the tests)."""
+    slurm = ["--profile", str(ROOT / "profiles" / "slurm"), *NO_IMPLICIT_PROFILE, *FAST]
     # cwd = workdir: the plugin puts slurm-logdir under the launch directory, not --directory
-    return run_snakemake(workdir, *slurm, "--slurm-keep-successful-logs", *args, check=check, cwd=workdir)
+    return run_snakemake(workdir, *slurm, *args, check=check, cwd=workdir)
+
+
+def snakemake_site(
+    workdir: Path, xdg: Path, *args: str, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess:
+    """Run `snakemake --profile slurm` as a user does after `skysift profile install slurm`."""
+    slurm = ["--profile", "slurm", *NO_IMPLICIT_PROFILE, *FAST]
+    env = {"XDG_CONFIG_HOME": str(xdg)}
+    return run_snakemake(workdir, *slurm, *args, check=check, cwd=workdir, env=env, timeout=timeout)
+
+
+def submitted(out: str) -> list[str]:
+    """Slurm job ids of a snakemake run's output."""
+    return re.findall(r"has been submitted with SLURM jobid (\d+)", out)
+
+
+def sacct(job_ids: list[str]) -> list[dict[str, str]]:
+    """sacct's record of jobs: rule (from the plugin's comment), account, partition, QOS, state."""
+    fields = ["JobID", "Comment", "Account", "Partition", "QOS", "State"]
+    out = _run("sacct", "-X", "-n", "-P", "-j", ",".join(job_ids), "-o", ",".join(fields))
+    rows = [dict(zip(fields, line.split("|"), strict=True)) for line in out.splitlines() if line]
+    for row in rows:
+        row["Rule"] = re.sub(r"^rule_|_wildcards_.*$", "", row["Comment"])
+    return rows
 
 
 def slurm_job_logs(workdir: Path, rule: str) -> list[Path]:
@@ -56,11 +109,26 @@ def slurm_job_logs(workdir: Path, rule: str) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def slurm_run(tmp_path_factory):
-    """One tiny demo run through sbatch."""
+def site_config(tmp_path_factory) -> Path:
+    """An XDG_CONFIG_HOME holding the profile `skysift profile install slurm` wrote after asking Slurm."""
+    xdg = tmp_path_factory.mktemp("xdg")
+    proc = skysift(
+        *("profile", "install", "slurm", "--account", ACCOUNT, "--partition", SHORT),
+        *("--long-partition", LONG, "--qos", QOS),
+        xdg=xdg,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"wrote {xdg / 'snakemake' / 'slurm' / 'config.yaml'}" in proc.stdout
+    return xdg
+
+
+@pytest.fixture(scope="module")
+def slurm_run(tmp_path_factory, site_config):
+    """One tiny demo run through sbatch with the installed profile: `snakemake --profile slurm`."""
     workdir = tmp_path_factory.mktemp("slurm")
     (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
-    proc = snakemake(workdir)
+    # The jobs run one or two at a time on 2 cores: on a busy machine this took ~15 min (load 9).
+    proc = snakemake_site(workdir, site_config, "--verbose", timeout=2400)
     return workdir, proc
 
 
@@ -68,9 +136,10 @@ def test_demo_runs_end_to_end_through_sbatch(slurm_run):
     workdir, proc = slurm_run
     assert (workdir / "results/candidates/candidates.ecsv").stat().st_size > 0
     out = proc.stdout + proc.stderr
-    submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", out)
+    assert "Using profile slurm " in out
+    jobs = submitted(out)
     # every non-local job went through sbatch: clean, crossmatch, features per batch + train/search/candidates
-    assert len(submitted) >= 2 * 3 + 3, out[-3000:]
+    assert len(jobs) >= 2 * 3 + 3, out[-3000:]
     for rule in ("clean_lightcurves", "extract_features", "search_anomalies"):
         assert slurm_job_logs(workdir, rule), f"no Slurm job log for {rule}"
     # local rules stayed local
@@ -78,20 +147,49 @@ def test_demo_runs_end_to_end_through_sbatch(slurm_run):
     ctld_log = Path(os.environ.get("SKYSIFT_SLURM_DIR", "/tmp/skysift-slurm")) / "slurmctld.log"
     if ctld_log.exists():  # the controller saw every submission
         accepted = set(re.findall(r"_slurm_rpc_submit_batch_job: JobId=(\d+)", ctld_log.read_text()))
-        assert set(submitted) <= accepted
+        assert set(jobs) <= accepted
 
 
-def test_forcerun_one_stage_on_slurm(slurm_run):
+def test_jobs_are_charged_to_the_site_account_and_partitioned_by_runtime(slurm_run):
+    """sacct (slurmdbd) has every job: the profile's account and QOS, long rules on `long`, COMPLETED."""
+    _, proc = slurm_run
+    out = proc.stdout + proc.stderr
+    jobs = submitted(out)
+    rows = sacct(jobs)
+    assert sorted(r["JobID"] for r in rows) == sorted(jobs), rows
+    for row in rows:
+        assert (row["Account"], row["QOS"], row["State"]) == (ACCOUNT, QOS, "COMPLETED"), row
+        assert row["Partition"] == (LONG if row["Rule"] in LONG_RULES else SHORT), row
+    assert {r["Rule"] for r in rows if r["Partition"] == LONG} == {"extract_features"}
+    # the plugin followed the job states through sacct, as the profile asks
+    assert re.search(r"command=sacct", out) and not re.search(r"command=squeue", out)
+
+
+def test_forcerun_one_stage_with_the_checkout_profile_and_squeue_status(slurm_run):
+    """The profile used in place (no account: Slurm's default one) and the squeue status of sites without slurmdbd."""
     workdir, _ = slurm_run
     clean = workdir / "results/clean/field000633.parquet"
     features = workdir / "results/features/field000633.parquet"
     before = clean.stat().st_mtime_ns, features.stat().st_mtime_ns
-    proc = snakemake(workdir, "--forcerun", "extract_features", "--until", "search_anomalies")
+    proc = snakemake(
+        workdir,
+        *("--forcerun", "extract_features", "--until", "search_anomalies"),
+        *("--slurm-status-command", "squeue", "--verbose"),
+    )
     assert clean.stat().st_mtime_ns == before[0]
     assert features.stat().st_mtime_ns > before[1]
     out = proc.stdout + proc.stderr
     assert "rule clean_lightcurves" not in out
-    assert len(re.findall(r"has been submitted with SLURM jobid", out)) == 3  # 2 feature jobs + search
+    jobs = submitted(out)
+    assert len(jobs) == 3  # 2 feature jobs + search
+    assert "command=squeue" in out and "command=sacct" not in out
+    # no slurm_account: the plugin's guess finds nothing and sbatch gets no -A; Slurm charges root's default
+    assert "No SLURM account given" in out
+    rows = sacct(jobs)
+    assert {(r["Rule"], r["Account"], r["Partition"]) for r in rows} == {
+        ("extract_features", "root", LONG),
+        ("search_anomalies", "root", SHORT),
+    }, rows
 
 
 def test_a_failed_job_is_reported_and_retried_with_more_memory(slurm_run):
@@ -118,10 +216,12 @@ def test_a_failed_job_is_reported_and_retried_with_more_memory(slurm_run):
     assert pq.read_table(workdir / "results/features/field000633.parquet").num_rows > 0
 
 
-def test_feature_stage_with_dask_slurmcluster(slurm_run, tmp_path):
-    """Two Dask workers submitted as Slurm jobs compute exactly what the serial path computes."""
+def test_feature_stage_with_dask_slurmcluster(slurm_run, site_config, tmp_path):
+    """Two Dask workers submitted as Slurm jobs, with the installed profile's account/partition/QOS,
+    compute exactly what the serial path computes."""
     from skysift.cluster import cluster_for_job
     from skysift.features import extract_features
+    from skysift.siteprofile import site_from_profile
 
     workdir, _ = slurm_run
     clean = workdir / "results/clean/field001721.parquet"
@@ -139,10 +239,66 @@ def test_feature_stage_with_dask_slurmcluster(slurm_run, tmp_path):
             "wait_timeout_s": 180,
         },
     }
-    with cluster_for_job(1, 1000, str(tmp_path), dask_config) as client:
+    # What extract_features receives as snakemake.resources under the installed profile.
+    site = site_from_profile(site_config / "snakemake" / "slurm" / "config.yaml")
+    resources = {"slurm_account": site.account, "slurm_partition": site.partition, "qos": site.qos}
+    with cluster_for_job(1, 1000, str(tmp_path), dask_config, resources) as client:
         workers = client.scheduler_info(n_workers=-1)["workers"]
         assert len(workers) == 2
-        jobs = subprocess.run(["squeue", "-h", "-o", "%j"], capture_output=True, text=True).stdout
-        assert jobs.count("dask-worker") == 2, jobs
+        jobs = _run("squeue", "-h", "-o", "%j|%a|%P|%q").splitlines()
+        assert [j for j in jobs if j.startswith("dask-worker")] == [
+            f"dask-worker|{ACCOUNT}|{SHORT}|{QOS}"
+        ] * 2, jobs
         extract_features([clean], tmp_path / "dask.parquet", settings, client=client)
     assert pq.read_table(tmp_path / "dask.parquet").equals(pq.read_table(tmp_path / "serial.parquet"))
+
+
+@pytest.fixture(scope="module")
+def fresh_workdir(tmp_path_factory) -> Path:
+    """A one-field demo work directory for runs that are meant to fail at submission."""
+    workdir = tmp_path_factory.mktemp("refused")
+    (workdir / "config.yaml").write_text(
+        yaml.safe_dump({"demo": {"seed": 3, "n_objects": 100, "fields": [633]}})
+    )
+    return workdir
+
+
+def test_a_wrong_account_is_named_before_any_job_is_submitted(site_config, fresh_workdir, tmp_path):
+    # skysift asks Slurm before writing a profile ...
+    proc = skysift("profile", "install", "slurm", "--account", "nosuch", "--partition", SHORT, xdg=tmp_path)
+    assert proc.returncode == 1
+    assert "slurm_account 'nosuch'" in proc.stderr and f"root, {ACCOUNT}" in proc.stderr, proc.stderr
+    assert not (tmp_path / "snakemake").exists()
+    # ... and checks an installed one (written here without asking)
+    assert skysift("profile", "install", "slurm", "--account", "nosuch", "--partition", SHORT,
+                   "--no-check", xdg=tmp_path).returncode == 0  # fmt: skip
+    proc = skysift("profile", "check", xdg=tmp_path)
+    written = tmp_path / "snakemake" / "slurm" / "config.yaml"
+    assert proc.returncode == 1 and f"problem: slurm_account 'nosuch' ({written})" in proc.stdout, proc.stdout
+    assert skysift("profile", "check", xdg=site_config).returncode == 0
+    # No account at all is fine here (root has a default account) and said so.
+    proc = skysift("profile", "check", str(ROOT / "profiles" / "slurm"), xdg=tmp_path)
+    assert proc.returncode == 0 and "your default account 'root'" in proc.stdout, proc.stdout
+    # The executor plugin validates the account itself (sacctmgr) and fails the job before sbatch.
+    proc = snakemake_site(
+        fresh_workdir, tmp_path, "--until", "clean_lightcurves", "--retries", "0", check=False
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "The given account nosuch appears to be invalid" in out, out[-3000:]
+    assert not submitted(out)
+
+
+def test_a_job_above_its_partitions_time_limit_is_refused_by_sbatch(site_config, fresh_workdir):
+    """EnforcePartLimits=ALL: the reason is sbatch's, at submission, instead of a job pending forever."""
+    proc = snakemake_site(
+        fresh_workdir,
+        site_config,
+        *("--until", "clean_lightcurves", "--retries", "0"),
+        *("--set-resources", "clean_lightcurves:runtime=120"),
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "SLURM sbatch failed" in out and "Requested time limit is invalid" in out, out[-3000:]
+    assert not submitted(out)

@@ -119,6 +119,48 @@ def _label(args: argparse.Namespace) -> int:
     return 0
 
 
+def _profile_install(args: argparse.Namespace) -> int:
+    """Write the Slurm profile with the site's account/partition/QOS where `snakemake --profile NAME` finds it."""
+    from skysift.siteprofile import ProfileError, SiteSettings, check_site, install_profile
+
+    try:
+        site = SiteSettings(account=args.account, partition=args.partition, qos=args.qos,
+                            long_partition=args.long_partition, accounting=not args.no_accounting)  # fmt: skip
+        check = None if args.no_check else check_site(site, "given on the command line")
+        for note in check.notes if check else []:
+            print(f"note: {note}", file=sys.stderr)
+        if check and not check.ok:
+            problems = "\n  ".join(check.problems)
+            raise ProfileError(
+                f"nothing written, Slurm disagrees (--no-check to write anyway):\n  {problems}"
+            )
+        path = install_profile(site, args.name, config_dir=args.config_dir, force=args.force)
+    except ProfileError as err:
+        print(f"skysift profile install: error: {err}", file=sys.stderr)
+        return 1
+    use = args.name if args.config_dir is None else path.parent
+    print(f"wrote {path}\nuse it: snakemake --profile {use}")
+    return 0
+
+
+def _profile_check(args: argparse.Namespace) -> int:
+    """Ask Slurm whether a profile's account, partitions and QOS can be used (exit 1 if not)."""
+    from skysift.siteprofile import ProfileError, check_site, find_profile, site_from_profile
+
+    try:
+        path = find_profile(args.profile)
+        check = check_site(site_from_profile(path), str(path))
+    except ProfileError as err:
+        print(f"skysift profile check: error: {err}", file=sys.stderr)
+        return 1
+    for note in check.notes:
+        print(f"note: {note}")
+    for problem in check.problems:
+        print(f"problem: {problem}")
+    print(f"{path}: {'ok' if check.ok else 'fix the problems above'}")
+    return 0 if check.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skysift`` console script."""
     parser = argparse.ArgumentParser(prog="skysift", description=__doc__)
@@ -196,6 +238,34 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--method", help="override anomaly.method (e.g. aad)")
     p.add_argument("--budget", type=int, help="stop after this many answers")
     p.set_defaults(func=_label)
+
+    p = sub.add_parser("profile", help="install or check a Snakemake profile for your site's Slurm")
+    psub = p.add_subparsers(dest="profile_command", required=True)
+    q = psub.add_parser(
+        "install", help="write profiles/slurm with your account and partition for --profile slurm"
+    )
+    q.add_argument("name", help="the profile to install (skysift ships: slurm)")
+    who = q.add_mutually_exclusive_group(required=True)
+    who.add_argument("--account", help="Slurm account to charge (sacctmgr show assoc user=$USER)")
+    who.add_argument(
+        "--no-accounting", action="store_true", help="cluster without slurmdbd: no account, squeue"
+    )
+    q.add_argument("--partition", required=True, help="default partition of the jobs")
+    q.add_argument("--qos", help="Slurm QOS of the jobs (default: the association's)")
+    q.add_argument("--long-partition", help="partition of the rules above the default partition's time limit")
+    q.add_argument("--force", action="store_true", help="replace an existing profile")
+    q.add_argument(
+        "--config-dir", type=Path, help="write DIR/NAME/config.yaml (default: Snakemake's user config dir)"
+    )
+    q.add_argument(
+        "--no-check", action="store_true", help="do not ask Slurm whether the settings can be used"
+    )
+    q.set_defaults(func=_profile_install)
+    q = psub.add_parser("check", help="ask Slurm whether a profile's account, partitions and QOS can be used")
+    q.add_argument(
+        "profile", nargs="?", default="slurm", help="profile name or path, as for snakemake --profile"
+    )
+    q.set_defaults(func=_profile_check)
 
     args = parser.parse_args(argv)
     logging.basicConfig(

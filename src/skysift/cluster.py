@@ -12,6 +12,10 @@ or memory than Slurm granted it. The ``dask`` config section selects the mode::
       scheduler_file: null     # ... or the JSON file written by `dask scheduler --scheduler-file`
       slurm: {...}             # slurm: dask-jobqueue SLURMCluster settings (see slurm_cluster)
 
+In ``slurm`` mode the worker jobs' account, partition and QOS default to the job's resources
+``slurm_account``, ``slurm_partition`` and ``qos`` -- the site settings of the Slurm profile's
+default-resources -- so a site sets them once for the Snakemake jobs and the Dask workers.
+
 ``slurm`` mode submits Dask workers as Slurm jobs (dask-jobqueue) from the job that runs
 the stage. That job must not itself be a Slurm job (no nested submission): the workflow
 makes the feature rule a local rule in this mode, so one Snakemake process on the login
@@ -22,13 +26,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dask
 from distributed import Client, LocalCluster
 
-__all__ = ["cluster_for_job", "local_cluster_size", "slurm_cluster", "InsufficientMemoryError"]
+__all__ = [
+    "cluster_for_job",
+    "local_cluster_size",
+    "slurm_cluster",
+    "slurm_settings",
+    "InsufficientMemoryError",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +100,7 @@ SLURM_DEFAULTS: dict[str, Any] = {
     "memory_mb": 2000,
     "queue": None,
     "account": None,
+    "qos": None,
     "walltime": "01:00:00",
     "interface": None,
     "log_directory": "logs/dask-slurm",
@@ -97,16 +109,54 @@ SLURM_DEFAULTS: dict[str, Any] = {
 }
 
 
-def slurm_cluster(settings: Mapping[str, Any], tmpdir: str | None):
-    """A dask-jobqueue SLURMCluster from the ``dask.slurm`` settings (workers not started yet)."""
-    try:
-        from dask_jobqueue import SLURMCluster
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise ImportError("dask.mode 'slurm' needs dask-jobqueue: pip install 'skysift[slurm]'") from err
+#: ``dask.slurm`` keys filled, when unset, from the job's resources (the Slurm profile's site settings).
+SITE_RESOURCES: dict[str, str] = {"account": "slurm_account", "queue": "slurm_partition", "qos": "qos"}
+
+
+def slurm_settings(settings: Mapping[str, Any], resources: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``dask.slurm`` settings with defaults, account/queue/qos taken from ``resources`` where unset.
+
+    An explicit ``dask.slurm`` key wins over the job's resource; a ``--qos`` among
+    ``job_extra_directives`` wins over the ``qos`` resource (both it and ``dask.slurm.qos`` is an error).
+    """
     unknown = set(settings) - set(SLURM_DEFAULTS)
     if unknown:
         raise ValueError(f"dask.slurm: unknown key(s) {sorted(unknown)}")
     cfg = {**SLURM_DEFAULTS, **{k: v for k, v in settings.items() if v is not None}}
+    extra = list(cfg["job_extra_directives"])
+    qos_directive = any(re.match(r"(--qos\b|-q\s)", d.strip()) for d in extra)
+    if qos_directive and cfg["qos"]:
+        raise ValueError(
+            "dask.slurm: the QOS is set twice, in dask.slurm.qos and as --qos in "
+            "dask.slurm.job_extra_directives; keep one"
+        )
+    for key, resource in SITE_RESOURCES.items():
+        value = (resources or {}).get(resource)
+        if cfg[key] is None and value not in (None, "") and not (key == "qos" and qos_directive):
+            cfg[key] = str(value)
+    if cfg["qos"]:
+        extra.append(f"--qos={cfg['qos']}")
+    cfg["job_extra_directives"] = extra
+    return cfg
+
+
+def slurm_cluster(
+    settings: Mapping[str, Any],
+    tmpdir: str | None,
+    resources: Mapping[str, Any] | None = None,
+    dashboard_address: str | None = None,
+):
+    """A dask-jobqueue SLURMCluster from the ``dask.slurm`` settings (workers not started yet).
+
+    ``resources`` are the job's resources: their ``slurm_account``, ``slurm_partition`` and ``qos``
+    fill ``account``, ``queue`` and ``qos`` where ``dask.slurm`` leaves them unset. The dashboard is
+    served only when ``dashboard_address`` (config ``dask.dashboard_address``) is set.
+    """
+    try:
+        from dask_jobqueue import SLURMCluster
+    except ImportError as err:  # pragma: no cover - depends on the install
+        raise ImportError("dask.mode 'slurm' needs dask-jobqueue: pip install 'skysift[slurm]'") from err
+    cfg = slurm_settings(settings, resources)
     kwargs: dict[str, Any] = {
         "cores": int(cfg["cores"]),
         "processes": int(cfg["processes"]),
@@ -115,7 +165,7 @@ def slurm_cluster(settings: Mapping[str, Any], tmpdir: str | None):
         "local_directory": tmpdir,
         "log_directory": cfg["log_directory"],
         "job_extra_directives": list(cfg["job_extra_directives"]),
-        "scheduler_options": {"dashboard_address": None},
+        "scheduler_options": {"dashboard_address": dashboard_address},
     }
     for key in ("queue", "account", "interface"):
         if cfg.get(key):
@@ -125,13 +175,18 @@ def slurm_cluster(settings: Mapping[str, Any], tmpdir: str | None):
 
 @contextlib.contextmanager
 def cluster_for_job(
-    threads: int, mem_mb: int, tmpdir: str | None, dask_config: Mapping[str, Any]
+    threads: int,
+    mem_mb: int,
+    tmpdir: str | None,
+    dask_config: Mapping[str, Any],
+    resources: Mapping[str, Any] | None = None,
 ) -> Iterator[Client]:
     """Yield a distributed.Client for a job: a job-sized LocalCluster or a connection to a scheduler.
 
     ``dask_config`` is the ``dask`` config section (keys ``mode``, ``threads_per_worker``,
     ``scheduler_address``, ``scheduler_file``). The cluster (local mode) and the client are
     closed on exit, also after an exception; an external scheduler is left running.
+    ``resources`` (the job's) give slurm mode's workers the profile's account, partition and QOS.
     """
     dask_config = dict(dask_config or {})
     mode = dask_config.get("mode", "local")
@@ -156,10 +211,13 @@ def cluster_for_job(
                 processes=True,
                 memory_limit=memory_limit,
                 local_directory=tmpdir,
-                dashboard_address=None,
+                # off by default (a port per job collides on shared hosts); e.g. "127.0.0.1:8787" or ":0"
+                dashboard_address=dask_config.get("dashboard_address"),
             )
         try:
             with Client(cluster) as client:
+                if dask_config.get("dashboard_address"):
+                    logger.info("Dask dashboard: %s", client.dashboard_link)
                 yield client
         finally:
             cluster.close()
@@ -186,7 +244,9 @@ def cluster_for_job(
         finally:
             client.close()
     elif mode == "slurm":
-        cluster, n_workers, timeout = slurm_cluster(dask_config.get("slurm") or {}, tmpdir)
+        cluster, n_workers, timeout = slurm_cluster(
+            dask_config.get("slurm") or {}, tmpdir, resources, dask_config.get("dashboard_address")
+        )
         try:
             cluster.scale(n_workers)
             logger.info("SLURMCluster: submitting %d worker job(s):\n%s", n_workers, cluster.job_script())

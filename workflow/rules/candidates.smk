@@ -1,5 +1,8 @@
 # Stage 7: candidate tables (the ranked anomaly table and the configured lists), plots, the HTML
-# page, and the published bundle with provenance.
+# page, and the published bundle with provenance. The tables get only the candidates keys that change
+# them; max_plots and fold_min_snr are params of the plotting rule alone.
+from skysift.candidates.settings import plot_section, table_section
+
 
 CANDIDATE_LISTS = list(config["candidates"]["lists"])
 LIST_TABLES = expand("results/candidates/{name}.ecsv", name=CANDIDATE_LISTS)
@@ -16,6 +19,7 @@ rule make_candidates:
         features=all_batches("results/features/{batch}.parquet"),
         scores="results/anomaly/scores.parquet",
         predictions="results/classify/predictions.parquet",
+        classifier_metrics="results/classify/metrics.json",
         crossmatch=all_batches("results/crossmatch/{batch}.parquet"),
         manifests=all_batches("results/fetch/{batch}.tsv"),
         alert_names=ALERT_NAMES,
@@ -44,8 +48,7 @@ rule make_candidates:
         runtime=30,
     params:
         dr=DR,
-        candidates=config["candidates"],
-        lists=CANDIDATE_LISTS,
+        candidates=table_section(config["candidates"]),
     script:
         "../scripts/make_candidates.py"
 
@@ -90,8 +93,7 @@ rule plot_candidates:
         runtime=30,
     params:
         lists=CANDIDATE_LISTS,
-        max_plots=config["candidates"]["max_plots"],
-        fold_min_snr=config["candidates"]["fold_min_snr"],
+        plots=plot_section(config["candidates"]),
     script:
         "../scripts/plot_candidates.py"
 
@@ -160,6 +162,5 @@ rule publish_candidates:
         dr=DR,
         source=config["source"],
         publish=config["publish"],
-        workflow_dir=workflow.basedir,
     script:
         "../scripts/publish_candidates.py"

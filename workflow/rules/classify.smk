@@ -1,6 +1,7 @@
 # Stage 5: a classifier trained on cross-match labels (or the demo's truth, or a user table), with CV
 # metrics, figures and class probabilities for every object; active-learning curves; the early SN Ia
-# and kilonova classifiers.
+# and kilonova classifiers. A stage with too few labels writes its outputs with a "skipped" metrics.json.
+# Params are only the keys that change a rule's outputs (label inputs come from common.smk).
 
 
 rule train_classifier:
@@ -43,7 +44,8 @@ rule train_classifier:
         mem_mb=lambda wc, attempt: 4000 * attempt,
         runtime=60,
     params:
-        classify=config["classify"],
+        classifier=classifier_section(config["classify"]),
+        label_table=LABEL_TABLE,
     script:
         "../scripts/train_classifier.py"
 
@@ -64,6 +66,7 @@ rule run_active_learning:
             caption="../report/active_learning.rst",
             category="Classification",
         ),
+        metrics="results/classify/active_learning/metrics.json",
     conda:
         "../../envs/skysift.yaml"
     log:
@@ -75,8 +78,8 @@ rule run_active_learning:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=60,
     params:
-        active=config["classify"]["active_learning"],
-        label_table=config["classify"]["label_table"],
+        active_learning=config["classify"]["active_learning"],
+        label_table=LABEL_TABLE,
     script:
         "../scripts/run_active_learning.py"
 
@@ -111,8 +114,8 @@ rule train_early_snia:
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=60,
     params:
-        early=config["classify"]["early_snia"],
-        label_table=config["classify"]["label_table"],
+        early_snia=config["classify"]["early_snia"],
+        label_table=LABEL_TABLE,
     script:
         "../scripts/train_early_snia.py"
 
@@ -144,6 +147,6 @@ rule train_kilonova:
     params:
         kilonova=config["classify"]["kilonova"],
         clean=config["clean"],
-        label_table=config["classify"]["label_table"],
+        label_table=LABEL_TABLE,
     script:
         "../scripts/train_kilonova.py"

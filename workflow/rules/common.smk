@@ -2,6 +2,7 @@
 # Nothing else reads raw config.
 from pathlib import Path
 
+from skysift.classify.settings import classifier_section
 from skysift.config import validate_config
 from skysift.crossmatch import resolve_catalogs
 from skysift.layout import batch_name
@@ -78,6 +79,10 @@ def all_batches(pattern):
     return expand(pattern, batch=BATCHES)
 
 
+# The label table's settings (columns, taxonomy) when labels come from it: a param of every supervised rule.
+LABEL_TABLE = config["classify"]["label_table"] if config["classify"]["labels"] == "table" else None
+
+
 def label_inputs(wildcards):
     """Training labels: the cross-match tables, the demo truth table, or the user's label table."""
     if config["classify"]["labels"] == "truth":
@@ -91,10 +96,12 @@ def label_inputs(wildcards):
 
 
 def source_prediction_inputs(wildcards):
-    """Predictions of the per-source classifiers that candidate lists select from (early_snia, kilonova)."""
+    """Predictions (and metrics.json: trained or skipped) of the per-source classifiers that candidate lists
+    select from (early_snia, kilonova)."""
     used = {spec["select"] for spec in config["candidates"]["lists"].values()}
     return {
-        f"{name}_predictions": f"results/classify/{name}/predictions.parquet"
+        f"{name}_{kind}": f"results/classify/{name}/{kind}.{ext}"
         for name in ("early_snia", "kilonova")
         if name in used
+        for kind, ext in (("predictions", "parquet"), ("metrics", "json"))
     }

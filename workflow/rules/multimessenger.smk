@@ -3,6 +3,8 @@
 # runs only when asked for (`snakemake report_to_tns`) and only builds the JSON: sending is
 # `skysift report-tns --send` (exactly once, with a ledger), never a job of the workflow.
 from skysift.config import ConfigError
+from skysift.skymap.gracedb import skymap_file
+from skysift.skymap.settings import counterpart_section
 from skysift.tnsreport import SEND_KEYS as TNS_SEND_KEYS
 
 if config["tns_send"]:
@@ -18,7 +20,7 @@ SKYMAP_LISTS = [name for name in config["skymap"]["lists"] if name in config["ca
 SKYMAP_TARGETS = expand(
     "results/skymap/{map}/{file}",
     map=SKYMAP_NAMES,
-    file=["counterparts.ecsv", "counterparts.csv", "skymap.png", "summary.json"],
+    file=["counterparts.ecsv", "counterparts.csv", "skymap.png", "summary.json", "credible_region.moc.fits"],
 )
 TNS_REPORT_TABLE = (
     f"results/skymap/{config['tns_report']['skymap']}/counterparts.ecsv"
@@ -27,9 +29,29 @@ TNS_REPORT_TABLE = (
 )
 
 
+rule download_gracedb_skymap:
+    output:
+        "resources/gracedb/{superevent}/{file}",
+    localrule: True
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/download_gracedb_skymap/{superevent}/{file}.log",
+    wildcard_constraints:
+        superevent=r"[MT]?S\d{6}[a-z]+",
+        file=r"[^/]+",
+    params:
+        # what is fetched; the URL and HTTP settings are read from the config (they rerun nothing)
+        superevent="{superevent}",
+        file="{file}",
+    script:
+        "../scripts/download_gracedb_skymap.py"
+
+
 rule select_skymap_counterparts:
     input:
-        skymap=lookup(dpath="skymap/maps/{map}", within=config),
+        # the configured path, or resources/gracedb/<id>/<file> for a superevent id
+        skymap=lambda wc: skymap_file(config["skymap"], wc.map),
         lists=expand("results/candidates/{name}.ecsv", name=SKYMAP_LISTS),
         # light curves from the fetched DR files (a kilonova has too few epochs for results/clean)
         manifests=all_batches("results/fetch/{batch}.tsv"),
@@ -48,6 +70,7 @@ rule select_skymap_counterparts:
             labels={"map": "{map}", "file": "sky plot"},
         ),
         summary="results/skymap/{map}/summary.json",
+        moc="results/skymap/{map}/credible_region.moc.fits",
     wildcard_constraints:
         map=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     conda:
@@ -61,9 +84,7 @@ rule select_skymap_counterparts:
         runtime=30,
     params:
         lists=SKYMAP_LISTS,
-        skipped=[name for name in config["skymap"]["lists"] if name not in SKYMAP_LISTS],
-        credible_level=config["skymap"]["credible_level"],
-        window_days=config["skymap"]["window_days"],
+        search=counterpart_section(config["skymap"]),
         clean=config["clean"],
     script:
         "../scripts/select_skymap_counterparts.py"

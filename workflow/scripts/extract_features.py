@@ -5,7 +5,10 @@ def main(smk) -> None:
     from skysift.cluster import cluster_for_job
     from skysift.features import extract_features
 
-    with cluster_for_job(smk.threads, smk.resources.mem_mb, smk.resources.tmpdir, smk.params.dask) as client:
+    resources = dict(smk.resources.items())  # slurm mode: the profile's account/partition/qos for the workers
+    with cluster_for_job(
+        smk.threads, smk.resources.mem_mb, smk.resources.tmpdir, smk.params.dask, resources
+    ) as client:
         extract_features(smk.input, smk.output[0], smk.params.features, client=client)
 
 

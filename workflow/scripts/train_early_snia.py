@@ -2,54 +2,16 @@
 
 
 def main(smk) -> None:
-    import logging
+    from skysift.classify import EarlySniaSettings, LabelSource, run_early_snia
+    from skysift.classify.run import EarlySniaOutputs
 
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from skysift.classify import save_model, write_report
-    from skysift.classify.active import plot_learning_curves, summarise_curves
-    from skysift.classify.early_snia import predict_early_snia, source_features, train_early_snia
-    from skysift.classify.labels import training_labels
-    from skysift.io import InputError, atomic_path, write_parquet_df
-
-    p = dict(smk.params.early)
-    lightcurves = pa.concat_tables([pq.read_table(path) for path in smk.input.lightcurves])
-    labels = training_labels(smk.input, smk.params.label_table)
-    features = source_features(
-        lightcurves, min_points=p["min_points"], rise_window_days=p["rise_window_days"]
+    run_early_snia(
+        smk.input.lightcurves,
+        LabelSource.from_inputs(dict(smk.input.items()), smk.params.label_table),
+        EarlySniaSettings.from_config(smk.params.early_snia),
+        EarlySniaOutputs(**dict(smk.output.items())),
+        n_jobs=smk.threads,
     )
-    write_parquet_df(features, smk.output.features)
-    try:
-        model, report, curves = train_early_snia(
-            features,
-            labels,
-            positive=p["positive_class"],
-            exclude=p["exclude_classes"],
-            strategies=p["strategies"],
-            seeds=p["seeds"],
-            n_initial=p["n_initial"],
-            batch_size=p["batch_size"],
-            budget=p["budget"],
-            test_fraction=p["test_fraction"],
-            n_estimators=p["n_estimators"],
-            n_jobs=smk.threads,
-        )
-    except InputError as exc:  # too few labelled SNe Ia (a tiny run): say so in every output
-        logging.getLogger("train_early_snia").warning("early SN Ia classifier not trained: %s", exc)
-        model, report = None, {"skipped": str(exc)}
-        curves = pd.DataFrame(
-            columns=["strategy", "seed", "n_labels", "purity", "efficiency", "balanced_accuracy"]
-        )
-    save_model(model, smk.output.model, {"model": "early_snia", **report})
-    write_report(report, smk.output.metrics)
-    with atomic_path(smk.output.curves) as tmp:
-        curves.to_csv(tmp, index=False)
-    plot_learning_curves(
-        summarise_curves(curves), smk.output.plot, metric="purity", title="early SN Ia: purity"
-    )
-    write_parquet_df(predict_early_snia(model, features, p["positive_class"]), smk.output.predictions)
 
 
 if __name__ == "__main__":

@@ -190,7 +190,12 @@ def _provenance(
         "platform": {"system": platform.system(), "machine": platform.machine()},
         "git": git_revision(workflow_dir) if workflow_dir is not None else None,
         "lists": {
-            n: {"rows": len(t), "description": t.meta.get("description"), "select": t.meta.get("select")}
+            n: {
+                "rows": len(t),
+                "description": t.meta.get("description"),
+                "select": t.meta.get("select"),
+                **({"note": t.meta["note"]} if t.meta.get("note") else {}),
+            }
             for n, t in tables.items()
         },
         "inputs": [
@@ -230,6 +235,8 @@ def _readme(
     ]
     for list_name, table in tables.items():
         lines.append(f"- **{list_name}** ({len(table)} objects): {table.meta.get('description', '')}.")
+        if table.meta.get("note"):
+            lines.append(f"  *{table.meta['note']}.*")
     lines += [
         "",
         "## Files",

@@ -7,23 +7,15 @@ Typical use::
     labels = labels_from_crossmatch(xmatch_df)
     model, report = train_classifier(features_df, labels, model="balanced_random_forest")
     predictions = predict_classes(model, features_df)
+
+The workflow's stages are the ``run_*`` functions of :mod:`skysift.classify.run`, configured by
+the settings of :mod:`skysift.classify.settings`; the early SN Ia and kilonova classifiers live in
+:mod:`skysift.classify.early_snia` and :mod:`skysift.classify.kilonova`.
 """
 
 from skysift.classify.hierarchy import DEFAULT_GROUPS, HierarchicalClassifier
-from skysift.classify.labels import (
-    DEFAULT_PRIORITY,
-    best_crossmatch,
-    labels_from_crossmatch,
-    labels_from_truth,
-)
-from skysift.classify.model import (
-    CALIBRATIONS,
-    MODELS,
-    build_pipeline,
-    cross_validate,
-    predict_classes,
-    train_classifier,
-)
+from skysift.classify.labels import LabelSource, labels_from_crossmatch, labels_from_table, labels_from_truth
+from skysift.classify.model import cross_validate, empty_predictions, predict_classes, train_classifier
 from skysift.classify.persist import (
     check_features,
     load_model,
@@ -32,21 +24,37 @@ from skysift.classify.persist import (
     write_predictions,
     write_report,
 )
-from skysift.classify.plots import plot_confusion_matrix, plot_reliability, write_per_class_table
+from skysift.classify.pipeline import CALIBRATIONS, MODELS, build_pipeline
+from skysift.classify.plots import (
+    plot_confusion_matrix,
+    plot_placeholder,
+    plot_reliability,
+    write_per_class_table,
+)
+from skysift.classify.run import run_early_snia, run_kilonova, run_learning_curves, run_training
+from skysift.classify.settings import (
+    ActiveLearningSettings,
+    ClassifierSettings,
+    EarlySniaSettings,
+    KilonovaSettings,
+    LabelTableSettings,
+)
+from skysift.classify.skipped import TooFewLabels
 
 __all__ = [
-    "DEFAULT_PRIORITY",
     "MODELS",
     "CALIBRATIONS",
     "DEFAULT_GROUPS",
     "HierarchicalClassifier",
-    "best_crossmatch",
+    "LabelSource",
     "labels_from_crossmatch",
+    "labels_from_table",
     "labels_from_truth",
     "build_pipeline",
     "cross_validate",
     "train_classifier",
     "predict_classes",
+    "empty_predictions",
     "save_model",
     "load_model",
     "write_report",
@@ -54,6 +62,17 @@ __all__ = [
     "check_features",
     "model_card",
     "plot_confusion_matrix",
+    "plot_placeholder",
     "plot_reliability",
     "write_per_class_table",
+    "TooFewLabels",
+    "ClassifierSettings",
+    "LabelTableSettings",
+    "ActiveLearningSettings",
+    "EarlySniaSettings",
+    "KilonovaSettings",
+    "run_training",
+    "run_learning_curves",
+    "run_early_snia",
+    "run_kilonova",
 ]

@@ -24,6 +24,10 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, precision_score, recall_score
 from sklearn.model_selection import train_test_split
 
+from skysift.classify.pipeline import build_pipeline
+from skysift.classify.skipped import TooFewLabels
+from skysift.crossmatch.best import clean_labels
+from skysift.features.table import as_features_frame, features_matrix
 from skysift.io import InputError, atomic_path
 
 __all__ = [
@@ -35,6 +39,8 @@ __all__ = [
     "run_active_learning",
     "summarise_curves",
     "active_learning_inputs",
+    "empty_curves",
+    "min_labels",
     "plot_learning_curves",
 ]
 
@@ -218,6 +224,26 @@ def active_learning_curve(
     return pd.DataFrame(rows), info
 
 
+def min_labels(n_initial: int, test_fraction: float) -> int:
+    """The fewest labelled objects active learning can run on: the pool (1 - ``test_fraction``) must hold
+    the ``n_initial`` labels and at least one query."""
+    n = n_initial + 2
+    while int(n * (1 - test_fraction)) - n_initial - 1 < 1:
+        n += 1
+    return n
+
+
+def empty_curves(positive_class: str | None = None) -> pd.DataFrame:
+    """A learning-curve table without rows (a skipped run), with the columns of :func:`run_active_learning`."""
+    metrics = ["balanced_accuracy", "macro_f1", "accuracy"]
+    if positive_class is not None:
+        metrics += ["purity", "efficiency"]
+    columns = {"strategy": "object", "seed": "int64", "n_labels": "int64", "n_queries": "int64"}
+    return pd.DataFrame(
+        {c: pd.Series(dtype=t) for c, t in {**columns, **dict.fromkeys(metrics, "float64")}.items()}
+    )
+
+
 def run_active_learning(
     X: np.ndarray | pd.DataFrame,
     y: np.ndarray,
@@ -233,12 +259,17 @@ def run_active_learning(
 ) -> pd.DataFrame:
     """Learning curves of every strategy and seed (long table: strategy, seed, n_labels, scores)."""
     y = np.asarray(y).astype(str)
+    needs = min_labels(n_initial, test_fraction)
+    n_classes = len(set(y.tolist()))
+    if y.size < needs or n_classes < 2:
+        raise TooFewLabels(
+            f"{y.size} labelled objects in {n_classes} class(es), needs >= {needs} in >= 2 classes "
+            f"(classify.active_learning.n_initial = {n_initial} plus a {test_fraction:.0%} test set)",
+            n_labels=y.size,
+            needs=needs,
+        )
     largest = int(y.size * (1 - test_fraction)) - n_initial - 1
     if budget > largest:
-        if largest < 1:
-            raise InputError(
-                f"active learning: {y.size} labelled objects are too few for n_initial={n_initial}"
-            )
         logger.warning(
             "active learning: budget %d capped to %d (the pool size minus the initial labels)",
             budget,
@@ -283,10 +314,6 @@ def active_learning_inputs(
     n_jobs: int = 1,
 ) -> tuple[pd.DataFrame, np.ndarray, Callable[[int], Any]]:
     """The labelled objects' feature matrix, their labels, and a model factory (seed -> unfitted pipeline)."""
-    from skysift.classify.labels import clean_labels
-    from skysift.classify.model import build_pipeline
-    from skysift.features.table import as_features_frame, features_matrix
-
     df = as_features_frame(features)
     clean = clean_labels(labels).dropna()
     clean.index = clean.index.astype(np.int64)

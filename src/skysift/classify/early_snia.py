@@ -25,14 +25,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from skysift.classify.active import active_learning_curve, run_active_learning, summarise_curves
-from skysift.classify.model import build_pipeline
+from skysift.classify.active import active_learning_curve, min_labels, run_active_learning, summarise_curves
+from skysift.classify.pipeline import build_pipeline
+from skysift.classify.skipped import TooFewLabels
 from skysift.io import InputError
 from skysift.sky import associate_sources
 
 __all__ = [
     "train_early_snia",
     "predict_early_snia",
+    "empty_early_predictions",
     "SIGMOID_FEATURES",
     "ZERO_POINT",
     "sigmoid",
@@ -49,6 +51,8 @@ SIGMOID_FEATURES: tuple[str, ...] = ("a", "b", "c", "snratio", "mse", "nrise")
 ZERO_POINT = 27.5
 #: filterid -> band name.
 BANDS: dict[int, str] = {1: "g", 2: "r"}
+#: Labelled sources of the positive class the training needs (the stratified test set needs some too).
+MIN_POSITIVE = 4
 
 
 def sigmoid(t: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -273,9 +277,14 @@ def train_early_snia(
     names = feature_names()
     X = pd.DataFrame(df[names].to_numpy(float), columns=names)
     n_pos = int((y == positive).sum())
-    if n_pos < 2 or n_pos == y.size:
-        raise InputError(
-            f"early SN Ia training needs {positive!r} and other labelled sources; got {n_pos} of {y.size}"
+    needs = max(min_labels(n_initial, test_fraction), MIN_POSITIVE + 1)
+    if y.size < needs or n_pos < MIN_POSITIVE or n_pos == y.size:
+        raise TooFewLabels(
+            f"{y.size} labelled sources with a fitted rise ({n_pos} {positive!r}), needs >= {needs} with "
+            f">= {MIN_POSITIVE} {positive!r} and some others (classify.early_snia.n_initial = {n_initial} "
+            f"plus a {test_fraction:.0%} test set)",
+            n_labels=y.size,
+            needs=needs,
         )
     logger.info("early SN Ia training set: %d sources, %d %s", y.size, n_pos, positive)
 
@@ -284,11 +293,6 @@ def train_early_snia(
         return build_pipeline("random_forest", n_estimators=n_estimators, random_state=seed, n_jobs=n_jobs)
 
     budget = min(budget, int((1 - test_fraction) * y.size) - n_initial)
-    if budget < 1 or n_pos < 4:
-        raise InputError(
-            f"early SN Ia training needs more labelled sources: {y.size} sources ({n_pos} {positive!r}) "
-            f"for n_initial={n_initial} and a {test_fraction:.0%} test set"
-        )
     curves = run_active_learning(
         X, y, make_model, strategies=strategies, seeds=seeds, n_initial=n_initial,
         batch_size=batch_size, budget=budget, test_fraction=test_fraction, positive_class=positive,
@@ -327,6 +331,18 @@ def train_early_snia(
     logger.info("early SN Ia (%s, %d labels): purity %.3f, efficiency %.3f on %d held-out sources",
                 final["strategy"], final["n_labels"], final["purity"], final["efficiency"], final["n_test"])  # fmt: skip
     return model, report, curves
+
+
+def empty_early_predictions(positive: str) -> pd.DataFrame:
+    """A predictions table without rows (a skipped classifier): the columns of :func:`predict_early_snia`."""
+    return pd.DataFrame(
+        {
+            "source_id": np.empty(0, dtype=np.int64),
+            "objectid_g": pd.array([], dtype="Int64"),
+            "objectid_r": pd.array([], dtype="Int64"),
+            f"prob_{positive}": np.empty(0, dtype=np.float64),
+        }
+    )
 
 
 def predict_early_snia(model: object | None, features: pd.DataFrame, positive: str = "snia") -> pd.DataFrame:

@@ -1,70 +1,34 @@
-"""Training labels from the cross-match table: one best match and label per object.
+"""Training labels: from the cross-match (best match per object), the demo's truth, or a user table.
 
-The cross-match table has one row per object and catalog (objectid, catalog, match_name,
-match_type, sep_arcsec, label). An object's best row is chosen by, in order: having a
-non-empty label, the catalog's position in ``priority`` (catalogs not listed come after,
-alphabetically), the smallest separation, and the catalog name — so the choice is
-deterministic and the label used for training is the label shown in candidate tables.
+Cross-match labels are the labels of :func:`skysift.crossmatch.best.best_crossmatch`, so the label
+used for training is the counterpart shown in candidate tables. :class:`LabelSource` says which
+of the three a workflow rule was given and reads it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from skysift.io import InputError
+from skysift.classify.settings import LabelTableSettings
+from skysift.crossmatch.best import DEFAULT_PRIORITY, best_crossmatch, clean_labels
+from skysift.io import InputError, read_tables
 
 __all__ = [
-    "DEFAULT_PRIORITY",
-    "XMATCH_COLUMNS",
-    "best_crossmatch",
+    "LabelSource",
     "labels_from_crossmatch",
     "labels_from_truth",
     "labels_from_table",
     "read_label_table",
-    "training_labels",
-    "clean_labels",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Catalog priority: a spectroscopic TNS class beats a VSX variable type beats a SIMBAD type.
-DEFAULT_PRIORITY: tuple[str, ...] = ("tns", "vsx", "simbad")
-
-#: Columns of the cross-match table.
-XMATCH_COLUMNS: tuple[str, ...] = ("objectid", "catalog", "match_name", "match_type", "sep_arcsec", "label")
-
-
-def clean_labels(labels: pd.Series) -> pd.Series:
-    """Labels as stripped strings, with null/empty/'nan' entries set to NA."""
-    out = labels.astype("string").str.strip()
-    out = out.mask(out.isna() | (out == "") | (out.str.lower().isin(["nan", "none"])))
-    return out
-
-
-def best_crossmatch(xmatch_df: pd.DataFrame, priority: Sequence[str] = DEFAULT_PRIORITY) -> pd.DataFrame:
-    """One cross-match row per objectid (labelled first, then catalog priority, then separation)."""
-    missing = [c for c in XMATCH_COLUMNS if c not in xmatch_df.columns]
-    if missing:
-        raise InputError(f"cross-match table lacks column(s) {missing}; expected {list(XMATCH_COLUMNS)}")
-    if len(xmatch_df) == 0:
-        return xmatch_df.loc[:, list(XMATCH_COLUMNS)].set_index("objectid")
-    df = xmatch_df.loc[:, list(XMATCH_COLUMNS)].copy()
-    df["label"] = clean_labels(df["label"])
-    catalog = df["catalog"].astype("string").str.strip().str.lower()
-    order = {name.lower(): i for i, name in enumerate(priority)}
-    df["_unlabelled"] = df["label"].isna().to_numpy().astype(np.int8)
-    df["_prio"] = catalog.map(order).fillna(len(order)).astype(np.int64).to_numpy()
-    df["_catalog"] = catalog.fillna("")
-    df["_sep"] = pd.to_numeric(df["sep_arcsec"], errors="coerce").fillna(np.inf)
-    df = df.sort_values(["objectid", "_unlabelled", "_prio", "_catalog", "_sep"], kind="mergesort")
-    best = df.drop_duplicates("objectid", keep="first")
-    return best.drop(columns=["_unlabelled", "_prio", "_catalog", "_sep"]).set_index("objectid")
 
 
 def labels_from_crossmatch(xmatch_df: pd.DataFrame, priority: Sequence[str] = DEFAULT_PRIORITY) -> pd.Series:
@@ -192,22 +156,40 @@ def labels_from_table(
     return result
 
 
-def training_labels(inputs: Any, label_table: Mapping[str, Any] | None = None) -> pd.Series:
-    """Labels for a workflow rule from its inputs: ``truth`` (demo), ``table`` (user) or ``crossmatch``.
+@dataclass(frozen=True)
+class LabelSource:
+    """Where a supervised stage's labels come from: the demo ``truth`` table, a user label ``table``
+    (read with ``table_settings``) or the ``crossmatch`` tables, in that order of precedence."""
 
-    ``inputs`` is a Snakemake input Namedlist (or an object with those attributes) made by
-    ``label_inputs`` in workflow/rules/common.smk; ``label_table`` is ``classify.label_table``.
-    """
-    from skysift.io import read_tables
+    truth: str | Path | None = None
+    table: str | Path | None = None
+    table_settings: LabelTableSettings | None = None
+    crossmatch: Sequence[str | Path] = ()
 
-    if hasattr(inputs, "truth"):  # a Namedlist: `in` would test values
-        return labels_from_truth(read_tables([inputs.truth]))
-    if hasattr(inputs, "label_table"):
-        spec = dict(label_table or {})
-        return labels_from_table(
-            inputs.label_table,
-            id_column=spec.get("id_column", "objectid"),
-            label_column=spec.get("label_column", "label"),
-            taxonomy=spec.get("taxonomy"),
+    @classmethod
+    def from_inputs(cls, inputs: Mapping[str, Any], label_table: Mapping[str, Any] | None) -> LabelSource:
+        """From a workflow rule's named inputs (``truth``, ``label_table`` or ``crossmatch``: see
+        ``label_inputs`` in workflow/rules/common.smk) and the ``classify.label_table`` section."""
+        return cls(
+            truth=inputs.get("truth"),
+            table=inputs.get("label_table"),
+            table_settings=LabelTableSettings.from_config(label_table) if label_table else None,
+            crossmatch=list(inputs.get("crossmatch") or ()),
         )
-    return labels_from_crossmatch(read_tables(inputs.crossmatch))
+
+    def read(self) -> pd.Series:
+        """The labels (Series objectid -> class)."""
+        if self.truth is not None:
+            return labels_from_truth(read_tables([self.truth]))
+        if self.table is not None:
+            if self.table_settings is None:
+                raise InputError(f"{self.table}: a label table needs classify.label_table (its columns)")
+            return labels_from_table(
+                self.table,
+                id_column=self.table_settings.id_column,
+                label_column=self.table_settings.label_column,
+                taxonomy=self.table_settings.taxonomy,
+            )
+        if not self.crossmatch:
+            raise InputError("no labels given: set classify.labels (crossmatch, truth or table)")
+        return labels_from_crossmatch(read_tables(self.crossmatch))

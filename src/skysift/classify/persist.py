@@ -27,6 +27,7 @@ import skops
 import skops.io as sio
 
 import skysift
+from skysift.classify.skipped import SKIPPED
 from skysift.features.table import feature_columns
 from skysift.io import InputError, atomic_path, write_parquet
 
@@ -83,7 +84,22 @@ def model_features(model: Any) -> list[str] | None:
 
 
 def model_card(model: Any, report: dict[str, Any]) -> dict[str, Any]:
-    """JSON-ready model card: features, classes, CV metrics, training-data hash, params, package versions."""
+    """JSON-ready model card: features, classes, CV metrics, training-data hash, params, package versions.
+
+    The card of a skipped stage (``report["status"] == "skipped"``) says why and holds no model facts.
+    """
+    if report.get("status") == SKIPPED:
+        return _jsonable(
+            {
+                "format": _FORMAT,
+                "status": SKIPPED,
+                "reason": report.get("reason"),
+                "model": report.get("model"),
+                "n_labels": report.get("n_labels"),
+                "needs": report.get("needs"),
+                "versions": _versions(),
+            }
+        )
     cv = report.get("cv", {})
     metrics = (
         {"skipped": cv["skipped"]}
@@ -112,7 +128,10 @@ def model_card(model: Any, report: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_model(model: Any, path: str | Path, card: dict[str, Any] | None = None) -> Path:
-    """Write a fitted model and its card with skops atomically (a card is made from the model if None)."""
+    """Write a fitted model and its card with skops atomically (a card is made from the model if None).
+
+    ``model`` None writes a file without a model (a skipped stage); :func:`load_model` refuses it.
+    """
     card = card if card is not None else model_card(model, {})
     payload = {"format": _FORMAT, "card_json": json.dumps(_jsonable(card)), "model": model}
     with atomic_path(path) as tmp:
@@ -156,6 +175,10 @@ def load_model(path: str | Path, features: pd.DataFrame | Sequence[str] | None =
             stacklevel=2,
         )
     model = payload["model"]
+    if model is None:
+        raise InputError(
+            f"{path}: holds no model: training was skipped ({card.get('reason', 'no reason recorded')})"
+        )
     if features is not None:
         check_features(model_features(model) or card.get("features") or [], features, path)
     return model

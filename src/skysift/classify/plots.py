@@ -9,9 +9,16 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
+from skysift.classify.skipped import SKIPPED
 from skysift.io import InputError, atomic_path
 
-__all__ = ["per_class_table", "write_per_class_table", "plot_confusion_matrix", "plot_reliability"]
+__all__ = [
+    "per_class_table",
+    "write_per_class_table",
+    "plot_confusion_matrix",
+    "plot_reliability",
+    "plot_placeholder",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +34,27 @@ def _pyplot():
 
 
 def _cv(report: dict[str, Any]) -> dict[str, Any] | None:
-    """The CV section of a report, None when CV was skipped."""
+    """The CV section of a report, None when CV (or the whole training) was skipped."""
     cv = report.get("cv", {})
-    return None if "skipped" in cv else cv
+    return None if "skipped" in cv or not cv else cv
+
+
+def _why_no_cv(report: dict[str, Any]) -> str:
+    """Why a report has no CV metrics: the stage was skipped, or CV was."""
+    if report.get("status") == SKIPPED:
+        return f"skipped: {report.get('reason')}"
+    return report.get("cv", {}).get("skipped", "no cross-validation")
+
+
+def plot_placeholder(path: str | Path, title: str, text: str) -> Path:
+    """A PNG that only says ``text`` (e.g. "skipped: 0 labelled objects, ..."), where a stage drew nothing."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 3.0), dpi=110)
+    ax.set_axis_off()
+    ax.set_title(title)
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 def per_class_table(report: dict[str, Any]) -> Table:
@@ -58,7 +83,7 @@ def per_class_table(report: dict[str, Any]) -> Table:
     table.meta["model"] = report.get("model")
     table.meta["cv_folds"] = cv["n_splits"] if cv else None
     if not cv:
-        table.meta["note"] = report.get("cv", {}).get("skipped", "no cross-validation")
+        table.meta["note"] = _why_no_cv(report)
     return table
 
 
@@ -74,6 +99,8 @@ def write_per_class_table(report: dict[str, Any], path: str | Path) -> Path:
 
 def plot_confusion_matrix(report: dict[str, Any], path: str | Path) -> Path:
     """Row-normalised CV confusion matrix (true class rows, recall on the diagonal) as a PNG."""
+    if report.get("status") == SKIPPED:
+        return plot_placeholder(path, "confusion matrix", _why_no_cv(report))
     plt = _pyplot()
     cv = _cv(report)
     fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
@@ -96,7 +123,7 @@ def plot_confusion_matrix(report: dict[str, Any], path: str | Path) -> Path:
             f"{report.get('model')}: {cv['n_splits']}-fold CV, macro recall {cv['macro']['recall']:.2f}"
         )
     else:
-        ax.text(0.5, 0.5, report.get("cv", {}).get("skipped", "no CV"), ha="center", va="center", wrap=True)
+        ax.text(0.5, 0.5, _why_no_cv(report), ha="center", va="center", wrap=True)
         ax.set_axis_off()
     fig.tight_layout()
     return _save(fig, path)
@@ -104,6 +131,8 @@ def plot_confusion_matrix(report: dict[str, Any], path: str | Path) -> Path:
 
 def plot_reliability(report: dict[str, Any], path: str | Path) -> Path:
     """Reliability diagram of the CV top-label confidence (accuracy vs confidence, counts below) as a PNG."""
+    if report.get("status") == SKIPPED:
+        return plot_placeholder(path, "reliability", _why_no_cv(report))
     plt = _pyplot()
     cv = _cv(report)
     fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.5, 6.5), dpi=110, height_ratios=[3, 1], sharex=True)

@@ -63,6 +63,15 @@ adjacent in the lists (hmjd is therefore non-decreasing, strictly increasing els
 duplicates repeat the measurement exactly, half re-measure the magnitude (noise of magerr), like
 overlapping processing of one image.
 
+Realism (``demo.realism``). ``easy`` (the default, everything above) is quick and flatters methods;
+``hard`` (:mod:`skysift.simulate.variants`, docs/realistic_demo.md) simulates the same layout with
+faint, sparse light curves down to the survey depth, an uneven cadence
+(:func:`~skysift.simulate.cadence.uneven_field_cadence`), supernovae on hosts at random times, a
+look-alike-rich nominal population (:mod:`skysift.simulate.realistic`), rare families that overlap it
+(:mod:`skysift.simulate.rare`, two more classes: ``pec_sn`` and ``fbot``) and catalogs that know bright
+sources best. The easy demo's files do not change with the variants (class indices, hence random
+streams, are those of the easy classes).
+
 Classes. See ``skysift.simulate.models`` for the physics of the 18 classes and the meaning
 of the truth parameters. Transients are host-less (no detections outside the event) with their r-band
 peaks placed on observed epochs inside seasons, so most have a sampled rise and decline; sources with
@@ -88,10 +97,15 @@ from skysift.simulate.plots import plot_examples
 from skysift.simulate.settings import DemoSettings
 from skysift.simulate.survey import simulate_lightcurves, simulate_release
 from skysift.simulate.truth import TRUTH_COLUMNS, load_truth
+from skysift.simulate.variants import ALL_CLASSES, RARE_CLASSES, REALISTIC_CLASS_FRACTIONS, VARIANTS
 
 __all__ = [
     "CLASSES",
     "DEFAULT_CLASS_FRACTIONS",
+    "ALL_CLASSES",
+    "RARE_CLASSES",
+    "REALISTIC_CLASS_FRACTIONS",
+    "VARIANTS",
     "CATALOG_TYPES",
     "DemoSettings",
     "TRUTH_COLUMNS",

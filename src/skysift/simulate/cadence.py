@@ -11,13 +11,15 @@ from scipy.special import ndtri
 
 from skysift.io import InputError
 from skysift.simulate.geometry import field_centre
-from skysift.simulate.models import CLASSES, DEFAULT_CLASS_FRACTIONS
+from skysift.simulate.variants import ALL_CLASSES, Variant
 
 __all__ = [
     "BANDS",
     "Cadence",
     "weather",
     "field_cadence",
+    "uneven_field_cadence",
+    "downtime",
     "class_counts",
     "resolve_fractions",
     "observe",
@@ -117,13 +119,95 @@ def field_cadence(
     return Cadence(t, band, lim, clr, cloudy)
 
 
+def downtime(rng: np.random.Generator, nights: np.ndarray) -> np.ndarray:
+    """Site-wide technical downtime (hard variant): 1-3 blocks of 5-25 nights lost, as a mask of nights."""
+    lost = np.zeros(nights.size, dtype=bool)
+    for _ in range(int(rng.integers(1, 4))):
+        start = int(rng.integers(0, max(nights.size - 5, 1)))
+        lost[start : start + int(rng.integers(5, 26))] = True
+    return lost
+
+
+def uneven_field_cadence(
+    rng: np.random.Generator,
+    fieldid: int,
+    nights: np.ndarray,
+    clear: np.ndarray,
+    i_window: tuple[float, float],
+    visit_prob: float,
+    limiting_mag: float,
+    limmag_scatter: float,
+) -> Cadence:
+    """Exposures of one field in the hard variant: ZTF's uneven cadence rather than a regular one.
+
+    Seasons, weather and the sparse i band as :func:`field_cadence`, plus: a ~3-night cadence in the
+    first 40 % of the survey and a ~2-night one after (ZTF's public survey before and after Dec 2020),
+    a per-field cadence factor 0.7-1.3, secondary-grid fields (id >= 1000) visited 0.45x as often, a
+    high-cadence campaign (2-6 visits per clear night for 20-90 nights) in 40 % of the fields, visits in
+    g and r (60 %), r only (25 %) or g only (15 %), and limiting magnitudes up to 0.4 mag shallower at the
+    season edges (high airmass).
+    """
+    ra, dec = field_centre(fieldid)
+    delta = np.mod(ra - _antisolar_ra(nights + _PALOMAR_MIDNIGHT) + 180.0, 360.0) - 180.0
+    half = min(122.0 + 0.3 * max(dec - 20.0, 0.0), 160.0)
+    taper = np.clip((half - np.abs(delta)) / 15.0, 0.0, 1.0)
+    ok = clear & (taper > 0)
+    n = nights.size
+    phase2 = np.arange(n) >= int(0.4 * n)
+    p_night = (
+        visit_prob * np.where(phase2, 1.1, 0.7) * rng.uniform(0.7, 1.3) * (0.45 if fieldid >= 1000 else 1.0)
+    )
+    n_vis = (ok & (rng.random(n) < np.clip(p_night, 0, 1) * np.maximum(taper, 0.3))).astype(int)
+    if rng.random() < 0.4:
+        start, length = int(rng.integers(0, n)), int(rng.integers(20, 91))
+        campaign = ok & (np.arange(n) >= start) & (np.arange(n) < start + length)
+        n_vis = np.where(campaign, rng.integers(2, 7, n), n_vis)
+    night_idx = np.repeat(np.arange(n), n_vis)
+    first = np.repeat(np.cumsum(n_vis) - n_vis, n_vis)
+    k = np.arange(night_idx.size) - first
+    offset = (k - (n_vis[night_idx] - 1) / 2) * 0.04  # visits ~1 h apart
+    centre = (
+        nights[night_idx]
+        + _PALOMAR_MIDNIGHT
+        + np.clip(delta[night_idx] / 360.0, -0.16, 0.16)
+        + rng.normal(0, 0.02, night_idx.size)
+        + offset
+    )
+    u = rng.random(night_idx.size)
+    has_g, has_r = u < 0.75, (u < 0.6) | (u >= 0.75)
+    t_g = centre - 0.012 + rng.normal(0, 0.002, centre.size)
+    t_r = centre + 0.012 + rng.uniform(0, 0.012, centre.size)
+    in_i = (nights >= i_window[0]) & (nights < i_window[1])
+    has_i = ok & in_i & (rng.random(n) < 0.25)
+    t_i = nights + _PALOMAR_MIDNIGHT + np.clip(delta / 360.0, -0.16, 0.16) + 0.035 + rng.uniform(0, 0.01, n)
+    t = np.concatenate([t_g[has_g], t_r[has_r], t_i[has_i]])
+    band = np.concatenate([np.zeros(has_g.sum(), int), np.ones(has_r.sum(), int), np.full(has_i.sum(), 2)])
+    exp_night = np.concatenate([night_idx[has_g], night_idx[has_r], np.flatnonzero(has_i)])
+    night_term = rng.normal(0, 0.6 * limmag_scatter, n)[exp_night]
+    cloudy = rng.random(t.size) < 0.01
+    lim = (
+        limiting_mag
+        + _LIMIT_OFFSET[band]
+        - _MOON_COST[band] * _moon_illumination(t)
+        - 0.4 * (1.0 - taper[exp_night])
+        + night_term
+        + rng.normal(0, 0.8 * limmag_scatter, t.size)
+        - np.where(cloudy, rng.uniform(1.0, 2.5, t.size), 0.0)
+    )
+    clr = _CLRCOEFF[band] + rng.normal(0, 0.03, t.size)
+    return Cadence(t, band, lim, clr, cloudy)
+
+
 # --------------------------------------------------------------------------------------------------
 # sources
 
 
 def class_counts(n: int, fractions: dict[str, float]) -> dict[str, int]:
-    """Integer counts per class by largest remainders; every class with a positive fraction gets >= 1."""
-    frac = np.array([fractions[c] for c in CLASSES])
+    """Integer counts per class by largest remainders; every class with a positive fraction gets >= 1.
+
+    Classes are taken in :data:`~skysift.simulate.variants.ALL_CLASSES` order (absent ones have 0).
+    """
+    frac = np.array([fractions.get(c, 0.0) for c in ALL_CLASSES])
     raw = frac * n
     counts = np.floor(raw).astype(int)
     rest = n - counts.sum()
@@ -134,17 +218,20 @@ def class_counts(n: int, fractions: dict[str, float]) -> dict[str, int]:
         if counts[big] > 1:
             counts[big] -= 1
             counts[k] += 1
-    return dict(zip(CLASSES, counts.tolist(), strict=True))
+    return dict(zip(ALL_CLASSES, counts.tolist(), strict=True))
 
 
-def resolve_fractions(class_fractions: dict[str, float] | None) -> dict[str, float]:
-    """Built-in fractions updated by the overrides; the constant class (or, if given, all) absorbs the rest."""
-    fr = dict(DEFAULT_CLASS_FRACTIONS)
+def resolve_fractions(class_fractions: dict[str, float] | None, kind: Variant) -> dict[str, float]:
+    """The variant's mix updated by the overrides; the constant class (or, if given, all) absorbs the rest."""
+    fr = kind.fraction_table()
     if not class_fractions:
         return fr
-    unknown = sorted(set(class_fractions) - set(CLASSES))
+    unknown = sorted(set(class_fractions) - set(kind.classes))
     if unknown:
-        raise InputError(f"demo.class_fractions: unknown class(es) {unknown}; known: {list(CLASSES)}")
+        raise InputError(
+            f"demo.class_fractions: unknown class(es) {unknown} for demo.realism {kind.name!r}; "
+            f"known: {list(kind.classes)}"
+        )
     if any(float(v) < 0 for v in class_fractions.values()):
         raise InputError("demo.class_fractions: fractions must be >= 0")
     fr.update({k: float(v) for k, v in class_fractions.items()})

@@ -50,6 +50,8 @@ SIMBAD_RULES: dict[str, tuple[float, dict[str, Options]]] = {
     "flare": (0.45, {"*": [("Er*", 0.4), ("LM*", 0.3), ("*", 0.3)]}),
     "cv": (0.7, {"*": [("CV*", 0.8), ("V*", 0.2)]}),
     "artefact": (0.3, {"*": [("*", 1.0)]}),
+    "pec_sn": (0.2, {"*": [("SN*", 1.0)]}),
+    "fbot": (0.1, {"*": [("ev", 1.0)]}),
 }
 SIMBAD_EXTRA: Options = [("*", 0.7), ("G", 0.2), ("V*", 0.05), ("QSO", 0.05)]
 
@@ -103,8 +105,18 @@ TNS_RULES: dict[str, tuple[float, dict[str, Options]]] = {
     "microlensing": (0.2, {"*": [("", 0.7), ("Other", 0.3)]}),
     "agn": (0.03, {"*": [("AGN", 0.5), ("", 0.5)]}),
     "lpv": (0.01, {"*": [("Varstar", 1.0)]}),
+    # hard variant only: peculiar SNe get the types TNS reporters give them (often a common class)
+    "pec_sn": (
+        0.5,
+        {
+            "Iax": [("SN Iax[02cx-like]", 0.6), ("SN Ia", 0.3), ("SN Ia-pec", 0.1)],
+            "Ca-rich": [("SN Ib", 0.6), ("SN Ib/c", 0.2), ("SN Ic", 0.2)],
+            "Ia-CSM": [("SN IIn", 0.6), ("SN Ia", 0.4)],
+        },
+    ),
+    "fbot": (0.4, {"*": [("", 0.7), ("Other", 0.2), ("SN II", 0.1)]}),
 }
-TNS_SN = {"snia", "snii", "snibc", "slsn", "tde", "kilonova"}
+TNS_SN = {"snia", "snii", "snibc", "slsn", "tde", "kilonova", "pec_sn", "fbot"}
 TNS_EXTRA: Options = [("SN Ia", 0.35), ("SN II", 0.15), ("", 0.4), ("SN Ic", 0.05), ("CV", 0.05)]
 
 

@@ -105,6 +105,12 @@ def _is_sn_type(types: np.ndarray) -> np.ndarray:
     return np.char.startswith(t, "SN") | np.char.startswith(t, "SLSN")
 
 
+def _completeness(mag: np.ndarray, m50: float, width: float = 0.4) -> np.ndarray:
+    """Chance that a catalog knows (or classifies) a source of magnitude ``mag``: 1/2 at ``m50``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.nan_to_num(1.0 / (1.0 + np.exp((mag - m50) / width)), nan=0.0)
+
+
 def write_catalogs(
     out_dir: Path,
     src: pd.DataFrame,
@@ -112,15 +118,26 @@ def write_catalogs(
     quads: list[tuple[int, int, int]],
     ctx: SampleContext,
     scatter: float,
+    *,
+    completeness: bool = False,
 ) -> dict[str, int]:
-    """Write simbad/vsx/tns parquet catalogs for the sky sources ``src``; return rows per catalog."""
+    """Write simbad/vsx/tns parquet catalogs for the sky sources ``src``; return rows per catalog.
+
+    ``completeness`` (the hard variant): catalogs know faint sources less often, as real ones do.
+    SIMBAD and VSX entries fade out around mean r 19 and 18.5, TNS reports around peak r 20 and TNS
+    classifications around peak r 19 (a spectrum is needed), so labels favour bright sources.
+    """
     n = len(src)
     cls = src["class"].to_numpy()
     detected = np.isfinite(src["first_detection"].to_numpy())
+    mean_r = src["mean_r"].to_numpy()
 
     # TNS first, so SIMBAD can reuse the TNS names of the supernovae it knows
     t_known, t_type = _label(rng, TNS_RULES, src)
     t_known &= detected
+    if completeness:
+        t_known &= rng.random(n) < _completeness(mean_r, 20.0)
+        t_type = np.where(rng.random(n) < _completeness(mean_r, 19.0), t_type, "")
     sn_like = np.isin(cls, list(TNS_SN))
     unclassified = sn_like & (rng.random(n) < 0.3)
     t_type = np.where(unclassified, "", t_type)
@@ -175,9 +192,10 @@ def write_catalogs(
     tns = pd.concat([tns, tns_x], ignore_index=True)
 
     # SIMBAD
-    mean_r = src["mean_r"].to_numpy()
     p_star = np.where(mean_r < 17, 0.45, np.where(mean_r < 19, 0.15, 0.05))
     s_known, s_type = _label(rng, SIMBAD_RULES, src, known_override=p_star)
+    if completeness:
+        s_known &= (cls == "constant") | (rng.random(n) < _completeness(mean_r, 19.0))
     s_type = _mistype(rng, s_type, CATALOG_TYPES["simbad"], 0.05)
     ids = np.array(gaia_ids(rng, n), dtype=object)
     var_like = np.isin(
@@ -225,6 +243,8 @@ def write_catalogs(
 
     # VSX
     v_known, v_type = _label(rng, VSX_RULES, src)
+    if completeness:
+        v_known &= rng.random(n) < _completeness(mean_r, 18.5)
     v_type = _mistype(rng, v_type, CATALOG_TYPES["vsx"], 0.05)
     period = src["period"].to_numpy()
     sub = src["subclass"].to_numpy()

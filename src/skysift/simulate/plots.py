@@ -11,8 +11,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from skysift.io import InputError
-from skysift.simulate.models import CLASSES
 from skysift.simulate.truth import load_truth
+from skysift.simulate.variants import ALL_CLASSES
 
 __all__ = ["plot_examples"]
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 _PERIODIC = {"rrlyrae", "cepheid", "eclipsing_binary", "delta_scuti"}
 _WINDOW = {"snia": (-40, 120), "snii": (-30, 200), "snibc": (-30, 100), "slsn": (-120, 300), "tde": (-80, 300),
-           "kilonova": (-5, 10), "microlensing": (-150, 150)}  # fmt: skip
+           "kilonova": (-5, 10), "microlensing": (-150, 150), "pec_sn": (-30, 150), "fbot": (-5, 30)}  # fmt: skip
 _COLOURS = {1: ("tab:green", "o"), 2: ("tab:red", "o"), 3: ("#6b3e1f", "s")}
 
 
@@ -69,7 +69,7 @@ def plot_examples(
     per_src = truth.groupby("source_id")["nepochs"].sum()
     rng = np.random.default_rng(seed)
     chosen: list[tuple[str, int]] = []
-    for cls in classes or CLASSES:
+    for cls in classes or ALL_CLASSES:
         srcs = truth.loc[truth["class"] == cls, "source_id"].unique()
         if srcs.size == 0:
             continue

@@ -15,6 +15,7 @@ __all__ = ["DemoSettings", "resolve_settings"]
 class DemoSettings:
     """What the simulator draws (the ``demo`` section; see config/README.md for each key's meaning and default)."""
 
+    realism: str
     seed: int
     n_objects: int
     fields: list[int]

@@ -17,17 +17,20 @@ from skysift.simulate.cadence import (
     BANDS,
     add_duplicates,
     class_counts,
+    downtime,
     field_cadence,
     list_array,
     observe,
     resolve_fractions,
+    uneven_field_cadence,
     weather,
 )
 from skysift.simulate.catalogs import write_catalogs
 from skysift.simulate.geometry import QUAD_HALF, make_objectid, quadrant_centre
-from skysift.simulate.models import CLASSES, MODELS, Params, SampleContext
+from skysift.simulate.models import Params, SampleContext
 from skysift.simulate.settings import DemoSettings, resolve_settings
 from skysift.simulate.truth import check_args, empty_truth, per_source, truth_rows
+from skysift.simulate.variants import ALL_CLASSES, variant
 
 __all__ = ["simulate_release", "simulate_lightcurves"]
 
@@ -83,7 +86,8 @@ def simulate_release(
     }.items():
         if not 0 <= value <= 1:
             raise InputError(f"demo.{key} = {value}: must be within [0, 1]")
-    fractions = resolve_fractions(demo.class_fractions)
+    kind = variant(demo.realism)
+    fractions = resolve_fractions(demo.class_fractions, kind)
     counts = class_counts(n_objects, fractions)
     ss = np.random.SeedSequence(seed)
     rng_src = np.random.default_rng(ss.spawn(1)[0])
@@ -94,8 +98,11 @@ def simulate_release(
     rng_site = np.random.default_rng([seed, 1])
     clear = weather(rng_site, nights, demo.weather_loss)
     i_start = nights[0] + rng_site.uniform(0.25, 0.75) * max(n_nights - 150, 0)
+    if kind.uneven_cadence:
+        clear = clear & ~downtime(rng_site, nights)
+    cadence_of = uneven_field_cadence if kind.uneven_cadence else field_cadence
     cadences = {
-        f: field_cadence(
+        f: cadence_of(
             np.random.default_rng([seed, 2, f]),
             f,
             nights,
@@ -118,7 +125,7 @@ def simulate_release(
     weights = rng_src.dirichlet(np.full(len(quads), 20.0))
     n_per_quad = rng_src.multinomial(n_objects, weights)
     quad_of = np.repeat(np.arange(len(quads)), n_per_quad)
-    cls_of = rng_src.permutation(np.repeat(np.arange(len(CLASSES)), [counts[c] for c in CLASSES]))
+    cls_of = rng_src.permutation(np.repeat(np.arange(len(ALL_CLASSES)), [counts[c] for c in ALL_CLASSES]))
     centres = np.array([quadrant_centre(*qd) for qd in quads])
     dy = rng_src.uniform(-QUAD_HALF, QUAD_HALF, n_objects)
     dx = rng_src.uniform(-QUAD_HALF, QUAD_HALF, n_objects)
@@ -129,10 +136,12 @@ def simulate_release(
     )
     params: dict[int, Params] = {}
     pos_in_class = np.zeros(n_objects, dtype=np.int64)
-    for k, name in enumerate(CLASSES):
+    for k, name in enumerate(ALL_CLASSES):
+        if name not in kind.models:  # a class the variant never draws (its count is 0)
+            continue
         members = np.flatnonzero(cls_of == k)
         pos_in_class[members] = np.arange(members.size)
-        sampler = MODELS[name][0]
+        sampler = kind.models[name][0]
         params[k] = sampler(np.random.default_rng([seed, 3, k]), field_of[members], ctx)
 
     n_quads = len(quads)
@@ -162,7 +171,7 @@ def simulate_release(
         for k in np.unique(cls_of[rows]):
             sel = cls_of[rows] == k
             p = params[int(k)].take(pos_in_class[rows[sel]])
-            true_mag[sel] = MODELS[CLASSES[int(k)]][1](
+            true_mag[sel] = kind.models[ALL_CLASSES[int(k)]][1](
                 p, cad.t, cad.band, np.random.default_rng([seed, 6, f, ccd, qid, int(k)])
             )
         rcid = 4 * (ccd - 1) + (qid - 1)
@@ -238,7 +247,7 @@ def simulate_release(
             "fieldid": field_of,
             "ra": ra,
             "dec": dec,
-            "class": np.array(CLASSES, dtype=object)[cls_of] if n_objects else np.array([], dtype=object),
+            "class": np.array(ALL_CLASSES, dtype=object)[cls_of] if n_objects else np.array([], dtype=object),
             "subclass": per_source(cls_of, pos_in_class, params, "subclass"),
             "period": per_source(cls_of, pos_in_class, params, "period"),
             "redshift": per_source(cls_of, pos_in_class, params, "redshift"),
@@ -247,17 +256,26 @@ def simulate_release(
         }
     )
     cat_rows = write_catalogs(
-        root / "catalogs", sources, np.random.default_rng([seed, 8]), quads, ctx, demo.catalog_scatter_arcsec
+        root / "catalogs",
+        sources,
+        np.random.default_rng([seed, 8]),
+        quads,
+        ctx,
+        demo.catalog_scatter_arcsec,
+        completeness=kind.catalog_completeness,
     )
     detected = np.isfinite(first_det)
     summary = {
         "root": str(root),
         "dr": dr,
         "seed": seed,
+        "realism": kind.name,
         "n_sources": n_objects,
         "n_sources_detected": int(detected.sum()),
-        "class_counts": counts,
-        "class_counts_detected": {c: int(np.sum(detected & (cls_of == k))) for k, c in enumerate(CLASSES)},
+        "class_counts": {c: counts[c] for c in kind.classes},
+        "class_counts_detected": {
+            c: int(np.sum(detected & (cls_of == ALL_CLASSES.index(c)))) for c in kind.classes
+        },
         "n_lightcurves": n_lc,
         "n_detections": n_det,
         "n_files": len(files),
@@ -282,17 +300,19 @@ def simulate_lightcurves(
     images, flags or duplicates), for training sets such as the kilonova classifier's. ``settings``
     gives the survey (start_mjd, n_years, limiting_mag, limmag_scatter, weather_loss, visit_prob,
     saturation_mag; None = the schema's defaults), ``seed`` (default ``settings.seed``) makes it
-    deterministic. Returns one row per detection: source_id, class, filterid (1 g, 2 r), hmjd, mag, magerr.
+    deterministic; ``settings.realism`` chooses the models and cadence of that variant. Returns one row per
+    detection: source_id, class, filterid (1 g, 2 r), hmjd, mag, magerr.
     """
     demo = DemoSettings.default() if settings is None else settings
+    kind = variant(demo.realism)
     seed = demo.seed if seed is None else seed
-    unknown = sorted(set(counts) - set(CLASSES))
+    unknown = sorted(set(counts) - set(kind.classes))
     if unknown:
-        raise InputError(f"simulate_lightcurves: unknown class(es) {unknown}; known: {list(CLASSES)}")
+        raise InputError(f"simulate_lightcurves: unknown class(es) {unknown}; known: {list(kind.classes)}")
     n_nights = int(round(demo.n_years * 365.25))
     nights = np.floor(demo.start_mjd) + np.arange(n_nights)
     clear = weather(np.random.default_rng([seed, 1]), nights, demo.weather_loss)
-    cad = field_cadence(
+    cad = (uneven_field_cadence if kind.uneven_cadence else field_cadence)(
         np.random.default_rng([seed, 2, fieldid]),
         fieldid,
         nights,
@@ -307,11 +327,11 @@ def simulate_lightcurves(
     )
     frames = []
     first_id = 0
-    for k, name in enumerate(CLASSES):
+    for k, name in enumerate(ALL_CLASSES):
         n = int(counts.get(name, 0))
         if n <= 0:
             continue
-        sampler, evaluate = MODELS[name]
+        sampler, evaluate = kind.models[name]
         params = sampler(np.random.default_rng([seed, 3, k]), np.full(n, fieldid, dtype=np.int64), ctx)
         true_mag = evaluate(params, cad.t, cad.band, np.random.default_rng([seed, 6, k]))
         for b in (0, 1):

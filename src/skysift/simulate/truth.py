@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from skysift.io import InputError
-from skysift.simulate.models import CLASSES, Params
+from skysift.simulate.models import Params
+from skysift.simulate.variants import ALL_CLASSES
 
 __all__ = ["TRUTH_COLUMNS", "check_args", "truth_rows", "per_source", "empty_truth", "load_truth"]
 
@@ -111,7 +112,7 @@ def truth_rows(
             "filterid": np.full(n, filterid, np.int8),
             "ra": ra[src],
             "dec": dec[src],
-            "class": np.array(CLASSES, dtype=object)[cls_of[src]],
+            "class": np.array(ALL_CLASSES, dtype=object)[cls_of[src]],
             "subclass": sub,
             **cols,
         }

@@ -1,0 +1,277 @@
+"""The supervised stages end to end, from input paths and typed settings to every output file.
+
+One function per workflow rule (the scripts in workflow/scripts/ only unpack Snakemake's objects):
+:func:`run_training` (train_classifier), :func:`run_learning_curves` (run_active_learning),
+:func:`run_early_snia` (train_early_snia) and :func:`run_kilonova` (train_kilonova). A stage with
+too few labels writes every output anyway, with a "skipped" metrics.json (see
+:mod:`skysift.classify.skipped`), so a run without labels still finishes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from skysift.classify.active import (
+    active_learning_inputs,
+    empty_curves,
+    plot_learning_curves,
+    run_active_learning,
+    summarise_curves,
+)
+from skysift.classify.early_snia import (
+    empty_early_predictions,
+    predict_early_snia,
+    source_features,
+    train_early_snia,
+)
+from skysift.classify.kilonova import (
+    build_basis,
+    predict_kilonova,
+    read_run_lightcurves,
+    run_features,
+    train_kilonova,
+)
+from skysift.classify.labels import LabelSource
+from skysift.classify.model import empty_predictions, predict_classes, train_classifier
+from skysift.classify.persist import model_card, save_model, write_report
+from skysift.classify.plots import (
+    plot_confusion_matrix,
+    plot_placeholder,
+    plot_reliability,
+    write_per_class_table,
+)
+from skysift.classify.settings import (
+    ActiveLearningSettings,
+    ClassifierSettings,
+    EarlySniaSettings,
+    KilonovaSettings,
+)
+from skysift.classify.skipped import TRAINED, TooFewLabels, skipped_report
+from skysift.io import atomic_path, read_tables, write_parquet_df
+from skysift.lightcurves import CleanConfig
+
+__all__ = [
+    "EarlySniaOutputs",
+    "KilonovaOutputs",
+    "LearningCurveOutputs",
+    "TrainingOutputs",
+    "run_early_snia",
+    "run_kilonova",
+    "run_learning_curves",
+    "run_training",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | Path
+
+
+@dataclass(frozen=True)
+class TrainingOutputs:
+    """Files of :func:`run_training` (the names of the train_classifier rule's outputs)."""
+
+    model: PathLike
+    card: PathLike
+    metrics: PathLike
+    per_class: PathLike
+    per_class_csv: PathLike
+    confusion: PathLike
+    reliability: PathLike
+    predictions: PathLike
+
+
+@dataclass(frozen=True)
+class LearningCurveOutputs:
+    """Files of :func:`run_learning_curves`: every run's curve, the summary over seeds, its plot, the status."""
+
+    curves: PathLike
+    summary: PathLike
+    plot: PathLike
+    metrics: PathLike
+
+
+@dataclass(frozen=True)
+class EarlySniaOutputs:
+    """Files of :func:`run_early_snia`."""
+
+    features: PathLike
+    model: PathLike
+    metrics: PathLike
+    curves: PathLike
+    plot: PathLike
+    predictions: PathLike
+
+
+@dataclass(frozen=True)
+class KilonovaOutputs:
+    """Files of :func:`run_kilonova`."""
+
+    features: PathLike
+    model: PathLike
+    card: PathLike
+    metrics: PathLike
+    predictions: PathLike
+
+
+def run_training(
+    features: Sequence[PathLike],
+    labels: LabelSource,
+    settings: ClassifierSettings,
+    outputs: TrainingOutputs,
+    *,
+    n_jobs: int = 1,
+) -> dict[str, Any]:
+    """Train the classifier on the labelled objects of the feature tables; write model, card, metrics,
+    per-class tables, figures and the probabilities of every object. Returns the metrics report."""
+    features_df = read_tables(features)
+    try:
+        model, report = train_classifier(
+            features_df, labels.read(), n_jobs=n_jobs, **dataclasses.asdict(settings)
+        )
+        report = {"status": TRAINED, **report}
+        predictions = predict_classes(model, features_df)
+    except TooFewLabels as exc:
+        model, report = None, skipped_report(exc, "classifier (train_classifier)", model=settings.model)
+        predictions = empty_predictions()
+    card = model_card(model, report)
+    save_model(model, outputs.model, card)
+    write_report(card, outputs.card)
+    write_report(report, outputs.metrics)
+    write_per_class_table(report, outputs.per_class)
+    write_per_class_table(report, outputs.per_class_csv)
+    plot_confusion_matrix(report, outputs.confusion)
+    plot_reliability(report, outputs.reliability)
+    write_parquet_df(predictions, outputs.predictions)
+    return report
+
+
+def run_learning_curves(
+    features: Sequence[PathLike],
+    labels: LabelSource,
+    settings: ActiveLearningSettings,
+    outputs: LearningCurveOutputs,
+    *,
+    n_jobs: int = 1,
+) -> dict[str, Any]:
+    """Active-learning curves of every strategy and seed on the labelled objects; write the curves, their
+    summary over seeds, the plot of ``settings.metric`` and a status report (returned)."""
+    X, y, make_model = active_learning_inputs(
+        read_tables(features), labels.read(), model=settings.model, n_estimators=settings.n_estimators,
+        n_jobs=n_jobs,
+    )  # fmt: skip
+    try:
+        curves = run_active_learning(
+            X, y, make_model, strategies=settings.strategies, seeds=settings.seeds,
+            n_initial=settings.n_initial, batch_size=settings.batch_size, budget=settings.budget,
+            test_fraction=settings.test_fraction,
+        )  # fmt: skip
+    except TooFewLabels as exc:
+        report = skipped_report(exc, "active learning (run_active_learning)")
+        curves = empty_curves()
+        summary = summarise_curves(curves)
+        plot_placeholder(outputs.plot, "active learning", f"skipped: {exc.reason}")
+    else:
+        summary = summarise_curves(curves)
+        at_budget = summary[summary["n_labels"] == summary.groupby("strategy")["n_labels"].transform("max")]
+        report = {
+            "status": TRAINED,
+            "n_labels": int(y.size),
+            "class_counts": {str(k): int(v) for k, v in pd.Series(y).value_counts().sort_index().items()},
+            "params": dataclasses.asdict(settings),
+            "at_budget": at_budget.set_index("strategy").to_dict(orient="index"),
+        }
+        plot_learning_curves(summary, outputs.plot, metric=settings.metric)
+    _write_csv(curves, outputs.curves)
+    _write_csv(summary, outputs.summary)
+    write_report(report, outputs.metrics)
+    return report
+
+
+def run_early_snia(
+    lightcurves: Sequence[PathLike],
+    labels: LabelSource,
+    settings: EarlySniaSettings,
+    outputs: EarlySniaOutputs,
+    *,
+    n_jobs: int = 1,
+) -> dict[str, Any]:
+    """Rise features of the cleaned light curves (per sky source), the early SN Ia classifier trained with
+    active learning, its learning curves and the SN Ia probability of every source. Returns the report."""
+    table = pa.concat_tables([pq.read_table(path) for path in lightcurves])
+    features = source_features(
+        table, min_points=settings.min_points, rise_window_days=settings.rise_window_days
+    )
+    write_parquet_df(features, outputs.features)
+    positive = settings.positive_class
+    try:
+        model, report, curves = train_early_snia(
+            features, labels.read(), positive=positive, exclude=settings.exclude_classes,
+            strategies=settings.strategies, seeds=settings.seeds, n_initial=settings.n_initial,
+            batch_size=settings.batch_size, budget=settings.budget, test_fraction=settings.test_fraction,
+            n_estimators=settings.n_estimators, n_jobs=n_jobs,
+        )  # fmt: skip
+    except TooFewLabels as exc:
+        model, curves = None, empty_curves(positive)
+        report = skipped_report(exc, "early SN Ia classifier (train_early_snia)", positive_class=positive)
+        plot_placeholder(outputs.plot, "early SN Ia: purity", f"skipped: {exc.reason}")
+        predictions = empty_early_predictions(positive)
+    else:
+        report = {"status": TRAINED, **report}
+        plot_learning_curves(
+            summarise_curves(curves), outputs.plot, metric="purity", title="early SN Ia: purity"
+        )
+        predictions = predict_early_snia(model, features, positive)
+    save_model(model, outputs.model, {"model": "early_snia", **report})
+    write_report(report, outputs.metrics)
+    _write_csv(curves, outputs.curves)
+    write_parquet_df(predictions, outputs.predictions)
+    return report
+
+
+def run_kilonova(
+    manifests: Sequence[PathLike],
+    labels: LabelSource,
+    settings: KilonovaSettings,
+    clean: CleanConfig,
+    outputs: KilonovaOutputs,
+    *,
+    n_jobs: int = 1,
+) -> dict[str, Any]:
+    """The kilonova classifier: PCA basis and training set simulated at run time, features and kilonova
+    probability of every source of the fetched DR files (``clean`` cuts, one epoch is enough), scores
+    on held-out simulations and, with enough labelled kilonovae, on the run's labels. Returns the report."""
+    run_lcs = read_run_lightcurves(manifests, clean, min_epochs=1)
+    basis = build_basis(settings.n_basis, settings.n_components, settings.seed)
+    features = run_features(run_lcs, basis, min_points=settings.min_points)
+    write_parquet_df(features, outputs.features)
+    model, basis, report = train_kilonova(
+        features, labels.read(), basis=basis, n_jobs=n_jobs, **dataclasses.asdict(settings)
+    )
+    report = {"status": TRAINED, **report}
+    card = model_card(model, report) | {
+        "metrics": {
+            "held_out_simulations": report["held_out_simulations"],
+            "run_labels": report["run_labels"],
+        },
+        "pca_basis": basis.to_dict(),
+    }
+    save_model(model, outputs.model, card)
+    write_report(card, outputs.card)
+    write_report(report, outputs.metrics)
+    write_parquet_df(predict_kilonova(model, features), outputs.predictions)
+    return report
+
+
+def _write_csv(frame: pd.DataFrame, path: PathLike) -> None:
+    """Write a table as CSV atomically, without the index."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
