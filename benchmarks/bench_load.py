@@ -7,8 +7,8 @@
     ``--fetch N`` also the real fetch of a tiny simulated release of N batches (every job run).
 (b) A real ``snakemake`` fetch (source irsa_bulk, ``--cores 4``: parallel local fetch jobs, each with
     ``fetch.http.concurrency`` threads) from the fake IRSA server on 127.0.0.1: the requests per second the
-    server saw (most in any 1-s window, and the shortest gap between two request starts) against the
-    setting ``fetch.http.min_interval``, for one job and for the parallel jobs together.
+    server saw (most in any 1-s window, and the shortest gap between two arrivals) against the setting
+    ``fetch.http.min_interval`` (for all fetch jobs of the host), for one job and for parallel jobs.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def rate(fields: int, min_interval: float, concurrency: int) -> None:
                 most, gap = _rate([a for a in services.arrivals])
                 limit = 1 / min_interval
                 print(f"(b) {label}: {len(services.arrivals)} requests, at most {most} in one second "
-                      f"(setting: min_interval {min_interval:g} s = {limit:g}/s per job, concurrency {concurrency}); "
+                      f"(setting: min_interval {min_interval:g} s = {limit:g}/s for the host, concurrency {concurrency}); "
                       f"shortest gap {gap * 1000:.1f} ms", flush=True)  # fmt: skip
 
 
