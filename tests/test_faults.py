@@ -48,7 +48,7 @@ MINI = {
 }  # fmt: skip
 #: Rules killed while one of their jobs runs, in the order a run reaches them.
 KILL_AT = ["fetch_lightcurves", "clean_lightcurves", "crossmatch", "extract_features", "combine_features",
-           "train_classifier", "search_anomalies", "make_candidates", "plot_candidates", "publish_candidates"]  # fmt: skip
+           "train_classifier", "fit_anomaly_model", "score_anomalies", "make_candidates", "plot_candidates", "publish_candidates"]  # fmt: skip
 
 
 def _compare_runs():
@@ -119,10 +119,15 @@ def _kill_in_stages_and_compare(tmp_path: Path, targets: list[str], kill_at: lis
         )
         time.sleep(0.1)
     # refused: by the lock, or (while a job writes) for its incomplete outputs, whose advice to rerun with
-    # --rerun-incomplete (what profiles/local sets) then meets the lock
-    second = run_snakemake(reference, "--cores", "1", *targets, check=False)
-    assert second.returncode != 0
-    third = run_snakemake(reference, "--cores", "1", "--rerun-incomplete", *targets, check=False)
+    # --rerun-incomplete (what profiles/local sets) then meets the lock. The first run is stopped (SIGSTOP)
+    # meanwhile, so that it cannot finish before the others have asked.
+    os.killpg(first.pid, signal.SIGSTOP)
+    try:
+        second = run_snakemake(reference, "--cores", "1", *targets, check=False)
+        third = run_snakemake(reference, "--cores", "1", "--rerun-incomplete", *targets, check=False)
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
+    assert second.returncode != 0, second.stdout[-2000:]
     assert third.returncode != 0 and "LockException" in third.stdout + third.stderr, third.stderr[-2000:]
     out, _ = first.communicate(timeout=1800)
     assert first.returncode == 0, out[-4000:]  # the first run was not disturbed
@@ -157,7 +162,9 @@ def _kill_in_stages_and_compare(tmp_path: Path, targets: list[str], kill_at: lis
 def test_sigkill_in_the_batch_stages_then_rerun_equals_an_uninterrupted_run(tmp_path):
     """The per-batch stages and the anomaly search (the default suite's share of the row; all stages: slow)."""
     targets = ["results/features/features.h5", "results/anomaly/scores.parquet"]
-    kills = _kill_in_stages_and_compare(tmp_path, targets, KILL_AT[:5] + ["search_anomalies"])
+    kills = _kill_in_stages_and_compare(
+        tmp_path, targets, KILL_AT[:5] + ["fit_anomaly_model", "score_anomalies"]
+    )
     assert len(kills) >= 4, kills  # a stage already done by the next rerun is skipped
 
 
@@ -179,7 +186,7 @@ def test_dask_worker_killed_mid_stage_loses_and_duplicates_no_light_curve(tmp_pa
 
     simulate_release(tmp_path / "demo", n_objects=1500, fields=[633], seed=3)
     files = sorted((tmp_path / "demo").glob("dr24/*/field*/ztf_*.parquet"))
-    cleaned = clean_table(read_dr_files(files), CleanConfig(min_epochs=5))
+    cleaned = clean_table(read_dr_files(files), CleanConfig.from_config({"min_epochs": 5}))
     clean_path = tmp_path / "field000633.parquet"
     pq.write_table(cleaned, clean_path, row_group_size=50)  # many small tasks
     features = {"names": "default", "min_points": 5, "rows_per_task": 50}
@@ -303,7 +310,11 @@ def test_bad_parquet_files_stop_their_batch_with_the_file_named(tmp_path):
             continue
         # a zero-row file and extra columns: every light curve with enough clean epochs, once
         tables = [pq.read_table(f).select(DR_SCHEMA.names).cast(DR_SCHEMA) for f in files]
-        want = clean_table(pa.concat_tables(tables), CleanConfig(min_epochs=5)).column("objectid").to_pylist()
+        want = (
+            clean_table(pa.concat_tables(tables), CleanConfig.from_config({"min_epochs": 5}))
+            .column("objectid")
+            .to_pylist()
+        )
         got = pq.read_table(features).column("objectid").to_pylist()
         assert sorted(got) == sorted(want) and len(got) == len(set(got)) and got, fault
     assert _leftovers(work / "results") == []

@@ -122,7 +122,7 @@ def test_extraction_never_crashes_and_keeps_one_row_per_light_curve(table, min_p
 @given(table=dr_table())
 def test_clean_then_default_features_never_crash(table):
     """The stage order: cuts, then the default feature set with its periodogram."""
-    cleaned = clean_table(table, CleanConfig(min_epochs=1))
+    cleaned = clean_table(table, CleanConfig.from_config({"min_epochs": 1}))
     features = extract_table(cleaned, "default", min_points=1)
     assert features.num_rows == cleaned.num_rows
     assert features.column("objectid").to_pylist() == cleaned.column("objectid").to_pylist()
@@ -138,9 +138,9 @@ def test_empty_and_one_point_tables(n):
                       **{k: [lc[k]] for k in ("objectid", "filterid", "hmjd", "mag", "magerr", "catflags")}},
                      ).select(DR_SCHEMA.names).cast(DR_SCHEMA)  # fmt: skip
     stats = CleanStats()
-    out = clean_table(table, CleanConfig(min_epochs=1), stats)
+    out = clean_table(table, CleanConfig.from_config({"min_epochs": 1}), stats)
     stats.check_balance()
     assert out.num_rows == n and stats.lightcurves_too_few_epochs == 1 - n
     assert extract_table(out, "default", min_points=1).num_rows == n
-    assert clean_table(table.slice(0, 0), CleanConfig(), CleanStats()).num_rows == 0
+    assert clean_table(table.slice(0, 0), CleanConfig.from_config({}), CleanStats()).num_rows == 0
     assert extract_table(table.slice(0, 0), "default").num_rows == 0
