@@ -9,6 +9,7 @@
 * ``/api/v3/data/<dr>/oid/full/json`` and ``.../circle/full/json``: SNAD's JSON, with SNAD's
   rules (only catflags == 0 and magerr > 0 epochs; ``mjd`` is the DR hmjd).
 
+``arrivals`` holds the arrival time of every request (rate-limit checks).
 Faults are injected per path key (the release-relative path, ``nph`` or ``snad``):
 ``status`` (answer 500 that many times), ``slow`` (sleep ``slow_seconds`` before answering),
 ``cut`` (send headers with the full Content-Length, half the body, then close), ``wrong`` (flip
@@ -16,7 +17,8 @@ bytes of the body). Each answered request consumes one fault, in that order. ``s
 requests, bytes sent, Range requests and complete full-body (200) answers per key.
 
 ``FakeCDS`` speaks CDS XMatch's sync API (VOTable answers, with faults); ``FakeTNSCatalog`` serves
-TNS' public-objects zip to a bot; ``FakeTNSBulk`` speaks TNS' bulk-report / bulk-report-reply exchange;
+TNS' public-objects zip to a bot; ``FakeTNSBulk`` speaks TNS' bulk-report / bulk-report-reply / search
+exchange and files what it receives (with "received, then the connection dropped" faults);
 ``ScriptedServer`` answers by a script of faults (statuses with headers, slow answers, dropped
 connections) and records when each request arrived, for the tests of :mod:`skysift.net`.
 """
@@ -124,6 +126,7 @@ class FakeServices:
         self.faults: dict[str, Counter] = defaultdict(Counter)
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self.ranges: list[tuple[str, str]] = []
+        self.arrivals: list[float] = []  # time.monotonic() of every request, as it arrived
         self.lock = threading.Lock()
         self._epochs: pd.DataFrame | None = None
         self._irsa: pd.DataFrame | None = None
@@ -202,6 +205,8 @@ class FakeServices:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                with services.lock:
+                    services.arrivals.append(time.monotonic())
                 try:
                     services._handle(self)
                 except (BrokenPipeError, ConnectionResetError):
@@ -316,38 +321,75 @@ class FakeServices:
 
 
 class FakeTNSBulk:
-    """TNS' bulk-report / bulk-report-reply exchange on 127.0.0.1 (use as a context manager).
+    """TNS' bulk-report / bulk-report-reply / search exchange on 127.0.0.1 (use as a context manager).
 
     ``POST /api/bulk-report`` (form ``api_key``, ``data``) checks the key and the tns_marker
-    User-Agent, parses the JSON, checks each entry's required fields itself and answers a
-    ``report_id``; ``POST /api/bulk-report-reply`` (``api_key``, ``report_id``) answers 404 for the
-    first ``pending_polls`` polls, then the feedback: ``{"100": {"message", "objname"}}`` per
-    accepted entry; an entry with a ``reporting_group_id`` not in ``groups`` or a missing field
-    makes the reply HTTP 400 ("Bad request") with the entry's error messages. ``reports`` keeps
-    every parsed report, ``polls`` counts reply requests, ``agents`` the User-Agents seen. The first
-    ``drop_uploads`` uploads are read, filed, and answered by closing the connection (a lost answer).
+    User-Agent, parses the JSON, checks each entry's required fields itself, *files* the report (each
+    accepted entry becomes a TNS object named 2026aaa, 2026aab, ... in filing order, with its
+    internal name and position) and answers a ``report_id``; ``POST /api/bulk-report-reply``
+    (``api_key``, ``report_id``) answers 404 for the first ``pending_polls`` polls, then the feedback:
+    ``{"100": {"message", "objname"}}`` per accepted entry; an entry with a ``reporting_group_id`` not
+    in ``groups`` or a missing field makes the reply HTTP 400 ("Bad request") with the entry's error
+    messages. ``POST /api/get/search`` (``data``: ``internal_name`` exact, or ``ra``/``dec``/``radius``
+    in arcsec) answers ``data.reply`` = ``[{objname, prefix, objid}]`` among the filed objects (seen only
+    after ``pending_searches`` searches since filing: TNS files bulk reports asynchronously) and the
+    ``known`` objects (``{objname, ra, dec, internal_names}`` reported by others).
+
+    Faults, consumed one per request of their endpoint: ``upload_faults`` -- ``"file_then_drop"`` (file
+    the report, then close the connection without an answer), ``"file_then_slow"`` (file, then answer
+    after ``slow_seconds``: the client times out), ``"file_then_500"`` (file, answer 500), ``"drop"``
+    (close without filing), ``"500"`` / ``"503"`` (answer that, without filing);
+    ``reply_faults`` / ``search_faults``: ``"drop"``, ``"500"``, ``"503"``. ``drop_uploads=n`` is n
+    ``"file_then_drop"`` faults. ``reports`` keeps every filed report by id, ``polls`` counts reply
+    requests, ``searches`` the search queries, ``agents`` the User-Agents seen, ``bodies`` every body.
     """
 
     REQUIRED = ("ra", "dec", "reporting_group_id", "discovery_data_source_id", "reporter",
                 "discovery_datetime", "at_type", "non_detection", "photometry")  # fmt: skip
 
     def __init__(self, key: str, *, bot_id: int = 4242, bot_name: str = "skysift_test", groups=(42,),
-                 pending_polls: int = 2, drop_uploads: int = 0):  # fmt: skip
+                 pending_polls: int = 2, drop_uploads: int = 0, upload_faults=(), reply_faults=(),
+                 search_faults=(), pending_searches: int = 0, known=(), slow_seconds: float = 1.0):  # fmt: skip
         self.key = key
-        self.drop_uploads = drop_uploads
         self.agent = "tns_marker" + json.dumps({"tns_id": bot_id, "type": "bot", "name": bot_name})
         self.groups = {str(g) for g in groups}
         self.pending_polls = pending_polls
+        self.pending_searches = pending_searches
+        self.slow_seconds = slow_seconds
+        self.faults = {
+            "bulk-report": ["file_then_drop"] * drop_uploads + list(upload_faults),
+            "bulk-report-reply": list(reply_faults),
+            "get/search": list(search_faults),
+        }
         self.reports: dict[str, dict] = {}
+        self.feedback: dict[str, tuple[int, list]] = {}
+        self.objects: list[dict] = [
+            {"objname": k["objname"], "prefix": k.get("prefix", "AT"), "ra": float(k["ra"]),
+             "dec": float(k["dec"]), "internal_names": set(k.get("internal_names", ())), "filed_at": -1}
+            for k in known
+        ]  # fmt: skip
+        self.named = 0
         self.polls: Counter = Counter()
+        self.searches: list[dict] = []
         self.agents: list[str] = []
         self.bodies: list[str] = []
         self.lock = threading.Lock()
 
-    def _feedback(self, report: dict) -> tuple[int, list]:
-        """(HTTP status, per-entry feedback) of a parsed report."""
+    def uploads_per_internal_name(self) -> Counter:
+        """How many filed reports carried each internal name (2 = reported twice)."""
+        with self.lock:
+            return Counter(
+                entry.get("internal_name")
+                for report in self.reports.values()
+                for entry in report["at_report"].values()
+            )
+
+    def _file(self, report: dict) -> str:
+        """File a report (under the lock): its feedback, and a TNS object per accepted entry."""
+        report_id = str(1000 + len(self.reports))
+        self.reports[report_id] = report
         out, bad = [], False
-        for number, (_, entry) in enumerate(sorted(report.get("at_report", {}).items())):
+        for _, entry in sorted(report.get("at_report", {}).items(), key=lambda kv: int(kv[0])):
             errors = [f"{k}: this field is required" for k in self.REQUIRED if k not in entry]
             if str(entry.get("reporting_group_id")) not in self.groups:
                 errors.append(f"reporting_group_id: unknown group id {entry.get('reporting_group_id')}")
@@ -359,10 +401,30 @@ class FakeTNSBulk:
                 out.append(
                     {str(102 + i): {"message": m, "message_id": 102 + i} for i, m in enumerate(errors)}
                 )
-            else:
-                name = "2026" + "".join(chr(97 + (number // 26**k) % 26) for k in (2, 1, 0))
-                out.append({"100": {"message": "The AT was successfully reported", "objname": name}})
-        return (400 if bad else 200), out
+                continue
+            name = "2026" + "".join(chr(97 + (self.named // 26**k) % 26) for k in (2, 1, 0))
+            self.named += 1
+            self.objects.append({"objname": name, "prefix": "AT", "ra": float(entry["ra"]["value"]),
+                                 "dec": float(entry["dec"]["value"]), "filed_at": len(self.searches),
+                                 "internal_names": {entry.get("internal_name", "")}})  # fmt: skip
+            out.append({"100": {"message": "The AT was successfully reported", "objname": name}})
+        self.feedback[report_id] = ((400 if bad else 200), out)
+        return report_id
+
+    def _search(self, query: dict) -> list[dict]:
+        """Objects matching a search (under the lock); filed ones only after pending_searches searches."""
+        self.searches.append(query)
+        visible = [
+            o
+            for o in self.objects
+            if o["filed_at"] < 0 or len(self.searches) - o["filed_at"] > self.pending_searches
+        ]
+        if query.get("internal_name"):
+            hits = [o for o in visible if query["internal_name"] in o["internal_names"]]
+        else:
+            ra, dec, radius = float(query["ra"]), float(query["dec"]), float(query["radius"])
+            hits = [o for o in visible if _sep_arcsec(o["ra"], o["dec"], ra, dec) <= radius]
+        return [{"objname": o["objname"], "prefix": o["prefix"], "objid": i} for i, o in enumerate(hits)]
 
     def __enter__(self) -> str:
         fake = self
@@ -373,53 +435,72 @@ class FakeTNSBulk:
 
             def _answer(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out
+                    self.close_connection = True
+
+            def _drop(self) -> None:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 form = {k: v[0] for k, v in parse_qs(raw).items()}
+                path = urlsplit(self.path).path.removeprefix("/api/")
                 with fake.lock:
                     fake.agents.append(self.headers.get("User-Agent", ""))
                     fake.bodies.append(raw)
+                    faults = fake.faults.get(path)
+                    fault = faults.pop(0) if faults else None
                 if self.headers.get("User-Agent") != fake.agent or form.get("api_key") != fake.key:
                     return self._answer(401, {"id_code": 401, "id_message": "Unauthorized"})
-                path = urlsplit(self.path).path
-                if path == "/api/bulk-report":
+                if fault == "drop":
+                    return self._drop()
+                if fault in ("500", "503"):
+                    return self._answer(int(fault), {"id_code": int(fault), "id_message": "Service error"})
+                if path == "bulk-report":
                     try:
                         report = json.loads(form["data"])
                     except (KeyError, ValueError):
                         return self._answer(400, {"id_code": 400, "id_message": "Bad request", "data": {}})
                     with fake.lock:
-                        report_id = str(1000 + len(fake.reports))
-                        fake.reports[report_id] = report
-                        drop, fake.drop_uploads = fake.drop_uploads > 0, max(0, fake.drop_uploads - 1)
-                    if drop:
-                        self.close_connection = True
-                        return self.connection.shutdown(socket.SHUT_RDWR)
+                        report_id = fake._file(report)
+                    if fault == "file_then_drop":
+                        return self._drop()
+                    if fault == "file_then_500":
+                        return self._answer(500, {"id_code": 500, "id_message": "Internal error"})
+                    if fault == "file_then_slow":
+                        time.sleep(fake.slow_seconds)
                     return self._answer(
                         200, {"id_code": 200, "id_message": "OK", "data": {"report_id": report_id}}
                     )
-                if path == "/api/bulk-report-reply":
+                if path == "bulk-report-reply":
                     report_id = form.get("report_id", "")
                     with fake.lock:
                         fake.polls[report_id] += 1
                         polls = fake.polls[report_id]
-                        report = fake.reports.get(report_id)
-                    if report is None or polls <= fake.pending_polls:
+                        feedback = fake.feedback.get(report_id)
+                    if feedback is None or polls <= fake.pending_polls:
                         return self._answer(
                             404, {"id_code": 404, "id_message": "Report not found", "data": {}}
                         )
-                    status, feedback = fake._feedback(report)
+                    status, entries = feedback
                     message = "OK" if status == 200 else "Bad request"
                     return self._answer(status, {"id_code": status, "id_message": message,
-                                                 "data": {"feedback": {"at_report": feedback}}})  # fmt: skip
+                                                 "data": {"feedback": {"at_report": entries}}})  # fmt: skip
+                if path == "get/search":
+                    with fake.lock:
+                        reply = fake._search(json.loads(form.get("data") or "{}"))
+                    return self._answer(200, {"id_code": 200, "id_message": "OK", "data": {"reply": reply}})
                 return self._answer(404, {"id_code": 404, "id_message": "Not found"})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return f"http://127.0.0.1:{self.server.server_port}/api"

@@ -136,28 +136,32 @@ def test_the_kilonova_is_at_the_top(run, name):
     assert (run["workdir"] / f"results/benchmarks/select_skymap_counterparts/{name}.tsv").exists()
 
 
-def test_three_demo_candidates_round_trip_through_the_fake_tns(run):
+def test_three_demo_candidates_round_trip_through_the_fake_tns(run, monkeypatch):
+    """The workflow builds the report and never sends it; `skysift report-tns --send` sends it exactly once."""
     workdir = run["workdir"]
     fake = FakeTNSBulk(KEY, pending_polls=1)
     with fake as url:
         report = {"skymap": "gw_moc", "top_n": 3, "reporting_group_id": 42, "reporter": "skysift test",
-                  "url": url, "bot_id": 4242, "bot_name": "skysift_test", "poll_initial_seconds": 0.2}  # fmt: skip
+                  "url": url, "bot_id": 4242, "bot_name": "skysift_test", "poll_initial_seconds": 0.2,
+                  "min_interval": 0}  # fmt: skip
         (workdir / "config.yaml").write_text(yaml.safe_dump({**run["config"], "tns_report": report}))
         snakemake(workdir, "report_to_tns", env={"TNS_API_KEY": KEY})
-        assert not fake.bodies  # not sent unless asked
-        assert json.loads((workdir / "results/tns/outcome.json").read_text())["sent"] is False
-        snakemake(workdir, "report_to_tns", "--config", "tns_send=true", env={"TNS_API_KEY": KEY})
-    sent = json.loads((workdir / "results/tns/at_report.json").read_text())
-    assert list(fake.reports.values()) == [sent] and len(sent["at_report"]) == 3
-    outcome = json.loads((workdir / "results/tns/outcome.json").read_text())
-    assert outcome["sent"] is True and [r["objname"] for r in outcome["results"]] == [
-        "2026aaa",
-        "2026aab",
-        "2026aac",
-    ]
+        assert not fake.bodies  # the workflow never sends
+        built = json.loads((workdir / "results/tns/at_report.json").read_text())
+        selection = json.loads((workdir / "results/tns/selection.json").read_text())
+        assert selection["sent"] is False and selection["entries"] == len(built["at_report"])
+        manifests = sorted(str(p) for p in (workdir / "results/fetch").glob("*.tsv"))
+        args = ["report-tns", str(workdir / "results/skymap/gw_moc/counterparts.ecsv"), str(workdir / "sent.json"),
+                "--config", str(workdir / "config.yaml"), "--manifests", *manifests, "--send",
+                "--ledger", str(workdir / "results/tns/sent.jsonl")]  # fmt: skip
+        monkeypatch.setenv("TNS_API_KEY", KEY)
+        assert cli_main(args) == 0
+        assert cli_main(args) == 2  # a second send is refused: the ledger has them
+    sent = json.loads((workdir / "sent.json").read_text())
+    assert list(fake.reports.values()) == [sent] and sent == built  # what the workflow built is what was sent
     counterparts = Table.read(workdir / "results/skymap/gw_moc/counterparts.ecsv")
-    assert [e["internal_name"] for e in sent["at_report"].values()] == [
-        f"ZTFDR{o}" for o in counterparts["objectid"][:3]
-    ]
+    refused = {r["objectid"] for r in selection["refused"]}
+    expected = [f"ZTFDR{o}" for o in counterparts["objectid"][:3] if int(o) not in refused]
+    assert [e["internal_name"] for e in sent["at_report"].values()] == expected and expected
     log = (workdir / "logs/report_to_tns.log").read_text()
-    assert "report_id" in log and KEY not in log
+    assert "skysift report-tns --send" in log and KEY not in log

@@ -10,6 +10,7 @@ from pathlib import Path
 from skysift import __version__
 from skysift.config import SCHEMA_PATH, ConfigError
 from skysift.io import InputError
+from skysift.net.retry import FetchError
 
 __all__ = ["main"]
 
@@ -17,6 +18,8 @@ __all__ = ["main"]
 DEFAULT_SCHEMA = SCHEMA_PATH
 #: Exit status of a user error (bad config, missing file): one clear line, no traceback unless --debug.
 USER_ERROR = 2
+#: Exit status of a service that failed for good (TNS, IRSA, ...): one clear line too.
+SERVICE_ERROR = 1
 
 
 def _config_doc(args: argparse.Namespace) -> int:
@@ -79,28 +82,28 @@ def _skymap_demo(args: argparse.Namespace) -> int:
 
 
 def _report_tns(args: argparse.Namespace) -> int:
-    """Build the TNS bulk AT report of candidates (and send it with --send)."""
+    """Build the TNS bulk AT report of candidates; with --send deliver it exactly once (ledger, TNS asked)."""
     import json
 
-    from skysift.config import default_config
+    from skysift.config import default_config, load_config
     from skysift.io import InputError
     from skysift.lightcurves import manifest_files
     from skysift.tnsreport import ReportSettings, SendSettings, report_candidates
 
-    section = default_config()["tns_report"]  # the schema's defaults, then the command line
-    settings = ReportSettings.from_config(
-        {**section, "reporting_group_id": args.group_id, "reporter": args.reporter}
-    )
-    send = None
-    if args.send:
-        send = SendSettings.from_config({**section, "url": args.url or section["url"], "api_key_env": args.api_key_env,
-                                         "bot_id": args.bot_id, "bot_name": args.bot_name})  # fmt: skip
+    # the schema's defaults, or the run's validated config; then the command line
+    section = dict((load_config(args.config, args.schema) if args.config else default_config())["tns_report"])
+    given = {"reporting_group_id": args.group_id, "reporter": args.reporter, "url": args.url,
+             "api_key_env": args.api_key_env, "bot_id": args.bot_id, "bot_name": args.bot_name}  # fmt: skip
+    section |= {k: v for k, v in given.items() if v is not None}
+    settings = ReportSettings.from_config(section)
+    send = SendSettings.from_config(section) if args.send else None
     files = [*(args.lightcurves or []), *manifest_files(args.manifests or [])]
     if not files:
         raise InputError("report-tns: give --lightcurves (DR-layout parquet files) or --manifests")
     outcome = report_candidates(
-        args.table, files, args.output, settings, objectids=args.objectid, top_n=args.top_n, send=send
-    )
+        args.table, files, args.output, settings, objectids=args.objectid or section["objectids"],
+        top_n=args.top_n or section["top_n"], send=send, ledger=args.ledger, force=args.force,
+    )  # fmt: skip
     print(json.dumps({k: v for k, v in outcome.items() if k != "reply"}, indent=2))
     return 0
 
@@ -108,7 +111,9 @@ def _report_tns(args: argparse.Namespace) -> int:
 def _label(args: argparse.Namespace) -> int:
     """Expert-in-the-loop anomaly labelling in the terminal (answers appended to --labels at once)."""
     from skysift.anomaly.session import label_command
+    from skysift.io import safe_name
 
+    safe_name(args.expert, "skysift label --expert")  # written into labels files, shown in pages
     label_command(args.labels, args.expert, config_path=args.config, schema=args.schema, results=args.results,
                   method=args.method, budget=args.budget, threads=args.threads, stdin=sys.stdin,
                   stdout=sys.stdout)  # fmt: skip
@@ -199,20 +204,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-order", type=int, default=10, help="finest order of a multi-order map")
     p.set_defaults(func=_skymap_demo)
 
-    p = sub.add_parser("report-tns", help="build (and with --send, submit) a TNS bulk AT report")
+    p = sub.add_parser("report-tns", help="build (and with --send, submit exactly once) a TNS bulk AT report")
     p.add_argument("table", type=Path, help="candidate or sky-map counterpart table (ECSV)")
-    p.add_argument("output", type=Path, help="report JSON to write")
+    p.add_argument("output", type=Path, help="report JSON to write (with --send: what was sent)")
     p.add_argument("--lightcurves", nargs="+", help="DR-layout parquet files with the light curves")
     p.add_argument("--manifests", nargs="+", help="fetch manifests (results/fetch/*.tsv) listing DR files")
+    p.add_argument(
+        "--config", type=Path, help="the run's config: its tns_report section (else the schema's defaults)"
+    )
+    p.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
     p.add_argument("--objectid", type=int, action="append", help="objectid to report (repeatable)")
-    p.add_argument("--top-n", type=int, default=3, help="report the first N rows without --objectid")
-    p.add_argument("--group-id", type=int, required=True, help="TNS reporting group id")
-    p.add_argument("--reporter", required=True, help="reporters' names")
-    p.add_argument("--send", action="store_true", help="submit it (default: only write the JSON)")
-    p.add_argument("--url", help="TNS API base (default: the sandbox)")
-    p.add_argument("--api-key-env", default="TNS_API_KEY", help="environment variable holding the key")
-    p.add_argument("--bot-id", type=int, help="TNS bot id (User-Agent tns_marker)")
-    p.add_argument("--bot-name", default="skysift")
+    p.add_argument("--top-n", type=int, help="report the first N rows without --objectid (tns_report.top_n)")
+    p.add_argument("--group-id", type=int, help="TNS reporting group id (tns_report.reporting_group_id)")
+    p.add_argument("--reporter", help="reporters' names (tns_report.reporter)")
+    p.add_argument(
+        "--send", action="store_true", help="submit it, exactly once (default: only write the JSON)"
+    )
+    p.add_argument("--ledger", type=Path, default=Path("results/tns/sent.jsonl"),
+                   help="record of what was sent (appended, fsync'd); objects in it are not sent again")  # fmt: skip
+    p.add_argument("--force", action="store_true",
+                   help="report even objects already sent, known to TNS or catalogued as non-transients")  # fmt: skip
+    p.add_argument("--url", help="TNS API base (tns_report.url; default: the sandbox)")
+    p.add_argument("--api-key-env", help="environment variable holding the key (tns_report.api_key_env)")
+    p.add_argument("--bot-id", type=int, help="TNS bot id (User-Agent tns_marker; tns_report.bot_id)")
+    p.add_argument("--bot-name", help="TNS bot name (tns_report.bot_name)")
     p.set_defaults(func=_report_tns)
 
     p = sub.add_parser("label", help="label anomaly candidates in the terminal (y/n/skip/quit; resumable)")
@@ -270,6 +285,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"skysift {args.command}: error: {message} (--debug shows the traceback)", file=sys.stderr)
         return USER_ERROR
+    except FetchError as err:
+        if args.debug:
+            raise
+        print(f"skysift {args.command}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return SERVICE_ERROR
 
 
 if __name__ == "__main__":

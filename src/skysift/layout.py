@@ -34,6 +34,7 @@ __all__ = [
     "write_checksums",
     "read_checksums",
     "batch_name",
+    "check_dr_file",
     "read_dr_files",
 ]
 
@@ -151,6 +152,51 @@ def read_checksums(path: str | Path) -> dict[str, str]:
             rel = rel[2:]
         sums[rel] = parts[0].lower()
     return sums
+
+
+def _compatible(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Can a column of type ``actual`` be read as ``expected`` (same kind: integer, float, list of those)?"""
+    if actual == expected:
+        return True
+    if pa.types.is_list(expected):
+        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and _compatible(
+            actual.value_type, expected.value_type
+        )
+    if pa.types.is_integer(expected):
+        return pa.types.is_integer(actual)
+    if pa.types.is_floating(expected):
+        return pa.types.is_floating(actual) or pa.types.is_integer(actual)
+    return False
+
+
+def check_dr_file(path: str | Path) -> int:
+    """Read a DR file's footer and schema; return its row count, or raise InputError naming the file.
+
+    Catches what a checksum cannot when the file was published that way: a 0-byte or truncated file,
+    a file that is not parquet, missing DR columns or columns of the wrong type (text magnitudes).
+    Extra columns are fine (ignored); a file of zero rows is fine (no light curves).
+    """
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(
+            f"{path}: not a readable parquet file ({' '.join(str(exc).split())}): it is empty, truncated or "
+            "not parquet; re-download or re-create it (or remove it from the mirror)"
+        ) from None
+    schema = pf.schema_arrow
+    missing = [name for name in DR_SCHEMA.names if name not in schema.names]
+    wrong = [
+        f"{f.name} is {schema.field(f.name).type}, expected {f.type}"
+        for f in DR_SCHEMA
+        if f.name in schema.names and not _compatible(schema.field(f.name).type, f.type)
+    ]
+    if missing or wrong:
+        problems = ([f"missing column(s) {missing}"] if missing else []) + wrong
+        raise InputError(
+            f"{path}: not a ZTF DR light-curve file: {'; '.join(problems)} "
+            "(see docs/architecture.md, 'Data contracts')"
+        )
+    return pf.metadata.num_rows
 
 
 def read_dr_files(paths: Iterable[str | Path]) -> pa.Table:

@@ -1,10 +1,18 @@
 # Multi-messenger: gravitational-wave sky-map counterpart search, and the TNS bulk AT report.
 # Off unless configured: skymap.maps adds results/skymap/<map>/ to the default target; report_to_tns
-# runs only when asked for (`snakemake report_to_tns`, sending only with --config tns_send=true).
-from skysift.tnsreport import SEND_KEYS as TNS_SEND_KEYS
-
+# runs only when asked for (`snakemake report_to_tns`) and only builds the JSON: sending is
+# `skysift report-tns --send` (exactly once, with a ledger), never a job of the workflow.
+from skysift.config import ConfigError
 from skysift.skymap.gracedb import skymap_file
 from skysift.skymap.settings import counterpart_section
+from skysift.tnsreport import SEND_KEYS as TNS_SEND_KEYS
+
+if config["tns_send"]:
+    raise ConfigError(
+        "tns_send: the workflow no longer sends to TNS (a retried or rerun job could report an object twice). "
+        "Build the report with `snakemake report_to_tns`, then send it with `skysift report-tns --send "
+        "--config <your config>` (see README, 'GW counterparts'); remove tns_send from the config."
+    )
 
 SKYMAP_NAMES = list(config["skymap"]["maps"])
 # The configured candidate lists to search (names not in candidates.lists are skipped).
@@ -14,8 +22,6 @@ SKYMAP_TARGETS = expand(
     map=SKYMAP_NAMES,
     file=["counterparts.ecsv", "counterparts.csv", "skymap.png", "summary.json", "credible_region.moc.fits"],
 )
-# `--config tns_send=true` arrives as the string "true".
-TNS_SEND = config["tns_send"] in (True, "true")
 TNS_REPORT_TABLE = (
     f"results/skymap/{config['tns_report']['skymap']}/counterparts.ecsv"
     if config["tns_report"]["skymap"]
@@ -90,7 +96,7 @@ rule report_to_tns:
         manifests=all_batches("results/fetch/{batch}.tsv"),
     output:
         report="results/tns/at_report.json",
-        outcome="results/tns/outcome.json",
+        outcome="results/tns/selection.json",
     localrule: True
     conda:
         "../../envs/skysift.yaml"
@@ -100,10 +106,8 @@ rule report_to_tns:
         mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=30,
     params:
-        # what is reported (and where to, when sending); how to send (bot, key, HTTP, polling) is read from the config
+        # what is reported; how to send (bot, key, HTTP, polling) belongs to `skysift report-tns --send`
         report={k: v for k, v in config["tns_report"].items() if k not in TNS_SEND_KEYS},
-        send=TNS_SEND,
-        send_to=config["tns_report"]["url"] if TNS_SEND else None,
         clean=CLEAN_CUTS,
     script:
         "../scripts/report_to_tns.py"

@@ -1,4 +1,5 @@
-"""Glue: the TNS bulk AT report of the selected candidates; sent only with tns_send=true."""
+"""Glue: the TNS bulk AT report of the selected candidates, built and written, never sent (that is
+`skysift report-tns --send`)."""
 
 
 def main(smk) -> None:
@@ -11,8 +12,6 @@ def main(smk) -> None:
         smk.output.outcome,
         smk.params.report,
         clean=smk.params.clean,
-        # how to send is not a param (it changes no report): read from the validated config
-        send={**smk.config["tns_report"], "url": smk.params.send_to} if smk.params.send else None,
     )
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from coniferest.label import Label
 
-from skysift.io import InputError
+from skysift.io import InputError, safe_name
 
 if TYPE_CHECKING:
     from skysift.anomaly.space import SearchSpace
@@ -146,6 +146,8 @@ def read_labels(path: str | Path) -> pd.DataFrame:
         if label not in LABEL_VALUES:
             raise InputError(f"{where}, column label: {row.label!r} is not one of {list(LABEL_VALUES)}")
         labels.append(label)
+        if str(row.expert).strip():  # shown in pages and the session: no paths, no control characters
+            safe_name(str(row.expert).strip(), f"{where}, column expert")
         try:
             stamp = pd.Timestamp(str(row.time).strip())
         except ValueError:

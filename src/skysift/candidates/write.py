@@ -1,4 +1,5 @@
-"""Write candidate tables as ECSV (units, descriptions, meta), CSV and VOTable, atomically."""
+"""Write candidate tables as ECSV (units, descriptions, meta), CSV and VOTable, atomically; in the CSV no
+catalog string runs as a spreadsheet formula (:func:`skysift.io.spreadsheet_safe`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from astropy.io.votable.tree import Info
 from astropy.table import Table
 
 from skysift.candidates.columns import apply_ucds
-from skysift.io import atomic_path
+from skysift.io import atomic_path, spreadsheet_safe
 
 __all__ = ["write_candidates"]
 
@@ -31,8 +32,9 @@ def write_candidates(
         with atomic_path(path) as tmp:
             if fmt == "votable":
                 _write_votable(table, tmp)
-            else:
-                table.write(tmp, format=fmt, overwrite=True)
+            else:  # CSV is opened in spreadsheets: catalog strings cannot run as formulas there
+                out = spreadsheet_safe(table) if fmt == "ascii.csv" else table
+                out.write(tmp, format=fmt, overwrite=True)
         written.append(Path(path))
         logger.info("wrote %d candidates to %s", len(table), path)
     return written

@@ -8,7 +8,8 @@ The cuts, in order, each counted (:class:`CleanStats`):
    (:func:`duplicate_rows`; the batch readers of :mod:`skysift.clean` find them);
 1. ``catflags``: epochs with any bit of ``bad_catflags_mask`` set are dropped (ZTF's
    recommended mask is 32768, "bad quality"; a mask of 65535 drops every flagged epoch);
-2. ``magerr``: epochs with a non-finite mag/magerr, or magerr above ``max_magerr``;
+2. ``magerr``: epochs with a non-finite time, mag or magerr, or a magerr that is not positive or above
+   ``max_magerr`` (counted as ``epochs_bad_magerr``);
 3. ``mag`` range: epochs brighter than ``min_mag`` (saturation) or fainter than ``max_mag``;
 4. duplicate epochs: epochs sorted by time within each light curve; repeated ``hmjd`` (within
    ``duplicate_tolerance_days``) keep the first (lowest-magerr after sorting) epoch;
@@ -246,7 +247,8 @@ def cut_epochs(
     keep &= ~flagged
 
     mag, magerr = values["mag"], values["magerr"]
-    bad_err = keep & ~(np.isfinite(mag) & np.isfinite(magerr) & (magerr > 0) & (magerr <= cuts.max_magerr))
+    finite = np.isfinite(values["hmjd"]) & np.isfinite(mag) & np.isfinite(magerr)  # a NaN time sorts nowhere
+    bad_err = keep & ~(finite & (magerr > 0) & (magerr <= cuts.max_magerr))
     stats.epochs_bad_magerr += int(np.count_nonzero(bad_err))
     keep &= ~bad_err
 

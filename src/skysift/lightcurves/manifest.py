@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from skysift.io import InputError, atomic_path
+from skysift.layout import check_dr_file
 
 __all__ = ["MANIFEST_COLUMNS", "write_manifest", "read_manifest", "manifest_files"]
 
@@ -15,7 +16,14 @@ MANIFEST_COLUMNS = ("path", "md5", "bytes", "fieldid", "filterid", "ccdid", "qid
 
 
 def write_manifest(rows: list[dict], manifest: str | Path) -> Path:
-    """Write a batch manifest (TSV with MANIFEST_COLUMNS) atomically."""
+    """Check the listed DR files that exist (:func:`skysift.layout.check_dr_file`: readable parquet with the
+    DR columns), then write the batch manifest (TSV with MANIFEST_COLUMNS) atomically.
+
+    The check reads footers only; a bad file stops the fetch naming the file, before any stage reads it.
+    """
+    for row in rows:
+        if Path(row["path"]).exists():
+            check_dr_file(row["path"])
     with atomic_path(manifest) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS, delimiter="\t")
         writer.writeheader()

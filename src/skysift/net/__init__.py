@@ -12,8 +12,8 @@ same five keys wherever a config section talks to a service (:class:`HttpSetting
   (seconds or an HTTP date); a ``Retry-After`` longer than ``backoff_max`` ends the retries;
 * never resends a non-idempotent request (POST) after a failure that may have reached the service
   (a timeout, a cut connection, a 500) unless told it is safe (``idempotent=True``, or
-  :data:`RETRY_POST`): a TNS bulk report must not be filed twice (issue #19). It raises a
-  :class:`FetchError` saying so instead;
+  :data:`RETRY_POST`): a TNS bulk report must not be filed twice. It raises
+  :class:`MaybeDelivered` saying so instead, and the caller asks the service what arrived;
 * names skysift and its version in the ``User-Agent`` (TNS wants its own ``tns_marker`` instead).
 
 The retry decision is the pure function :func:`plan_retry`; attempt functions passed to
@@ -27,6 +27,7 @@ from skysift.net.retry import (
     RETRY_STATUS,
     FetchError,
     HttpSettings,
+    MaybeDelivered,
     Retryable,
     backoff_delay,
     plan_retry,
@@ -42,6 +43,7 @@ __all__ = [
     "FetchError",
     "HttpClient",
     "HttpSettings",
+    "MaybeDelivered",
     "Retryable",
     "TNSError",
     "backoff_delay",

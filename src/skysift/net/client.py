@@ -22,6 +22,7 @@ from skysift.net.retry import (
     RETRY_STATUS,
     FetchError,
     HttpSettings,
+    MaybeDelivered,
     Retryable,
     plan_retry,
     retry_after_seconds,
@@ -203,9 +204,8 @@ class HttpClient:
                             f"check the network and the service's status, or raise {key}.retries / "
                             f"{key}.timeout; a rerun resumes where this one stopped"
                         )
-                    raise FetchError(
-                        f"{method} {url}: {failure.reason}; {why}. {hint.capitalize()}."
-                    ) from None
+                    error = MaybeDelivered if failure.maybe_processed and not idempotent else FetchError
+                    raise error(f"{method} {url}: {failure.reason}; {why}. {hint.capitalize()}.") from None
                 log.warning(
                     "%s %s: %s; retry %d/%d in %.2f s",
                     method,

@@ -24,6 +24,7 @@ __all__ = [
     "RETRY_STATUS",
     "FetchError",
     "HttpSettings",
+    "MaybeDelivered",
     "Retryable",
     "backoff_delay",
     "plan_retry",
@@ -39,14 +40,20 @@ T = TypeVar("T")
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 #: Answers that say the request was not acted on, so even a POST may be sent again.
 NOT_PROCESSED_STATUS = frozenset({408, 429, 503})
-#: Resend a POST after a failure that may have reached the service? Not before issue #19 makes TNS
-#: bulk reports exactly-once; requests that only read (queries, polls) pass ``idempotent=True``.
+#: Resend a POST after a failure that may have reached the service? Never blindly: the caller asks the
+#: service what arrived first (TNS bulk reports: :mod:`skysift.tnsreport.send`, catching
+#: :class:`MaybeDelivered`); requests that only read (queries, polls) pass ``idempotent=True``.
 RETRY_POST = False
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 class FetchError(RuntimeError):
     """A request failed for good; the message names the URL, what happened and what to do."""
+
+
+class MaybeDelivered(FetchError):
+    """A non-idempotent request failed after it may have reached the service (a timeout, a cut connection,
+    a 5xx): it was not sent again. The caller asks the service what arrived before sending it again."""
 
 
 class Retryable(Exception):

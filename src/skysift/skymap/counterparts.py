@@ -65,6 +65,8 @@ KEEP = (
     "rank",
     "xmatch_name",
     "xmatch_type",
+    "xmatch_catalog",
+    "xmatch_label",
     "snad_url",
 )
 

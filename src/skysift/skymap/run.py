@@ -16,7 +16,7 @@ from typing import Any
 
 from astropy.table import Table
 
-from skysift.io import atomic_path
+from skysift.io import atomic_path, spreadsheet_safe
 from skysift.lightcurves import manifest_files
 from skysift.skymap.counterparts import search_counterparts
 from skysift.skymap.maps import read_skymap
@@ -97,8 +97,8 @@ def select_skymap_counterparts(
     )
     t_search = time.perf_counter() - t1
     for key, fmt in (("ecsv", "ascii.ecsv"), ("csv", "ascii.csv")):
-        with atomic_path(getattr(outputs, key)) as tmp:
-            table.write(tmp, format=fmt, overwrite=True)
+        with atomic_path(getattr(outputs, key)) as tmp:  # CSV: catalog strings cannot run as formulas
+            (spreadsheet_safe(table) if key == "csv" else table).write(tmp, format=fmt, overwrite=True)
     if outputs.moc is not None:
         write_moc(sky, credible_level, outputs.moc)
     t2 = time.perf_counter()

@@ -10,13 +10,15 @@
   the MD5 is checked at the end and the file is renamed into place only when it matches (a wrong
   MD5 discards the part file and counts as a failed attempt), so a file under its final name is
   always complete;
-* ``concurrency`` downloads run at once in a fetch job (:mod:`skysift.sources.irsa_bulk`).
+* ``concurrency`` downloads run at once in a fetch job (:mod:`skysift.sources.irsa_bulk`); request
+  starts are spaced ``min_interval`` apart across all fetch jobs of the host (:data:`FETCH_RATE_FILE`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,9 @@ from skysift.net import FetchError, HttpSettings, Retryable
 __all__ = ["HttpConfig", "HttpClient", "FetchError", "DownloadResult"]
 
 log = logging.getLogger(__name__)
+
+#: The file through which the fetch jobs of one user on one host share ``fetch.http.min_interval``.
+FETCH_RATE_FILE = Path(tempfile.gettempdir()) / f"skysift-fetch-{os.getuid()}.rate"
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,8 @@ class HttpClient(net.HttpClient):
 
     def __init__(self, config: HttpConfig | Mapping | None = None) -> None:
         self.config = config if isinstance(config, HttpConfig) else HttpConfig.from_config(config)
-        super().__init__(self.config.http, config_key="fetch.http")
+        # one rate limit for every fetch job of this user on this host: parallel jobs do not add up
+        super().__init__(self.config.http, config_key="fetch.http", rate_file=FETCH_RATE_FILE)
 
     @staticmethod
     def _check(response: requests.Response, ok: tuple[int, ...] = ()) -> None:

@@ -13,13 +13,14 @@ reported as UTC without undoing the heliocentric correction (at most 8.3 min), w
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 from astropy.time import Time
 
 from skysift.config import settings_from
 from skysift.io import InputError
+from skysift.tnsreport.refuse import internal_name
 from skysift.tnsreport.schema import validate_at_report
 
 __all__ = ["TNS_FILTER_IDS", "ZTF_INSTRUMENT_ID", "ReportSettings", "build_at_report"]
@@ -45,13 +46,15 @@ class ReportSettings:
     position_error_arcsec: float
     max_photometry: int
     remarks: str
+    refuse_classes: tuple[str, ...]  # cross-match labels never reported (persistent variables)
 
     @classmethod
     def from_config(cls, section: Mapping) -> ReportSettings:
         """The report keys of the validated ``tns_report`` section (its selection and sending keys are not these)."""
-        return settings_from(
+        settings = settings_from(
             cls, {f.name: section[f.name] for f in fields(cls) if f.name in section}, "tns_report"
         )
+        return replace(settings, refuse_classes=tuple(settings.refuse_classes))
 
 
 def _utc(hmjd: float) -> str:
@@ -122,7 +125,7 @@ def build_at_report(
             "reporter": settings.reporter,
             "discovery_datetime": groups["0"]["obsdate"],
             "at_type": str(settings.at_type),
-            "internal_name": f"ZTFDR{oid}",
+            "internal_name": internal_name(oid),
             "remarks": settings.remarks + " Dates are DR heliocentric MJDs given as UTC (within 8.3 min).",
             "non_detection": {
                 "archiveid": "0",

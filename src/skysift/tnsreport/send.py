@@ -1,4 +1,4 @@
-"""Send a bulk AT report to TNS and poll for its reply, through :class:`skysift.net.HttpClient`.
+"""TNS' bulk-report exchange through :class:`skysift.net.HttpClient`: upload, reply polls and searches.
 
 Exchange: POST form ``api_key`` + ``data`` (the JSON) to ``<base>/bulk-report`` with the
 ``tns_marker`` User-Agent -> ``{"id_code": 200, "data": {"report_id": ...}}``; then POST ``api_key``
@@ -8,10 +8,14 @@ codes, whose values carry ``message`` and, for a reported AT, ``objname``. An en
 ``objname`` (or an HTTP 400 reply with feedback) is a rejection; its messages are raised in
 :class:`TNSReportRejected`. The key is read from the environment and never logged.
 
-The upload is not idempotent: it is sent again only after an answer that says it was not
-processed (429, 503, 408, or no connection at all); after a timeout or a cut connection the report
-may have been filed, so sending stops with an error that says so (:data:`skysift.net.RETRY_POST`).
-Polls only read and are retried like GETs.
+Searches: POST ``api_key`` + ``data`` (JSON: ``internal_name`` with ``internal_name_exact_match``,
+or ``ra``/``dec``/``radius``/``units``) to ``<base>/get/search`` -> ``data.reply`` (or ``data``): a list
+of ``{objname, prefix, objid}``.
+
+The upload is not idempotent: the client sends it again by itself only after an answer that says it
+was not processed (429, 503, 408, or no connection at all); after a timeout, a cut connection or a
+5xx it raises :class:`skysift.net.MaybeDelivered`, and :mod:`skysift.tnsreport.deliver` asks TNS
+what arrived before anything is sent again. Polls and searches only read and are retried like GETs.
 """
 
 from __future__ import annotations
@@ -19,16 +23,24 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from skysift import net
 from skysift.io import InputError
 from skysift.net import HttpSettings, TNSError
-from skysift.tnsreport.schema import validate_at_report
 
-__all__ = ["SANDBOX_URL", "SEND_KEYS", "TNS_URL", "SendSettings", "TNSReportRejected", "send_report"]
+__all__ = [
+    "SANDBOX_URL",
+    "SEND_KEYS",
+    "TNS_URL",
+    "SendSettings",
+    "TNSExchange",
+    "TNSReportRejected",
+    "parse_reply",
+    "rejection",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +69,7 @@ class SendSettings:
     poll_attempts: int
     poll_initial_seconds: float
     poll_max_seconds: float
+    known_radius_arcsec: float
     http: HttpSettings
 
     @classmethod
@@ -68,6 +81,7 @@ class SendSettings:
 #: Keys of the ``tns_report`` section that say how to send, not what: changing them rewrites no report.
 SEND_KEYS = frozenset(
     {"url", "api_key_env", "bot_id", "bot_name", "poll_attempts", "poll_initial_seconds", "poll_max_seconds"}
+    | {"known_radius_arcsec"}
     | {"timeout", "retries", "backoff", "backoff_max", "min_interval"}
 )
 
@@ -78,7 +92,7 @@ def _post(
     """POST a form; returns (status, parsed JSON or None). 401/403 and failures for good raise a TNSError."""
     try:
         response = client.request("POST", url, data=data, idempotent=idempotent)
-    except TNSError:
+    except (TNSError, net.MaybeDelivered):
         raise
     except net.FetchError as exc:
         raise TNSError(str(exc)) from None
@@ -111,78 +125,131 @@ def _messages(node: Any) -> list[str]:
     return out
 
 
-def _interpret_reply(reply: Mapping) -> list[dict]:
-    """Per report entry: objname (or None) and messages; raise TNSReportRejected if any entry failed."""
+def parse_reply(reply: Mapping) -> list[dict]:
+    """Per report entry: ``{entry, objname (None = refused), messages}``; a reply without entries raises."""
     feedback = (reply.get("data") or {}).get("feedback") or {}
     entries = feedback.get("at_report") if isinstance(feedback, Mapping) else None
     if not entries:
         raise TNSReportRejected(_messages(reply) or ["reply without at_report feedback"], reply)
-    results, failed = [], []
+    results = []
     for i, entry in enumerate(entries):
         objname = None
         for value in entry.values() if isinstance(entry, Mapping) else ():
             if isinstance(value, Mapping) and value.get("objname"):
                 objname = value["objname"]
-        messages = _messages(entry)
-        results.append({"entry": i, "objname": objname, "messages": messages})
-        if objname is None:
-            failed += [f"entry {i}: {m}" for m in messages] or [f"entry {i}: no objname in the reply"]
-    if failed:
-        raise TNSReportRejected(failed, reply)
+        results.append({"entry": i, "objname": objname, "messages": _messages(entry)})
     return results
 
 
-def send_report(
-    report: Mapping, settings: SendSettings, *, sleep: Callable[[float], None] = time.sleep
-) -> dict:
-    """Send a validated report to ``settings.url``, poll the reply with backoff, return the outcome."""
-    problems = validate_at_report(report)
-    if problems:
-        raise InputError("refusing to send an invalid TNS report:\n  " + "\n  ".join(problems))
-    if settings.bot_id is None:
-        raise InputError("tns_report.bot_id is not set: TNS needs the id of your bot in the User-Agent")
-    key = net.tns_api_key(settings.api_key_env, f"{_KEY}.api_key_env")
-    client = net.HttpClient(
-        settings.http, config_key=_KEY, user_agent=net.tns_user_agent(settings.bot_id, settings.bot_name)
-    )
-    base = settings.url.rstrip("/")
-    log.info("sending %d AT report entries to %s/bulk-report", len(report["at_report"]), base)
-    upload = {"api_key": key, "data": json.dumps(report)}
-    status, body = _post(client, f"{base}/bulk-report", upload, settings, idempotent=False)
-    report_id = ((body or {}).get("data") or {}).get("report_id") if isinstance(body, Mapping) else None
-    if status != 200 or not report_id:
-        messages = _messages((body or {}).get("data")) if isinstance(body, Mapping) else []
-        if isinstance(body, Mapping) and body.get("id_message"):
-            messages.insert(0, str(body["id_message"]))
-        raise TNSReportRejected([f"bulk-report answered HTTP {status}", *messages], body)
-    log.info("TNS accepted the upload as report_id %s; polling bulk-report-reply", report_id)
+def rejection(results: list[dict], reply: Mapping | None = None) -> TNSReportRejected | None:
+    """The error for the refused entries of a parsed reply (None if TNS filed every entry)."""
+    failed = []
+    for r in results:
+        if r["objname"] is None:
+            failed += [f"entry {r['entry']}: {m}" for m in r["messages"]] or [
+                f"entry {r['entry']}: no objname"
+            ]
+    return TNSReportRejected(failed, reply) if failed else None
+
+
+def _reply_list(body: Any) -> list[dict]:
+    """The objects of a search answer: ``data.reply`` (TNS' documented form) or ``data`` as a list."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    found = data.get("reply") if isinstance(data, Mapping) else data
+    return [dict(item) for item in found or [] if isinstance(item, Mapping) and item.get("objname")]
+
+
+def poll_waits(settings: SendSettings) -> Iterator[float]:
+    """The waits between polls (and between rounds of searches): doubling from the first, capped."""
     wait = settings.poll_initial_seconds
-    for attempt in range(settings.poll_attempts):
+    for _ in range(settings.poll_attempts):
+        yield wait
+        wait = min(wait * 2, settings.poll_max_seconds)
+
+
+class TNSExchange:
+    """One TNS API base with one bot: upload a report, poll its reply, search objects.
+
+    The key is read from the environment when the exchange is made and is never logged.
+    """
+
+    def __init__(self, settings: SendSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        if settings.bot_id is None:
+            raise InputError("tns_report.bot_id is not set: TNS needs the id of your bot in the User-Agent")
+        self.settings = settings
+        self.sleep = sleep
+        self.last_reply: dict | None = None
+        self.base = settings.url.rstrip("/")
+        self._key = net.tns_api_key(settings.api_key_env, f"{_KEY}.api_key_env")
+        self.client = net.HttpClient(
+            settings.http, config_key=_KEY, user_agent=net.tns_user_agent(settings.bot_id, settings.bot_name)
+        )
+
+    def upload(self, report: Mapping) -> str:
+        """POST the report once (the client resends only after "not processed" answers); its report_id.
+
+        Raises :class:`skysift.net.MaybeDelivered` when it may have been filed without an answer, and
+        :class:`TNSReportRejected` when TNS answered that it was not accepted.
+        """
+        upload = {"api_key": self._key, "data": json.dumps(report)}
+        status, body = _post(self.client, f"{self.base}/bulk-report", upload, self.settings, idempotent=False)
+        data = body.get("data") if isinstance(body, Mapping) else None
+        report_id = data.get("report_id") if isinstance(data, Mapping) else None
+        if status != 200 or not report_id:
+            messages = _messages(data)
+            if isinstance(body, Mapping) and body.get("id_message"):
+                messages.insert(0, str(body["id_message"]))
+            raise TNSReportRejected([f"bulk-report answered HTTP {status}", *messages], body)
+        return str(report_id)
+
+    def reply(self, report_id: str) -> list[dict] | None:
+        """Poll bulk-report-reply with backoff: :func:`parse_reply` of the answer, or None if still unprocessed."""
+        for attempt, wait in enumerate(poll_waits(self.settings)):
+            status, body = _post(
+                self.client,
+                f"{self.base}/bulk-report-reply",
+                {"api_key": self._key, "report_id": report_id},
+                self.settings,
+                idempotent=True,
+            )
+            if status == 404:
+                if attempt + 1 < self.settings.poll_attempts:
+                    log.info("report %s not processed yet; poll %d/%d again in %.1f s",
+                             report_id, attempt + 1, self.settings.poll_attempts, wait)  # fmt: skip
+                    self.sleep(wait)
+                continue
+            if not isinstance(body, Mapping):
+                raise TNSError(f"bulk-report-reply answered HTTP {status} without JSON")
+            self.last_reply = dict(body)
+            return parse_reply(body)
+        return None
+
+    def search(
+        self,
+        *,
+        internal_name: str | None = None,
+        ra: float | None = None,
+        dec: float | None = None,
+        radius_arcsec: float | None = None,
+    ) -> list[dict]:
+        """Objects TNS lists with this internal name (exact), or within ``radius_arcsec`` of (ra, dec)."""
+        query: dict[str, Any] = {}
+        if internal_name is not None:
+            query |= {"internal_name": internal_name, "internal_name_exact_match": 1}
+        if ra is not None and dec is not None:
+            query |= {
+                "ra": f"{ra:.6f}",
+                "dec": f"{dec:.6f}",
+                "radius": f"{radius_arcsec:g}",
+                "units": "arcsec",
+            }
         status, body = _post(
-            client,
-            f"{base}/bulk-report-reply",
-            {"api_key": key, "report_id": report_id},
-            settings,
+            self.client,
+            f"{self.base}/get/search",
+            {"api_key": self._key, "data": json.dumps(query)},
+            self.settings,
             idempotent=True,
         )
-        if status == 404:
-            log.info(
-                "report %s not processed yet; poll %d/%d again in %.1f s",
-                report_id,
-                attempt + 1,
-                settings.poll_attempts,
-                wait,
-            )
-            sleep(wait)
-            wait = min(wait * 2, settings.poll_max_seconds)
-            continue
-        if not isinstance(body, Mapping):
-            raise TNSError(f"bulk-report-reply answered HTTP {status} without JSON")
-        results = _interpret_reply(body)
-        for r in results:
-            log.info("TNS: entry %d reported as %s (%s)", r["entry"], r["objname"], "; ".join(r["messages"]))
-        return {"report_id": str(report_id), "url": base, "results": results, "reply": body}
-    raise TNSError(
-        f"report {report_id} still unprocessed after {settings.poll_attempts} polls; ask TNS later "
-        "with bulk-report-reply and this report_id"
-    )
+        if status != 200:
+            raise TNSError(f"TNS search at {self.base}/get/search answered HTTP {status}")
+        return _reply_list(body)
