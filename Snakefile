@@ -9,14 +9,17 @@ from snakemake.utils import min_version
 min_version("9.20")
 
 # Rule files and every job's script use the library of this checkout, whatever the environment has installed.
-SKYSIFT_SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, SKYSIFT_SRC)
-# Set (not read) for the jobs' script processes; Slurm jobs parse this file again and set it again.
-os.environ.update(
-    PYTHONPATH=os.pathsep.join(
-        [SKYSIFT_SRC, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SKYSIFT_SRC]]
+# current_basedir, not basedir: used as a module of another workflow, basedir is that workflow's directory.
+# Without a checkout beside this file (a module from a remote source) the installed package is used.
+SKYSIFT_SRC = str(Path(workflow.current_basedir) / "src")
+if Path(SKYSIFT_SRC, "skysift").is_dir():
+    sys.path.insert(0, SKYSIFT_SRC)
+    # Set (not read) for the jobs' script processes; Slurm jobs parse this file again and set it again.
+    os.environ.update(
+        PYTHONPATH=os.pathsep.join(
+            [SKYSIFT_SRC, *[p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SKYSIFT_SRC]]
+        )
     )
-)
 
 
 configfile: "config/config.yaml"

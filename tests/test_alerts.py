@@ -23,7 +23,7 @@ OBJECTS = [
 
 
 def settings(url: str) -> AlertNameSettings:
-    return AlertNameSettings(url=url, radius=1.5, http=FAST)
+    return AlertNameSettings(url=url, radius_arcsec=1.5, http=FAST)
 
 
 def test_nearest_alert_object_names_each_candidate_and_answers_are_cached(tmp_path):

@@ -7,6 +7,7 @@ profile lookup is exercised with a dry run.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,7 +95,7 @@ def test_snakemake_finds_the_installed_profile_by_name(xdg, tmp_path):
     )
     out = proc.stdout + proc.stderr
     assert "Using profile slurm" in out
-    jobs = out.split("\nrule ")
+    jobs = re.split(r"\n\s*rule ", out)  # a job of a job group is indented under its group
     clean = next(j for j in jobs if j.startswith("clean_lightcurves:"))
     features = next(j for j in jobs if j.startswith("extract_features:"))
     for resource in ("slurm_account=astro-01", "qos=normal", "mem_mb=2000"):

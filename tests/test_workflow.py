@@ -260,3 +260,48 @@ def test_an_expert_labels_file_is_an_input_of_fit_anomaly_model(tmp_path):
     dry = snakemake(tmp_path, "-n", "results/anomaly/scores.parquet")
     job = next(j for j in dry.stdout.split("rule ") if j.startswith("fit_anomaly_model:"))
     assert str(labels) in job.split("output:")[0]
+
+
+def test_alert_names_looked_up_in_a_local_alerce_fill_the_broker_links(run, tmp_path):
+    """alert_lookup.enabled: the local rule asks the (fake) ALeRCE about the candidates, the tables link them."""
+    from servers import FakeAlerce
+
+    workdir = tmp_path / "run"
+    shutil.copytree(run[0], workdir, symlinks=True)
+    ranked = Table.read(workdir / "results/candidates/candidates.ecsv")[:3]
+    objects = [
+        (f"ZTF2{i}aaaaaaa", float(r["ra"]), float(r["dec"]) + 0.3 / 3600) for i, r in enumerate(ranked)
+    ]
+    fake = FakeAlerce(objects)
+    with fake as url:
+        lookup = {"enabled": True, "url": url, "min_interval": 0.0, "backoff": 0.01}
+        links = {"alerce": "https://broker.example/ztf/{ztf_name}"}
+        config = {**TINY, "candidates": {**TINY["candidates"], "alert_lookup": lookup, "links": links}}
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+        proc = snakemake(workdir)
+        assert "rule lookup_alert_names" in proc.stdout + proc.stderr
+        names = pd.read_csv(workdir / "results/candidates/alert_names.csv")
+        named = dict(zip(names["objectid"], names["ztf_name"], strict=True))
+        assert {int(r["objectid"]): named[int(r["objectid"])] for r in ranked} == {
+            int(r["objectid"]): name for r, (name, _, _) in zip(ranked, objects, strict=True)
+        }
+        assert names["ztf_name"].notna().sum() == 3  # nobody else is in a cone
+        table = Table.read(workdir / "results/candidates/candidates.ecsv")
+        top = table[np.isin(table["objectid"], ranked["objectid"])]
+        assert list(top["alerce_url"]) == [f"https://broker.example/ztf/{n}" for n in top["ztf_name"]]
+        assert str(top["fink_url"][0]).startswith("https://fink-portal.org/ZTF2")
+        assert table["ztf_name"].mask.sum() == len(table) - 3
+        # one cone per candidate-to-be, cached: asked again, the broker hears nothing new
+        asked = fake.requests
+        assert asked == len(names) >= 3
+        (workdir / "results/candidates/alert_names.csv").unlink()
+        snakemake(workdir, "results/candidates/alert_names.csv")
+        assert pd.read_csv(workdir / "results/candidates/alert_names.csv")["ztf_name"].notna().sum() == 3
+        assert fake.requests == asked
+
+
+def test_alert_names_table_and_lookup_together_are_refused(tmp_path):
+    candidates = {"alert_names": "names.csv", "alert_lookup": {"enabled": True}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({**TINY, "candidates": candidates}))
+    proc = snakemake(tmp_path, "-n", check=False)
+    assert proc.returncode != 0 and "either alert_names" in proc.stdout + proc.stderr

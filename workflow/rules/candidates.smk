@@ -6,11 +6,43 @@ from skysift.candidates.settings import plot_section, table_section
 
 CANDIDATE_LISTS = list(config["candidates"]["lists"])
 LIST_TABLES = expand("results/candidates/{name}.ecsv", name=CANDIDATE_LISTS)
-ALERT_NAMES = [config["candidates"]["alert_names"]] if config["candidates"]["alert_names"] else []
+ALERT_LOOKUP = config["candidates"]["alert_lookup"]
+if ALERT_LOOKUP["enabled"] and config["candidates"]["alert_names"]:
+    raise ValueError(
+        "config candidates: give either alert_names (a table you have) or alert_lookup.enabled (ask ALeRCE), not both"
+    )
+if ALERT_LOOKUP["enabled"]:
+    ALERT_NAMES = ["results/candidates/alert_names.csv"]
+else:
+    ALERT_NAMES = [config["candidates"]["alert_names"]] if config["candidates"]["alert_names"] else []
 BUNDLE = f"results/publish/{config['publish']['name']}-{config['publish']['version']}"
 # The bundle is declared by files written last (not directory(): Snakemake would add its
 # .snakemake_timestamp to the published directory).
 PUBLISHED = [f"{BUNDLE}/SHA256SUMS", *([f"{BUNDLE}.tar.gz"] if config["publish"]["tarball"] else [])]
+
+
+rule lookup_alert_names:
+    input:
+        unpack(source_prediction_inputs),
+        features=all_batches("results/features/{batch}.parquet"),
+        scores="results/anomaly/scores.parquet",
+        predictions=all_batches("results/classify/predictions/{batch}.parquet"),
+        classifier_metrics="results/classify/metrics.json",
+        crossmatch=all_batches("results/crossmatch/{batch}.parquet"),
+        manifests=all_batches("results/fetch/{batch}.tsv"),
+    output:
+        names="results/candidates/alert_names.csv",
+    localrule: True  # the network: compute nodes are often offline
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/lookup_alert_names.log",
+    params:
+        candidates=table_section(config["candidates"]),
+        lookup={key: ALERT_LOOKUP[key] for key in ("url", "radius_arcsec")},
+        cache="results/candidates/cache/alerce_cones.json",
+    script:
+        "../scripts/lookup_alert_names.py"
 
 
 rule make_candidates:

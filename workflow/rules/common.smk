@@ -18,7 +18,8 @@ from skysift.sources import (
 )
 
 
-validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+# The schema beside the rules (also when this workflow is a module of another one).
+validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 DR = config["dr"]
 DEMO_ROOT = "results/demo"

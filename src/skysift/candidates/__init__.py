@@ -18,6 +18,7 @@ The columns are defined in :mod:`~skysift.candidates.columns`, the join in
 are the ``run_*`` functions of :mod:`~skysift.candidates.run`.
 """
 
+from skysift.candidates.alerts import AlertNameSettings, lookup_alert_names
 from skysift.candidates.columns import (
     ALERCE_URL,
     CANDIDATE_COLUMNS,
@@ -34,6 +35,7 @@ from skysift.candidates.run import (
     CandidateInputs,
     CandidateOutputs,
     PlotOutputs,
+    run_alert_lookup,
     run_candidates,
     run_html,
     run_plots,
@@ -50,6 +52,7 @@ __all__ = [
     "SELECTIONS",
     "SOURCE_SELECTIONS",
     "SNAD_URL",
+    "AlertNameSettings",
     "CandidateInputs",
     "CandidateOutputs",
     "CandidatesSettings",
@@ -62,7 +65,9 @@ __all__ = [
     "make_candidates",
     "model_of",
     "read_alert_names",
+    "lookup_alert_names",
     "read_nepochs",
+    "run_alert_lookup",
     "run_candidates",
     "run_html",
     "run_plots",

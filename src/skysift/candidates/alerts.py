@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from skysift.io import InputError, atomic_path
-from skysift.net import FetchError, HttpClient, HttpSettings
+from skysift.net import FetchError, HttpClient, HttpSettings, settings_with_http
 
 __all__ = ["ALERCE_API", "AlertNameSettings", "alert_name_links", "lookup_alert_names"]
 
@@ -34,9 +36,14 @@ ALERCE_API = "https://api.alerce.online/ztf/v1"
 class AlertNameSettings:
     """How to look up alert names: the API base URL, the cone radius and the HTTP behaviour."""
 
-    url: str = ALERCE_API
-    radius: float = 1.5  # arcsec: ZTF alert positions scatter by well under an arcsec
-    http: HttpSettings = HttpSettings(timeout=30, retries=3, backoff=2.0, backoff_max=60, min_interval=1.0)
+    url: str
+    radius_arcsec: float  # ZTF alert positions scatter by well under an arcsec
+    http: HttpSettings
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> AlertNameSettings:
+        """From the validated ``candidates.alert_lookup`` section (``enabled`` is the workflow's)."""
+        return settings_with_http(cls, section, "candidates.alert_lookup")
 
 
 def _key(ra: float, dec: float, radius: float) -> str:
@@ -52,9 +59,14 @@ def _sep_arcsec(ra1: float, dec1: float, ra2: float, dec2: float) -> float:
 
 
 def _cone(client: HttpClient, settings: AlertNameSettings, ra: float, dec: float) -> list[dict]:
-    """ALeRCE's objects within ``settings.radius`` of (ra, dec): [{oid, meanra, meandec}]."""
+    """ALeRCE's objects within ``settings.radius_arcsec`` of (ra, dec): [{oid, meanra, meandec}]."""
     url = settings.url.rstrip("/") + "/objects"
-    params = {"ra": f"{ra:.7f}", "dec": f"{dec:.7f}", "radius": f"{settings.radius:g}", "page_size": 20}
+    params = {
+        "ra": f"{ra:.7f}",
+        "dec": f"{dec:.7f}",
+        "radius": f"{settings.radius_arcsec:g}",
+        "page_size": 20,
+    }
     response = client.request("GET", url, params=params)
     if response.status_code != 200:
         raise FetchError(
@@ -100,7 +112,7 @@ def lookup_alert_names(
                 names.append(None)
                 seps.append(np.nan)
                 continue
-            key = _key(ra, dec, settings.radius)
+            key = _key(ra, dec, settings.radius_arcsec)
             if key not in cache:
                 cache[key] = _cone(client, settings, ra, dec)
                 asked += 1
@@ -108,7 +120,7 @@ def lookup_alert_names(
                 ((_sep_arcsec(ra, dec, i["meanra"], i["meandec"]), i["oid"]) for i in cache[key]),
                 default=(np.nan, None),
             )
-            if best[1] is not None and best[0] > settings.radius:
+            if best[1] is not None and best[0] > settings.radius_arcsec:
                 best = (np.nan, None)
             seps.append(best[0])
             names.append(best[1])

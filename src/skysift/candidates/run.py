@@ -1,7 +1,8 @@
 """The candidate stages end to end, from input paths and typed settings to every output file.
 
 One function per workflow rule (the scripts in workflow/scripts/ only unpack Snakemake's objects):
-:func:`run_candidates` (make_candidates), :func:`run_plots` (plot_candidates) and
+:func:`run_alert_lookup` (lookup_alert_names), :func:`run_candidates` (make_candidates),
+:func:`run_plots` (plot_candidates) and
 :func:`run_html` (render_candidates_html); the bundle is :func:`skysift.candidates.publish.publish_bundle`.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 from astropy.table import Table
 
+from skysift.candidates.alerts import AlertNameSettings, lookup_alert_names
 from skysift.candidates.columns import DEFAULT_TRANSIENT_CLASSES, SOURCE_SELECTIONS
 from skysift.candidates.html import write_html
 from skysift.candidates.inputs import id_filter, read_alert_names, read_columns, read_nepochs, skipped_reason
@@ -35,6 +37,7 @@ __all__ = [
     "PlotOutputs",
     "preselect",
     "read_lists",
+    "run_alert_lookup",
     "run_candidates",
     "run_html",
     "run_plots",
@@ -124,16 +127,7 @@ def run_candidates(
         for name, path in inputs.model_metrics.items()
         if (reason := skipped_reason(path)) is not None
     }
-    specs = {
-        "candidates": ListSpec(
-            select="anomalies", classes=None, top_n=settings.top_n, min_score=None, min_probability=None
-        ),
-        **{n: spec for n, spec in settings.lists.items() if spec.select not in SOURCE_SELECTIONS},
-    }
-    winners, n_scored = preselect(inputs, specs, settings.transient_classes)
-    for preds in source_predictions.values():
-        winners = np.union1d(winners, _source_objectids(preds))
-    logger.info("%d preselected objects of %d scored; reading their full rows", len(winners), n_scored)
+    winners, n_scored = _winners(inputs, settings, source_predictions)
     rows = id_filter(winners)
     features = read_columns(inputs.features, filter=rows)
     scores = read_columns(inputs.scores, filter=rows)
@@ -143,6 +137,7 @@ def run_candidates(
         "dr": dr,
         "nepochs_df": read_nepochs(inputs.manifests, winners),
         "alert_names_df": read_alert_names(inputs.alert_names),
+        "links": settings.links,
     }
     table = make_candidates(features, scores, predictions, xmatch, top_n=settings.top_n, **common)
     table.meta["n_scored"] = n_scored
@@ -170,6 +165,46 @@ def run_candidates(
 #: The columns a list is selected by (the rest of a row is read for the selected objects only).
 _SCORE_COLUMNS = ["objectid", "anomaly_score", "anomaly_rank"]
 _PREDICTION_COLUMNS = ["objectid", "predicted_class", "max_probability"]
+
+
+def _winners(
+    inputs: CandidateInputs, settings: CandidatesSettings, source_predictions: Mapping[str, pd.DataFrame]
+) -> tuple[np.ndarray, int]:
+    """Objectids that may enter the ranked table or a list (every batch's own lists and the per-source
+    selections), and the number of scored objects."""
+    specs = {
+        "candidates": ListSpec(
+            select="anomalies", classes=None, top_n=settings.top_n, min_score=None, min_probability=None
+        ),
+        **{n: spec for n, spec in settings.lists.items() if spec.select not in SOURCE_SELECTIONS},
+    }
+    winners, n_scored = preselect(inputs, specs, settings.transient_classes)
+    for preds in source_predictions.values():
+        winners = np.union1d(winners, _source_objectids(preds))
+    logger.info("%d preselected objects of %d scored", len(winners), n_scored)
+    return winners, n_scored
+
+
+def run_alert_lookup(
+    inputs: CandidateInputs,
+    settings: CandidatesSettings,
+    lookup: AlertNameSettings,
+    out: PathLike,
+    *,
+    cache: PathLike,
+) -> pd.DataFrame:
+    """ZTF alert names of every object that may become a candidate (the preselection of
+    :func:`run_candidates`), by cone search in the broker (cached in ``cache``); writes ``out`` (CSV)."""
+    source_predictions = {name: read_tables([path]) for name, path in inputs.source_predictions.items()}
+    winners, _ = _winners(inputs, settings, source_predictions)
+    positions = read_columns(inputs.features, ["objectid", "ra", "dec"], filter=id_filter(winners))
+    for preds in source_predictions.values():  # a source selection may have no features row
+        if {"ra", "dec"} <= set(preds.columns):
+            positions = pd.concat(
+                [positions, preds.loc[preds["objectid"].isin(winners), ["objectid", "ra", "dec"]]]
+            )
+    positions = positions.drop_duplicates("objectid").sort_values("objectid", kind="stable")
+    return lookup_alert_names(positions, out, lookup, cache_path=cache)
 
 
 def preselect(

@@ -46,6 +46,7 @@ def make_candidates(
     xmatch_priority: Sequence[str] = DEFAULT_PRIORITY,
     nepochs_df: pd.DataFrame | None = None,
     alert_names_df: pd.DataFrame | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> Table:
     """The ``top_n`` best-ranked objects (all if None) as an astropy Table sorted by rank, objectid.
 
@@ -66,6 +67,7 @@ def make_candidates(
         xmatch_priority=xmatch_priority,
         nepochs_df=nepochs_df,
         alert_names_df=alert_names_df,
+        links=links,
     )
 
 
@@ -82,6 +84,7 @@ def select_candidates(
     xmatch_priority: Sequence[str] = DEFAULT_PRIORITY,
     nepochs_df: pd.DataFrame | None = None,
     alert_names_df: pd.DataFrame | None = None,
+    links: Mapping[str, str] | None = None,
     source_predictions: Mapping[str, pd.DataFrame] | None = None,
     skipped: Mapping[str, str] | None = None,
     n_scored: int | None = None,
@@ -135,6 +138,7 @@ def select_candidates(
         dr=dr,
         nepochs_df=nepochs_df,
         alert_names_df=alert_names_df,
+        links=links,
         source=source,
         source_description=_SOURCE_PROBABILITY.get(select, ""),
     )

@@ -48,6 +48,7 @@ class CandidatesSettings:
     top_n: int | None
     lists: Mapping[str, ListSpec]
     transient_classes: Sequence[str]
+    links: Mapping[str, str]  # broker link templates with {ztf_name}: alerce, fink
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> CandidatesSettings:

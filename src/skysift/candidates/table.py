@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 import astropy.units as u
 import numpy as np
@@ -35,8 +36,12 @@ def candidate_table(
     alert_names_df: pd.DataFrame | None,
     source: pd.DataFrame | None = None,
     source_description: str = "",
+    links: Mapping[str, str] | None = None,
 ) -> Table:
     """The joined table of objectids ``ids`` in that order (the columns of CANDIDATE_COLUMNS + prob_*).
+
+    ``links`` holds the broker link templates ``alerce`` and ``fink`` with ``{ztf_name}`` (config
+    ``candidates.links``; default: ALERCE_URL, FINK_URL).
 
     ``source`` (a source selection, rows in ``ids`` order) adds ``source_probability`` and fills
     ra/dec where the features table has no row for the object.
@@ -116,8 +121,9 @@ def candidate_table(
     )
     put("ztf_name", names)
     put("snad_url", pd.Series([snad_url(i, dr) for i in ids], dtype=object))
-    put("alerce_url", names.map(lambda n: ALERCE_URL.format(ztf_name=n) if pd.notna(n) else None))
-    put("fink_url", names.map(lambda n: FINK_URL.format(ztf_name=n) if pd.notna(n) else None))
+    templates = {"alerce": ALERCE_URL, "fink": FINK_URL, **(links or {})}
+    put("alerce_url", names.map(lambda n: templates["alerce"].format(ztf_name=n) if pd.notna(n) else None))
+    put("fink_url", names.map(lambda n: templates["fink"].format(ztf_name=n) if pd.notna(n) else None))
 
     table = Table()
     for name, (dtype, unit, description) in CANDIDATE_COLUMNS.items():
