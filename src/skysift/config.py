@@ -226,21 +226,19 @@ S = TypeVar("S", bound="SectionSettings")
 class SectionSettings:
     """Base of a frozen settings dataclass read from one config section: ``from_config`` lives here once.
 
-    A subclass names its section in ``config_key`` (dotted, as errors name it) and overrides
-    :meth:`section_of` when it reads only its own keys of a section it shares with other settings.
+    A subclass names its section in ``config_key`` (dotted, as errors name it) and sets ``shared_section``
+    when the section also holds other settings' keys: it is then built from its own fields' keys only.
     """
 
     config_key: typing.ClassVar[str] = ""
-
-    @classmethod
-    def section_of(cls, section: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The part of ``section`` this class is built from (all of it, unless a subclass says otherwise)."""
-        return section
+    shared_section: typing.ClassVar[bool] = False
 
     @classmethod
     def from_config(cls: type[S], section: Mapping[str, Any]) -> S:
         """Build from the validated section (see :func:`settings_from`)."""
-        return settings_from(cls, cls.section_of(section), cls.config_key)
+        if cls.shared_section and isinstance(section, Mapping):
+            section = own_keys(cls, section)
+        return settings_from(cls, section, cls.config_key)
 
 
 def own_keys(cls: type, section: Mapping[str, Any]) -> dict[str, Any]:

@@ -65,11 +65,7 @@ class PlotSettings(SectionSettings):
     fold_min_snr: float
 
     config_key = "candidates"
-
-    @classmethod
-    def section_of(cls, section: Mapping[str, Any]) -> dict[str, Any]:
-        """Its own keys of the ``candidates`` section (table and input keys are ignored)."""
-        return plot_section(section)
+    shared_section = True  # the rest of the section is other settings' keys
 
 
 @dataclass(frozen=True)

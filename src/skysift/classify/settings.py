@@ -60,11 +60,7 @@ class ClassifierSettings(SectionSettings):
     random_state: int
 
     config_key = "classify"
-
-    @classmethod
-    def section_of(cls, section: Mapping[str, Any]) -> dict[str, Any]:
-        """Its own keys of the ``classify`` section (sub-sections and label source are ignored)."""
-        return classifier_section(section)
+    shared_section = True  # the rest of the section is other settings' keys
 
 
 @dataclass(frozen=True)

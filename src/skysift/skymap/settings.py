@@ -19,11 +19,7 @@ class CounterpartSettings(SectionSettings):
     window_days: Sequence[float]
 
     config_key = "skymap"
-
-    @classmethod
-    def section_of(cls, section: Mapping[str, Any]) -> dict[str, Any]:
-        """Its own keys of the ``skymap`` section (``maps`` and ``lists`` are the rule file's)."""
-        return counterpart_section(section)
+    shared_section = True  # the rest of the section is other settings' keys
 
 
 def counterpart_section(skymap: Mapping[str, Any]) -> dict[str, Any]:
