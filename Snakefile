@@ -49,5 +49,6 @@ rule all:
         "results/classify/kilonova/metrics.json",
         PUBLISHED,
         "results/features/features.h5",
+        ANOMALY_SESSION,
         CLEAN_COPIES,
     default_target: True

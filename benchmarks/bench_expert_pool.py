@@ -106,6 +106,7 @@ def main() -> None:
     from skysift.anomaly import (
         AnomalySettings,
         FitSettings,
+        SessionFiles,
         label_session,
         merge_top_k,
         run_fit_anomaly_model,
@@ -159,12 +160,20 @@ def main() -> None:
     for m in methods:
         top.assign(method=m).to_parquet(results / "anomaly/ranked" / f"{m}.parquet")
 
+    session = SessionFiles(
+        models={m: (model_dir / f"{m}.npz", model_dir / f"{m}.json") for m in methods},
+        ranked={m: results / "anomaly/ranked" / f"{m}.parquet" for m in methods},
+        sample=(model_dir / "sample.npz", model_dir / "sample.json"),
+        features=tuple(sorted((results / "features").glob("field*.parquet"))),
+        crossmatch=(),
+        lightcurve_dir=results / "candidates" / "lightcurves",
+    )
     report = {}
     for m in methods:
         labels = args.workdir / f"answers_{m}.csv"
         labels.unlink(missing_ok=True)
         start = time.perf_counter()
-        search = run_search(results, settings, method=m, n_jobs=args.threads)
+        search = run_search(session, settings, method=m, n_jobs=args.threads)
         startup = time.perf_counter() - start
         answers = TimedAnswers(args.answers, args.think)
         label_session(search, labels, expert="bench", dr="dr24", budget=args.answers, stdin=answers,

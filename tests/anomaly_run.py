@@ -1,5 +1,5 @@
 """A finished run's anomaly outputs made with the library's three rule functions (fit, score per batch,
-rank), laid out as the workflow lays them out: what `skysift label` and the evaluation read."""
+rank) and the session file, laid out as the workflow lays them out: what `skysift label` and the evaluation read."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pandas as pd
 from skysift.anomaly import (
     FitSettings,
     RankSettings,
+    run_describe_label_session,
     run_fit_anomaly_model,
     run_rank_anomalies,
     run_score_anomalies,
@@ -59,10 +60,23 @@ def make_run(
         for method, out in zip(fit.methods, outputs, strict=True):
             per_batch[method].append(out)
     rank = RankSettings.from_config(section)
-    return run_rank_anomalies(
+    ranked = [results / "anomaly/ranked" / f"{m}.parquet" for m in rank.methods]
+    top = run_rank_anomalies(
         per_batch,
         rank,
         scores=results / "anomaly/scores.parquet",
-        ranked=[results / "anomaly/ranked" / f"{m}.parquet" for m in rank.methods],
+        ranked=ranked,
         top=[results / "anomaly/ranked" / f"{m}.csv" for m in rank.methods],
     )
+    # the session file of rule describe_label_session (what `skysift label --session` reads)
+    run_describe_label_session(
+        fit.methods,
+        models=[p for pair in models for p in pair],
+        sample=(model_dir / "sample.npz", model_dir / "sample.json"),
+        ranked=ranked,
+        features=features,
+        crossmatch=[results / "crossmatch" / path.name for path in features],
+        lightcurve_dir=results / "candidates" / "lightcurves",
+        output=results / "anomaly" / "session.json",
+    )
+    return top

@@ -476,7 +476,7 @@ def test_cli_label_reads_the_run(tmp_path, data, monkeypatch):
     source = int(first["source_id"])
     (lc / f"lc_{int(first['objectid'])}.png").write_bytes(b"png")
     argv = ["label", "--labels", str(tmp_path / "me.csv"), "--expert", "me", "--config", str(tmp_path / "config.yaml"),
-            "--schema", str(schema), "--results", str(results)]  # fmt: skip
+            "--schema", str(schema), "--session", str(results / "anomaly" / "session.json")]  # fmt: skip
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     assert main(argv) == 0
@@ -499,3 +499,26 @@ def test_cli_label_reads_the_run(tmp_path, data, monkeypatch):
     monkeypatch.setattr(sys, "stderr", err)
     assert main([*argv, "--method", "aad"]) == 2
     assert "no aad model or top-K table" in err.getvalue() and "anomaly.compare" in err.getvalue()
+
+
+def test_the_session_file_names_the_run_wherever_the_tree_is_moved(tmp_path, data):
+    import shutil
+
+    from skysift.anomaly import read_session_files
+
+    df, _ = data
+    make_run(tmp_path / "a" / "results", {"field000633": df}, anomaly_section(n_trees=20, compare=[]))
+    shutil.move(tmp_path / "a", tmp_path / "b")
+    results = tmp_path / "b" / "results"
+    files = read_session_files(results / "anomaly" / "session.json")
+    assert files.ranked == {"isoforest": results / "anomaly" / "ranked" / "isoforest.parquet"}
+    assert files.models["isoforest"][0].exists() and files.features == (
+        results / "features" / "field000633.parquet",
+    )
+    assert files.lightcurve_dir == results / "candidates" / "lightcurves"
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(InputError, match=r"bad.json: not a session file"):
+        read_session_files(bad)
+    with pytest.raises(InputError, match=r"missing.json: no such session file"):
+        read_session_files(tmp_path / "missing.json")

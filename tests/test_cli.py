@@ -22,8 +22,9 @@ def test_version_is_the_package_metadata():
 
 def test_a_user_error_is_one_line_and_exit_status_2(tmp_path):
     proc = skysift(
-        "label", "--labels", str(tmp_path / "l.csv"), "--expert", "me", "--config", str(tmp_path / "no.yaml")
-    )
+        "label", "--labels", str(tmp_path / "l.csv"), "--expert", "me", "--config", str(tmp_path / "no.yaml"),
+        "--session", str(tmp_path / "session.json"),
+    )  # fmt: skip
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
@@ -33,7 +34,10 @@ def test_a_user_error_is_one_line_and_exit_status_2(tmp_path):
 def test_a_bad_config_names_the_key_on_one_line(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("clean: {min_epochs: ten}\n")
-    proc = skysift("label", "--labels", str(tmp_path / "l.csv"), "--expert", "me", "--config", str(config))
+    proc = skysift(
+        "label", "--labels", str(tmp_path / "l.csv"), "--expert", "me", "--config", str(config),
+        "--session", str(tmp_path / "session.json"),
+    )  # fmt: skip
     assert proc.returncode == 2
     assert "clean.min_epochs" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
@@ -48,6 +52,8 @@ def test_debug_shows_the_traceback(tmp_path):
         "me",
         "--config",
         str(tmp_path / "no.yaml"),
+        "--session",
+        str(tmp_path / "session.json"),
     )
     assert proc.returncode != 0 and "Traceback" in proc.stderr
 

@@ -77,7 +77,9 @@ def test_a_run_with_a_list_name_out_of_results_is_refused_before_any_job(tmp_pat
 )
 def test_label_refuses_an_expert_name_with_a_path_or_control_characters(expert, tmp_path, capsys):
     labels = tmp_path / "labels.csv"
-    code = cli_main(["label", "--labels", str(labels), "--expert", expert, "--results", str(tmp_path)])
+    code = cli_main(
+        ["label", "--labels", str(labels), "--expert", expert, "--session", str(tmp_path / "session.json")]
+    )
     assert code == 2 and "skysift label --expert" in capsys.readouterr().err
     assert not labels.exists()  # nothing written: a newline in a name would have forged a row
 

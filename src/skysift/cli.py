@@ -114,7 +114,7 @@ def _label(args: argparse.Namespace) -> int:
     from skysift.io import safe_name
 
     safe_name(args.expert, "skysift label --expert")  # written into labels files, shown in pages
-    label_command(args.labels, args.expert, config_path=args.config, schema=args.schema, results=args.results,
+    label_command(args.labels, args.expert, config_path=args.config, schema=args.schema, session=args.session,
                   method=args.method, budget=args.budget, threads=args.threads, stdin=sys.stdin,
                   stdout=sys.stdout)  # fmt: skip
     return 0
@@ -235,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--expert", required=True, help="your name, written with every answer")
     p.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="the run's config")
     p.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
-    p.add_argument("--results", type=Path, default=Path("results"), help="the run's results directory")
+    p.add_argument("--session", type=Path, required=True,
+                   help="the run's session file: what it wrote for an expert session (rule describe_label_session; "
+                   "see README)")  # fmt: skip
     p.add_argument("--method", help="override anomaly.method (e.g. aad)")
     p.add_argument("--budget", type=int, help="stop after this many answers")
     p.add_argument(

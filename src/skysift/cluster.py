@@ -33,6 +33,8 @@ from typing import Any
 import dask
 from distributed import Client, LocalCluster
 
+from skysift.config import validate_section
+
 __all__ = [
     "cluster_for_job",
     "local_cluster_size",
@@ -188,12 +190,10 @@ def cluster_for_job(
     closed on exit, also after an exception; an external scheduler is left running.
     ``resources`` (the job's) give slurm mode's workers the profile's account, partition and QOS.
     """
-    dask_config = dict(dask_config or {})
-    mode = dask_config.get("mode", "local")
+    dask_config = validate_section("dask", dask_config)  # keys left out take the schema's defaults
+    mode = dask_config["mode"]
     if mode == "local":
-        n_workers, tpw, memory_limit = local_cluster_size(
-            threads, mem_mb, dask_config.get("threads_per_worker") or 1
-        )
+        n_workers, tpw, memory_limit = local_cluster_size(threads, mem_mb, dask_config["threads_per_worker"])
         logger.info(
             "starting Dask LocalCluster: %d worker process(es) x %d thread(s), memory_limit %d MiB each "
             "(job: %d threads, %d MB), local_directory=%s",
@@ -212,19 +212,19 @@ def cluster_for_job(
                 memory_limit=memory_limit,
                 local_directory=tmpdir,
                 # off by default (a port per job collides on shared hosts); e.g. "127.0.0.1:8787" or ":0"
-                dashboard_address=dask_config.get("dashboard_address"),
+                dashboard_address=dask_config["dashboard_address"],
             )
         try:
             with Client(cluster) as client:
-                if dask_config.get("dashboard_address"):
+                if dask_config["dashboard_address"]:
                     logger.info("Dask dashboard: %s", client.dashboard_link)
                 yield client
         finally:
             cluster.close()
         logger.info("Dask LocalCluster closed")
     elif mode == "scheduler":
-        address = dask_config.get("scheduler_address")
-        scheduler_file = dask_config.get("scheduler_file")
+        address = dask_config["scheduler_address"]
+        scheduler_file = dask_config["scheduler_file"]
         if bool(address) == bool(scheduler_file):
             raise ValueError(
                 "dask.mode is 'scheduler': set exactly one of dask.scheduler_address "
@@ -245,7 +245,7 @@ def cluster_for_job(
             client.close()
     elif mode == "slurm":
         cluster, n_workers, timeout = slurm_cluster(
-            dask_config.get("slurm") or {}, tmpdir, resources, dask_config.get("dashboard_address")
+            dask_config["slurm"], tmpdir, resources, dask_config["dashboard_address"]
         )
         try:
             cluster.scale(n_workers)

@@ -39,6 +39,8 @@ __all__ = [
     "load_config",
     "default_config",
     "settings_from",
+    "SectionSettings",
+    "own_keys",
     "validate_section",
     "schema_markdown",
 ]
@@ -216,6 +218,32 @@ def settings_from(cls: type[T], section: Mapping[str, Any], key: str) -> T:
             settings_from(sub, value, f"{key}.{name}") if sub and isinstance(value, Mapping) else value
         )
     return cls(**values)
+
+
+S = TypeVar("S", bound="SectionSettings")
+
+
+class SectionSettings:
+    """Base of a frozen settings dataclass read from one config section: ``from_config`` lives here once.
+
+    A subclass names its section in ``config_key`` (dotted, as errors name it) and sets ``shared_section``
+    when the section also holds other settings' keys: it is then built from its own fields' keys only.
+    """
+
+    config_key: typing.ClassVar[str] = ""
+    shared_section: typing.ClassVar[bool] = False
+
+    @classmethod
+    def from_config(cls: type[S], section: Mapping[str, Any]) -> S:
+        """Build from the validated section (see :func:`settings_from`)."""
+        if cls.shared_section and isinstance(section, Mapping):
+            section = own_keys(cls, section)
+        return settings_from(cls, section, cls.config_key)
+
+
+def own_keys(cls: type, section: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of ``section`` that are fields of the dataclass ``cls``: what a rule passes as ``params``."""
+    return {f.name: section[f.name] for f in dataclasses.fields(cls) if f.name in section}
 
 
 @functools.cache

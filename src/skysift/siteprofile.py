@@ -295,6 +295,12 @@ def _run(cmd: list[str]) -> str | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
+def _named_partitions(site: SiteSettings) -> list[tuple[str, str]]:
+    """The partitions a site names (default, long rules'), each with how a problem names it."""
+    named = (("slurm_partition", site.partition), ("long rules' slurm_partition", site.long_partition))
+    return [(key, value) for key, value in named if value]
+
+
 def check_site(site: SiteSettings, source: str = "the settings", user: str | None = None) -> SiteCheck:
     """Ask Slurm whether ``site`` can be used by ``user``: partitions (sinfo), account and QOS (sacctmgr).
 
@@ -309,9 +315,8 @@ def check_site(site: SiteSettings, source: str = "the settings", user: str | Non
         check.notes.append("sinfo did not answer (not on a Slurm login node?): partitions not checked")
     else:
         known = sorted(set(sinfo.split()))
-        for key, value in (("slurm_partition", site.partition), ("long rules' slurm_partition",
-                                                                   site.long_partition)):  # fmt: skip
-            if value and value not in known:
+        for key, value in _named_partitions(site):
+            if value not in known:
                 check.problems.append(
                     f"{key} {value!r} ({source}): no such partition on this cluster "
                     f"(sinfo lists: {', '.join(known)}); fix the partition name"
@@ -350,9 +355,8 @@ def check_site(site: SiteSettings, source: str = "the settings", user: str | Non
         return check
     partitions = {r[1] for r in mine}
     if "" not in partitions:  # every association of the account is limited to some partitions
-        for key, value in (("slurm_partition", site.partition), ("long rules' slurm_partition",
-                                                                   site.long_partition)):  # fmt: skip
-            if value and value not in partitions:
+        for key, value in _named_partitions(site):
+            if value not in partitions:
                 check.problems.append(
                     f"{key} {value!r} ({source}): account {site.account!r} may only use "
                     f"{', '.join(sorted(partitions))}"

@@ -130,3 +130,34 @@ rule evaluate_anomalies:
         methods=ANOMALY_METHODS,
     script:
         "../scripts/evaluate_anomalies.py"
+
+
+# What `skysift label --session results/anomaly/session.json` reads of this run: the library never spells these
+# paths; this rule writes them down (relative to the session file).
+ANOMALY_SESSION = "results/anomaly/session.json"
+
+
+rule describe_label_session:
+    input:
+        models=ANOMALY_MODELS,
+        sample=ANOMALY_SAMPLE,
+        ranked=ANOMALY_RANKED,
+        features=all_batches("results/features/{batch}.parquet"),
+    output:
+        ANOMALY_SESSION,
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/describe_label_session.log",
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 500 * attempt,
+        runtime=5,
+    params:
+        methods=ANOMALY_METHODS,
+        # optional on the card: the nearest catalog match and the candidates' light-curve PNGs, when present
+        crossmatch=all_batches("results/crossmatch/{batch}.parquet"),
+        lightcurve_dir="results/candidates/lightcurves",
+    script:
+        "../scripts/describe_label_session.py"

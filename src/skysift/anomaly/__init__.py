@@ -56,6 +56,12 @@ from skysift.anomaly.release import run_fit_anomaly_model, run_rank_anomalies, r
 from skysift.anomaly.sample import read_fit_sample, sample_sizes
 from skysift.anomaly.search import rank_anomalies, search_anomalies
 from skysift.anomaly.session import label_session, run_search, viewer_url
+from skysift.anomaly.sessionfiles import (
+    SessionFiles,
+    read_session_files,
+    run_describe_label_session,
+    write_session_files,
+)
 from skysift.anomaly.settings import (
     AnomalySettings,
     DetectorSettings,
@@ -115,6 +121,10 @@ __all__ = [
     "run_score_anomalies",
     "run_rank_anomalies",
     "run_search",
+    "SessionFiles",
+    "read_session_files",
+    "write_session_files",
+    "run_describe_label_session",
     "LoopStep",
     "Search",
     "SearchSpace",

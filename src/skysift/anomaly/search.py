@@ -93,10 +93,8 @@ def search_anomalies(
 
     Parameters
     ----------
-    features
-        Feature table(s): a DataFrame or parquet path(s).
-    settings
-        The search settings (:meth:`SearchSettings.from_config`).
+    features, settings, n_jobs
+        As :func:`rank_anomalies`.
     scores
         Parquet file of the primary method's ranked list (the candidates stage reads it).
     ranked, top
@@ -104,8 +102,6 @@ def search_anomalies(
         of ``settings.methods``, in that order.
     label_files
         Expert labels files (``anomaly.labels``), merged as :func:`skysift.anomaly.labels.merge_labels` does.
-    n_jobs
-        Threads of the forests (the results do not depend on it).
 
     Returns
     -------

@@ -36,6 +36,7 @@ from coniferest.label import Label
 
 from skysift.anomaly.engine import Search, run_loop
 from skysift.anomaly.labels import append_label, as_label, merge_labels, source_labels
+from skysift.anomaly.sessionfiles import SessionFiles, read_session_files
 from skysift.anomaly.settings import AnomalySettings
 
 __all__ = ["ANSWERS", "label_session", "label_command", "run_search", "viewer_url"]
@@ -196,33 +197,34 @@ def _drivers(search: Search, row: int) -> str:
 
 
 def run_search(
-    results: Path, settings: AnomalySettings, *, method: str, labelled: Iterable[int] = (), n_jobs: int = 1
+    files: SessionFiles,
+    settings: AnomalySettings,
+    *,
+    method: str,
+    labelled: Iterable[int] = (),
+    n_jobs: int = 1,
 ) -> Search:
     """The search of a finished run's candidate pool for ``method`` (its model, top-K table and features)."""
     from skysift.anomaly.pool import load_pool, pool_search
     from skysift.anomaly.store import load_model, load_sample
     from skysift.io import InputError
 
-    model_dir = results / "anomaly" / "model"
-    ranked = results / "anomaly" / "ranked" / f"{method}.parquet"
-    if not (model_dir / f"{method}.npz").exists() or not ranked.exists():
+    model = files.models.get(method)
+    ranked = files.ranked.get(method)
+    if model is None or ranked is None or not (model[0].exists() and model[1].exists() and ranked.exists()):
         raise InputError(
-            f"no {method} model or top-K table in {results / 'anomaly'}: add {method} to anomaly.compare (or make "
-            "it anomaly.method) and run `snakemake results/anomaly/scores.parquet`"
+            f"the run has no {method} model or top-K table: add {method} to anomaly.compare (or make it "
+            "anomaly.method) and run the workflow again"
         )
-    features = sorted((results / "features").glob("field*.parquet"))
+    features = [p for p in files.features if p.exists()]
     if not features:
-        raise InputError(
-            f"no feature tables in {results / 'features'}; run the workflow up to extract_features first"
-        )
-    model = load_model(model_dir / f"{method}.npz", model_dir / f"{method}.json", n_jobs=n_jobs)
-    sample = None
-    if method == "pineforest":
-        sample = load_sample(model_dir / "sample.npz", model_dir / "sample.json", model.preprocessors)
+        raise InputError("the run has no feature tables; run the workflow up to extract_features first")
+    loaded = load_model(*model, n_jobs=n_jobs)
+    sample = load_sample(*files.sample, loaded.preprocessors) if method == "pineforest" else None
     pool = load_pool(
-        pd.read_parquet(ranked), features, model, pool_size=settings.pool_size, labelled=labelled
+        pd.read_parquet(ranked), features, loaded, pool_size=settings.pool_size, labelled=labelled
     )
-    return pool_search(pool, model, sample=sample, n_jobs=n_jobs)
+    return pool_search(pool, loaded, sample=sample, n_jobs=n_jobs)
 
 
 def label_command(
@@ -231,32 +233,36 @@ def label_command(
     *,
     config_path: Path,
     schema: Path,
-    results: Path,
+    session: Path,
     method: str | None = None,
     budget: int | None = None,
     threads: int = 1,
     stdin: TextIO,
     stdout: TextIO,
 ) -> int:
-    """``skysift label``: the session on a finished run's candidate pool with the config's ``anomaly`` section."""
+    """``skysift label``: the session on a finished run's candidate pool with the config's ``anomaly`` section.
+
+    ``session`` is the run's session file (rule ``describe_label_session``): it names what the run wrote.
+    """
     from skysift.config import load_config
 
     config = load_config(config_path, schema)
     settings = AnomalySettings.from_config(config["anomaly"])
+    files = read_session_files(session)
     method = method or settings.search.method
-    files = [Path(p) for p in settings.labels if Path(p).resolve() != Path(labels).resolve()]
+    answered = [Path(p) for p in settings.labels if Path(p).resolve() != Path(labels).resolve()]
     if Path(labels).exists() and Path(labels).stat().st_size:
-        files.append(Path(labels))
-    labelled = merge_labels(files)["objectid"].to_numpy(np.int64)
-    search = run_search(results, settings, method=method, labelled=labelled, n_jobs=threads)
+        answered.append(Path(labels))
+    labelled = merge_labels(answered)["objectid"].to_numpy(np.int64)
+    search = run_search(files, settings, method=method, labelled=labelled, n_jobs=threads)
     return label_session(
         search,
         labels,
         expert=expert,
         dr=config["dr"],
         other_label_files=settings.labels,
-        crossmatch=sorted((results / "crossmatch").glob("field*.parquet")),
-        lightcurve_dir=results / "candidates" / "lightcurves",
+        crossmatch=[p for p in files.crossmatch if p.exists()],
+        lightcurve_dir=files.lightcurve_dir,
         budget=budget,
         stdin=stdin,
         stdout=stdout,

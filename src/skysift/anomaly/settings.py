@@ -93,8 +93,38 @@ def _from_section(cls: type[T], section: Mapping[str, Any]) -> T:
     return settings_from(cls, _shaped(cls, settings_section(cls, section)), "anomaly")
 
 
+def _tuples(settings: object, *names: str) -> None:
+    """Freeze the sequence fields ``names`` of a (frozen) settings instance as tuples."""
+    for name in names:
+        object.__setattr__(settings, name, tuple(getattr(settings, name)))
+
+
+class _Group:
+    """A settings group read from the flat ``anomaly`` section (keys it does not read are ignored)."""
+
+    @classmethod
+    def from_config(cls: type[T], section: Mapping[str, Any]) -> T:
+        """From a validated ``anomaly`` section."""
+        return _from_section(cls, section)
+
+
+class _Methods(_Group):
+    """A group with a primary ``method`` and the ``compare`` methods."""
+
+    method: str
+    compare: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        _tuples(self, "compare")
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """Methods with a model or ranked list: the primary ``method`` first, then ``compare``."""
+        return tuple(dict.fromkeys([self.method, *self.compare]))
+
+
 @dataclass(frozen=True)
-class SpaceSettings:
+class SpaceSettings(_Group):
     """How feature rows become the search space (:func:`skysift.anomaly.space.build_space`)."""
 
     transform: str
@@ -102,14 +132,9 @@ class SpaceSettings:
     per_band: bool
     per_source: bool
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> SpaceSettings:
-        """From a validated ``anomaly`` section."""
-        return _from_section(cls, section)
-
 
 @dataclass(frozen=True)
-class DetectorSettings:
+class DetectorSettings(_Group):
     """Sizes and method parameters of the per-band detectors (:class:`~skysift.anomaly.detectors.BandDetector`)."""
 
     n_trees: int
@@ -119,19 +144,9 @@ class DetectorSettings:
     aad_prior_influence: float
     pine_spare_trees: int
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> DetectorSettings:
-        """From a validated ``anomaly`` section."""
-        return _from_section(cls, section)
-
-
-def _methods(method: str, compare: tuple[str, ...]) -> tuple[str, ...]:
-    """Methods with a ranked list: the primary ``method`` first, then ``compare``."""
-    return tuple(dict.fromkeys([method, *compare]))
-
 
 @dataclass(frozen=True)
-class FitSettings:
+class FitSettings(_Methods):
     """What the saved models depend on (rule ``fit_anomaly_model``); the expert labels are files."""
 
     method: str
@@ -141,22 +156,9 @@ class FitSettings:
     space: SpaceSettings = field(metadata=_FLAT)
     detectors: DetectorSettings = field(metadata=_FLAT)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "compare", tuple(self.compare))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> FitSettings:
-        """From a validated ``anomaly`` section."""
-        return _from_section(cls, section)
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        """Methods with a model: the primary ``method`` first, then ``compare``."""
-        return _methods(self.method, self.compare)
-
 
 @dataclass(frozen=True)
-class RankSettings:
+class RankSettings(_Methods):
     """What the merged top-K tables depend on (rule ``rank_anomalies``) besides the per-batch scores."""
 
     method: str
@@ -164,22 +166,9 @@ class RankSettings:
     top_k: int
     top_n: int | None
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "compare", tuple(self.compare))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> RankSettings:
-        """From a validated ``anomaly`` section."""
-        return _from_section(cls, section)
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        """Methods with a ranked list: the primary ``method`` first, then ``compare``."""
-        return _methods(self.method, self.compare)
-
 
 @dataclass(frozen=True)
-class SearchSettings:
+class SearchSettings(_Methods):
     """What an in-memory search's ranked lists depend on (:func:`skysift.anomaly.rank_anomalies`)."""
 
     method: str
@@ -188,19 +177,6 @@ class SearchSettings:
     top_n: int | None
     space: SpaceSettings = field(metadata=_FLAT)
     detectors: DetectorSettings = field(metadata=_FLAT)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "compare", tuple(self.compare))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> SearchSettings:
-        """From a validated ``anomaly`` section."""
-        return _from_section(cls, section)
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        """Methods with a ranked list: the primary ``method`` first, then ``compare``."""
-        return _methods(self.method, self.compare)
 
 
 @dataclass(frozen=True)
@@ -212,12 +188,11 @@ class EvaluationSettings:
     seeds: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        for name in ("methods", "budgets", "seeds"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+        _tuples(self, "methods", "budgets", "seeds")
 
 
 @dataclass(frozen=True)
-class OracleSettings:
+class OracleSettings(_Group):
     """What the oracle evaluation depends on (rule ``evaluate_anomalies``)."""
 
     anomaly_classes: tuple[str, ...]
@@ -227,12 +202,7 @@ class OracleSettings:
     detectors: DetectorSettings = field(metadata=_FLAT)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "anomaly_classes", tuple(self.anomaly_classes))
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> OracleSettings:
-        """From a validated ``anomaly`` section."""
-        return _from_section(cls, section)
+        _tuples(self, "anomaly_classes")
 
 
 @dataclass(frozen=True)
@@ -248,8 +218,7 @@ class AnomalySettings:
     evaluation: EvaluationSettings
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "labels", tuple(self.labels))
-        object.__setattr__(self, "anomaly_classes", tuple(self.anomaly_classes))
+        _tuples(self, "labels", "anomaly_classes")
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> AnomalySettings:

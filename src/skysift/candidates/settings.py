@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from skysift.config import settings_from
+from skysift.config import SectionSettings, own_keys, settings_from
 
 __all__ = [
     "CandidatesSettings",
@@ -59,42 +59,32 @@ class CandidatesSettings:
 
 
 @dataclass(frozen=True)
-class PlotSettings:
+class PlotSettings(SectionSettings):
     """The candidate plots: how many light curves, and when a light curve is folded."""
 
     max_plots: int
     fold_min_snr: float
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> PlotSettings:
-        """From the validated ``candidates`` section (its table and input keys are ignored)."""
-        return settings_from(cls, plot_section(section), "candidates")
+    config_key = "candidates"
+    shared_section = True  # the rest of the section is other settings' keys
 
 
 @dataclass(frozen=True)
-class PublishSettings:
+class PublishSettings(SectionSettings):
     """The published bundle (``publish``): name, version, and whether to write a tarball."""
 
     name: str
     version: str
     tarball: bool
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> PublishSettings:
-        """From the validated ``publish`` section."""
-        return settings_from(cls, section, "publish")
-
-
-def _keys(cls: type, section: Mapping[str, Any]) -> dict[str, Any]:
-    """The keys of ``section`` that are fields of the settings class ``cls``."""
-    return {f.name: section[f.name] for f in dataclasses.fields(cls) if f.name in section}
+    config_key = "publish"
 
 
 def table_section(candidates: Mapping[str, Any]) -> dict[str, Any]:
     """The keys of a ``candidates`` section that change the tables (what :class:`CandidatesSettings` holds)."""
-    return _keys(CandidatesSettings, candidates)
+    return own_keys(CandidatesSettings, candidates)
 
 
 def plot_section(candidates: Mapping[str, Any]) -> dict[str, Any]:
     """The keys of a ``candidates`` section that change only the plots (:class:`PlotSettings`)."""
-    return _keys(PlotSettings, candidates)
+    return own_keys(PlotSettings, candidates)

@@ -163,9 +163,7 @@ def run_training(
     except TooFewLabels as exc:
         model, report = None, skipped_report(exc, "classifier (train_classifier)", model=settings.model)
     card = model_card(model, report)
-    save_model(model, outputs.model, card)
-    write_report(card, outputs.card)
-    write_report(report, outputs.metrics)
+    _save_model_card_report(model, card, report, outputs)
     write_per_class_table(report, outputs.per_class)
     write_per_class_table(report, outputs.per_class_csv)
     plot_confusion_matrix(report, outputs.confusion)
@@ -303,11 +301,18 @@ def run_kilonova(
         },
         "pca_basis": basis.to_dict(),
     }
+    _save_model_card_report(model, card, report, outputs)
+    write_parquet_df(predict_kilonova(model, features), outputs.predictions)
+    return report
+
+
+def _save_model_card_report(
+    model: object, card: dict, report: dict, outputs: TrainingOutputs | KilonovaOutputs
+) -> None:
+    """The model (its card inside), the card as JSON beside it, and the metrics report."""
     save_model(model, outputs.model, card)
     write_report(card, outputs.card)
     write_report(report, outputs.metrics)
-    write_parquet_df(predict_kilonova(model, features), outputs.predictions)
-    return report
 
 
 def _write_csv(frame: pd.DataFrame, path: PathLike) -> None:

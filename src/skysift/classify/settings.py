@@ -18,10 +18,10 @@ picks the classifier's own keys, so that a workflow rule is given (and reruns on
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from skysift.config import settings_from
+from skysift.config import SectionSettings, own_keys
 
 __all__ = [
     "ActiveLearningSettings",
@@ -34,7 +34,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class LabelTableSettings:
+class LabelTableSettings(SectionSettings):
     """A user label table (``classify.label_table``): its path and which columns hold what."""
 
     path: str | None
@@ -42,14 +42,11 @@ class LabelTableSettings:
     label_column: str
     taxonomy: str | None
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> LabelTableSettings:
-        """From the validated ``classify.label_table`` section."""
-        return settings_from(cls, section, "classify.label_table")
+    config_key = "classify.label_table"
 
 
 @dataclass(frozen=True)
-class ClassifierSettings:
+class ClassifierSettings(SectionSettings):
     """The main classifier (the classify section's own keys): model, forest size, classes, CV."""
 
     model: str
@@ -62,14 +59,12 @@ class ClassifierSettings:
     cv_folds: int
     random_state: int
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ClassifierSettings:
-        """From the validated ``classify`` section (its sub-sections and label source are ignored)."""
-        return settings_from(cls, classifier_section(section), "classify")
+    config_key = "classify"
+    shared_section = True  # the rest of the section is other settings' keys
 
 
 @dataclass(frozen=True)
-class ActiveLearningSettings:
+class ActiveLearningSettings(SectionSettings):
     """Pool-based active-learning curves (``classify.active_learning``)."""
 
     strategies: Sequence[str]
@@ -82,14 +77,11 @@ class ActiveLearningSettings:
     n_estimators: int
     metric: str
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ActiveLearningSettings:
-        """From the validated ``classify.active_learning`` section."""
-        return settings_from(cls, section, "classify.active_learning")
+    config_key = "classify.active_learning"
 
 
 @dataclass(frozen=True)
-class EarlySniaSettings:
+class EarlySniaSettings(SectionSettings):
     """The early SN Ia classifier (``classify.early_snia``): rise fits and active-learning training."""
 
     min_points: int
@@ -104,14 +96,11 @@ class EarlySniaSettings:
     test_fraction: float
     n_estimators: int
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> EarlySniaSettings:
-        """From the validated ``classify.early_snia`` section."""
-        return settings_from(cls, section, "classify.early_snia")
+    config_key = "classify.early_snia"
 
 
 @dataclass(frozen=True)
-class KilonovaSettings:
+class KilonovaSettings(SectionSettings):
     """The kilonova classifier (``classify.kilonova``): PCA basis, simulated training set, forest."""
 
     n_components: int
@@ -125,12 +114,9 @@ class KilonovaSettings:
     min_run_kilonovae: int
     seed: int
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> KilonovaSettings:
-        """From the validated ``classify.kilonova`` section."""
-        return settings_from(cls, section, "classify.kilonova")
+    config_key = "classify.kilonova"
 
 
 def classifier_section(classify: Mapping[str, Any]) -> dict[str, Any]:
     """The main classifier's keys of a ``classify`` section (what :class:`ClassifierSettings` holds)."""
-    return {f.name: classify[f.name] for f in fields(ClassifierSettings) if f.name in classify}
+    return own_keys(ClassifierSettings, classify)

@@ -21,7 +21,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from skysift.crossmatch.spec import CatalogSpec
 
-__all__ = ["MATCH_COLUMNS", "Backend", "empty_matches", "strip_strings"]
+__all__ = ["MATCH_COLUMNS", "NAMED_COLUMNS", "Backend", "empty_matches", "strip_strings"]
 
 #: Columns a backend's ``match`` returns (match_ra/match_dec may be absent).
 MATCH_COLUMNS: tuple[str, ...] = (
@@ -33,6 +33,15 @@ MATCH_COLUMNS: tuple[str, ...] = (
     "match_ra",
     "match_dec",
 )
+
+#: The column names of a catalog file in the conventional spelling (name, ra, dec, type): what a backend of
+#: files (local, hats) takes for the columns a catalog leaves null.
+NAMED_COLUMNS: Mapping[str, str] = {
+    "id_column": "name",
+    "ra_column": "ra",
+    "dec_column": "dec",
+    "type_column": "type",
+}
 
 #: ``match(positions, spec, *, workers, settings) -> DataFrame`` (settings: the backend's own, or None).
 Matcher = Callable[..., pd.DataFrame]

@@ -36,14 +36,7 @@ def load_catalog(spec: CatalogSpec) -> pd.DataFrame:
     else:
         fmt = _FORMATS.get(path.suffix)
         df = Table.read(path, format=fmt).to_pandas() if fmt else Table.read(path).to_pandas()
-    wanted = {
-        "id_column": spec.id_column,
-        "ra_column": spec.ra_column,
-        "dec_column": spec.dec_column,
-        "type_column": spec.type_column,
-    }
-    if spec.mag_column:
-        wanted["mag_column"] = spec.mag_column
+    wanted = spec.column_keys()
     missing = {key: col for key, col in wanted.items() if col not in df.columns}
     if missing:
         keys = ", ".join(f"crossmatch.catalogs.{spec.name}.{k}={v!r}" for k, v in missing.items())

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from skysift.crossmatch.base import Backend, empty_matches, strip_strings
+from skysift.crossmatch.base import NAMED_COLUMNS, Backend, empty_matches, strip_strings
 from skysift.io import InputError
 
 if TYPE_CHECKING:
@@ -44,14 +44,7 @@ def match_hats(
     from skysift.sources.hats import import_lsdb, storage_options_for
 
     lsdb = import_lsdb()
-    columns = {
-        "id_column": spec.id_column,
-        "ra_column": spec.ra_column,
-        "dec_column": spec.dec_column,
-        "type_column": spec.type_column,
-    }
-    if spec.mag_column:
-        columns["mag_column"] = spec.mag_column
+    columns = spec.column_keys()
     empty = empty_matches()
     if len(positions) == 0:
         return empty
@@ -122,5 +115,5 @@ BACKEND = Backend(
     name="hats",
     match=match_hats,
     requires={"path": "a hats catalog needs the HATS catalog's directory or URL"},
-    columns={"id_column": "name", "ra_column": "ra", "dec_column": "dec", "type_column": "type"},
+    columns=NAMED_COLUMNS,
 )

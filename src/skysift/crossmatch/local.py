@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from skysift.crossmatch.base import Backend
+from skysift.crossmatch.base import NAMED_COLUMNS, Backend
 from skysift.crossmatch.catalogs import load_catalog
 from skysift.crossmatch.match import match_sky, precut_catalog
 from skysift.sky import radec_to_xyz
@@ -73,5 +73,5 @@ BACKEND = Backend(
     name="local",
     match=match_file,
     requires={"path": "a local catalog needs a file (parquet/ECSV/FITS/VOTable/CSV)"},
-    columns={"id_column": "name", "ra_column": "ra", "dec_column": "dec", "type_column": "type"},
+    columns=NAMED_COLUMNS,
 )

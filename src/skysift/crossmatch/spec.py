@@ -56,6 +56,16 @@ class CatalogSpec:
         if problems:
             raise InputError("; ".join(problems))
 
+    def column_keys(self) -> dict[str, str]:
+        """Config key -> column name of the catalog's id, ra, dec, type and (when set) magnitude columns."""
+        keys = {
+            "id_column": self.id_column,
+            "ra_column": self.ra_column,
+            "dec_column": self.dec_column,
+            "type_column": self.type_column,
+        }
+        return keys | ({"mag_column": self.mag_column} if self.mag_column else {})
+
     @classmethod
     def from_config(cls, name: str, section: Mapping) -> CatalogSpec:
         """From a ``crossmatch.catalogs.<name>`` section: schema defaults, then the backend's columns for nulls."""

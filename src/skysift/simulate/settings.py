@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from skysift.config import default_config, settings_from
+from skysift.config import SectionSettings, default_config
 
 __all__ = ["DemoSettings", "resolve_settings"]
 
 
 @dataclass(frozen=True)
-class DemoSettings:
+class DemoSettings(SectionSettings):
     """What the simulator draws (the ``demo`` section; see config/README.md for each key's meaning and default)."""
 
     realism: str
@@ -36,10 +36,7 @@ class DemoSettings:
     duplicate_fraction: float
     catalog_scatter_arcsec: float
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> DemoSettings:
-        """Build from the validated ``demo`` section."""
-        return settings_from(cls, section, "demo")
+    config_key = "demo"
 
     @classmethod
     def default(cls) -> DemoSettings:

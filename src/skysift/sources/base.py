@@ -28,6 +28,7 @@ __all__ = [
     "LightCurveSource",
     "EXECUTION_KEYS",
     "requested_fields",
+    "chosen_fields",
     "cache_parent",
     "converted_parent",
     "no_inputs",
@@ -126,6 +127,15 @@ def requested_fields(settings: SourceSettings, why: str) -> list[int]:
     if not settings.fetch.fields:
         raise InputError(f"source is {settings.source!r} but fetch.fields is empty: {why}")
     return sorted({int(f) for f in settings.fetch.fields})
+
+
+def chosen_fields(settings: SourceSettings, available: list[int], absent: str) -> list[int]:
+    """``fetch.fields`` (each of which must be ``available``, else an error: they ``absent``), or every available field."""
+    requested = [int(f) for f in settings.fetch.fields]
+    missing = sorted(set(requested) - set(available))
+    if missing:
+        raise InputError(f"fetch.fields {missing} {absent}")
+    return sorted(set(requested or available))
 
 
 def cache_parent(settings: SourceSettings, default_parent: str) -> str:

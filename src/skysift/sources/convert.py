@@ -14,6 +14,7 @@ median) or per-object positions passed separately.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ import pyarrow as pa
 
 from skysift.io import InputError, write_parquet
 from skysift.layout import DR_SCHEMA, dr_file_path, write_checksums
+from skysift.sources.base import LightCurveSource, Preparation, converted_parent
+from skysift.sources.local import verify_batch
 from skysift.sources.settings import SourceSettings
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "query_fields",
     "query_files",
     "read_queries",
+    "query_source",
 ]
 
 log = logging.getLogger(__name__)
@@ -111,6 +115,49 @@ def query_fields(settings: SourceSettings) -> list[int]:
             "fetch.cones_file needs fetch.fields: the ZTF fields covering the cones (only those become batches)"
         )
     return fields_of_objectids(read_ids(fetch.ids_file))
+
+
+def query_source(name: str, url_key: str, fetch: Callable[..., list[Path]]) -> LightCurveSource:
+    """An ID/cone query source: ``fetch(url, dr, release_root, ids=, cones=, ...)`` against fetch.<url_key>.
+
+    The queries of fetch.ids_file / fetch.cones_file are answered in one job into a DR tree under
+    ``<fetch.cache_dir>/<name>``; each batch then verifies its field's files.
+    """
+
+    def prepare_answers(settings: SourceSettings, release_root: Path) -> list[Path]:
+        """Run the queries of fetch.ids_file / fetch.cones_file against the service into a DR tree."""
+        options = settings.fetch
+        ids, cones = read_queries(settings)
+        return fetch(
+            getattr(options, url_key),
+            settings.dr,
+            release_root,
+            ids=ids,
+            cones=cones,
+            filters=options.filters or None,
+            batch_size=options.batch_size,
+            http=options.http,
+        )
+
+    return LightCurveSource(
+        name=name,
+        preparation=Preparation.CONVERT,
+        online=True,
+        release_keys=(
+            f"fetch.{url_key}",
+            "fetch.ids_file",
+            "fetch.cones_file",
+            "fetch.cone_radius_arcsec",
+            "fetch.filters",
+        ),
+        batch_keys=(),
+        fields=query_fields,
+        release_parent=converted_parent,
+        fetch_batch=verify_batch,
+        prepare=prepare_answers,
+        prepare_rule="query_lightcurves",
+        release_inputs=query_files,
+    )
 
 
 def epochs_to_table(epochs: pd.DataFrame, positions: pd.DataFrame | None = None) -> pa.Table:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from skysift.io import InputError
 from skysift.simulate import simulate_release
-from skysift.sources.base import LightCurveSource, Preparation
+from skysift.sources.base import LightCurveSource, Preparation, chosen_fields
 from skysift.sources.local import verify_batch
 from skysift.sources.settings import SourceSettings
 
@@ -58,12 +58,8 @@ def demo_catalog_specs(demo_root: str | Path) -> dict[str, dict]:
 
 def demo_fields(settings: SourceSettings) -> list[int]:
     """fetch.fields (which must be simulated) or every field of demo.fields."""
-    requested = [int(f) for f in settings.fetch.fields]
     available = [int(f) for f in settings.demo.fields]
-    missing = sorted(set(requested) - set(available))
-    if missing:
-        raise InputError(f"fetch.fields {missing} are not simulated; add them to demo.fields")
-    return sorted(set(requested or available))
+    return chosen_fields(settings, available, "are not simulated; add them to demo.fields")
 
 
 def demo_parent(settings: SourceSettings, default_parent: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from skysift.io import InputError
 from skysift.layout import FILTER_IDS, md5sum, parse_dr_path, read_checksums
 from skysift.lightcurves.manifest import MANIFEST_COLUMNS, read_manifest, write_manifest
-from skysift.sources.base import LightCurveSource, Preparation
+from skysift.sources.base import LightCurveSource, Preparation, chosen_fields
 from skysift.sources.settings import SourceSettings
 
 __all__ = [
@@ -148,11 +148,7 @@ def mirror_fields(settings: SourceSettings) -> list[int]:
     available = release_fields(root)
     if not available:
         raise InputError(f"{root}: no ZTF DR light-curve files found")
-    requested = [int(f) for f in settings.fetch.fields]
-    missing = sorted(set(requested) - set(available))
-    if missing:
-        raise InputError(f"fetch.fields {missing} are not in the mirror {root}")
-    return sorted(set(requested or available))
+    return chosen_fields(settings, available, f"are not in the mirror {root}")
 
 
 def mirror_parent(settings: SourceSettings, default_parent: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from skysift.config import settings_from
+from skysift.config import SectionSettings
 from skysift.simulate.settings import DemoSettings
 
 __all__ = ["TableSettings", "HatsSettings", "FetchSettings", "SourceSettings"]
@@ -44,7 +44,7 @@ class HatsSettings:
 
 
 @dataclass(frozen=True)
-class FetchSettings:
+class FetchSettings(SectionSettings):
     """The ``fetch`` section (see config/README.md for every key's meaning and default).
 
     ``http`` is handed to the HTTP client as it is.
@@ -67,10 +67,7 @@ class FetchSettings:
     table: TableSettings
     hats: HatsSettings
 
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> FetchSettings:
-        """Build from the validated ``fetch`` section."""
-        return settings_from(cls, section, "fetch")
+    config_key = "fetch"
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,8 @@ import numpy as np
 import pandas as pd
 
 from skysift.layout import FILTER_IDS
-from skysift.sources.base import LightCurveSource, Preparation, converted_parent
-from skysift.sources.convert import query_fields, query_files, read_queries, write_release
+from skysift.sources.convert import query_source, write_release
 from skysift.sources.http import FetchError, HttpClient, HttpConfig
-from skysift.sources.local import verify_batch
-from skysift.sources.settings import SourceSettings
 
 __all__ = ["query_snad", "snad_to_epochs", "fetch_snad", "SOURCE"]
 
@@ -150,38 +147,4 @@ def fetch_snad(
 # the source protocol (skysift.sources.base)
 
 
-def prepare_answers(settings: SourceSettings, release_root: Path) -> list[Path]:
-    """Run the queries of fetch.ids_file / fetch.cones_file against fetch.snad_url into a DR tree."""
-    fetch = settings.fetch
-    ids, cones = read_queries(settings)
-    return fetch_snad(
-        fetch.snad_url,
-        settings.dr,
-        release_root,
-        ids=ids,
-        cones=cones,
-        filters=fetch.filters or None,
-        batch_size=fetch.batch_size,
-        http=fetch.http,
-    )
-
-
-SOURCE = LightCurveSource(
-    name="snad",
-    preparation=Preparation.CONVERT,
-    online=True,
-    release_keys=(
-        "fetch.snad_url",
-        "fetch.ids_file",
-        "fetch.cones_file",
-        "fetch.cone_radius_arcsec",
-        "fetch.filters",
-    ),
-    batch_keys=(),
-    fields=query_fields,
-    release_parent=converted_parent,
-    fetch_batch=verify_batch,
-    prepare=prepare_answers,
-    prepare_rule="query_lightcurves",
-    release_inputs=query_files,
-)
+SOURCE = query_source("snad", "snad_url", fetch_snad)

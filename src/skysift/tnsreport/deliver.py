@@ -81,6 +81,14 @@ def _record_reply(
                           messages=result.get("messages", []))  # fmt: skip
 
 
+def _processed_reply(exchange: TNSExchange, report_id: str, unprocessed: str) -> list[dict]:
+    """TNS's per-object reply to report ``report_id``; a TNSError "report <id> <unprocessed>" while it has none."""
+    results = exchange.reply(report_id)
+    if results is None:
+        raise TNSError(f"report {report_id} {unprocessed}")
+    return results
+
+
 def _entries(report: Mapping, objectids: Mapping[str, int]) -> list[tuple[str, int]]:
     """(internal name, objectid) of the report's entries, in the report's order."""
     entries = report["at_report"]
@@ -108,12 +116,10 @@ def settle_pending(
         if upload.get("report_id"):
             report_id = str(upload["report_id"])
             log.info("asking TNS for the reply of report %s (accepted by an earlier run)", report_id)
-            results = exchange.reply(report_id)
-            if results is None:
-                raise TNSError(
-                    f"report {report_id} (sent {upload['time']}) is still unprocessed at {url}; nothing is sent "
-                    "until TNS has answered for it: run the command again later"
-                )
+            results = _processed_reply(
+                exchange, report_id, f"(sent {upload['time']}) is still unprocessed at {url}; nothing is sent "
+                "until TNS has answered for it: run the command again later",
+            )  # fmt: skip
             _record_reply(ledger, url, report_id, list(objects.items()), results)
             continue
         log.info("an upload of %s (%d objects) has no known outcome: searching TNS for its internal names",
@@ -193,12 +199,10 @@ def deliver_report(
             raise
         ledger.append("accepted", url, report_sha256=sha, report_id=report_id)
         log.info("TNS accepted the upload as report_id %s; polling bulk-report-reply", report_id)
-        results = exchange.reply(report_id)
-        if results is None:
-            raise TNSError(
-                f"report {report_id} still unprocessed after {exchange.settings.poll_attempts} polls; run the "
-                "command again later: it asks TNS for this report's reply before sending anything"
-            )
+        results = _processed_reply(
+            exchange, report_id, f"still unprocessed after {exchange.settings.poll_attempts} polls; run the "
+            "command again later: it asks TNS for this report's reply before sending anything",
+        )  # fmt: skip
         _record_reply(ledger, url, report_id, names, results)
         refused = rejection(results, exchange.last_reply)
         if refused is not None:
