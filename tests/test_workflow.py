@@ -119,9 +119,11 @@ def test_classifier_metrics_exist_with_per_class_scores(run):
     metrics = json.loads((workdir / "results/classify/metrics.json").read_text())
     text = json.dumps(metrics)
     assert "rrlyrae" in text
-    predictions = pd.read_parquet(workdir / "results/classify/predictions.parquet")
-    features = pd.concat(pd.read_parquet(p) for p in (workdir / "results/features").glob("*.parquet"))
-    assert len(predictions) == len(features)
+    # one predictions file per batch, every object of the batch's features in it
+    for path in sorted((workdir / "results/features").glob("*.parquet")):
+        batch = pd.read_parquet(workdir / "results/classify/predictions" / path.name)
+        assert sorted(batch["objectid"]) == sorted(pd.read_parquet(path, columns=["objectid"])["objectid"])
+    predictions = pd.concat(pd.read_parquet(p) for p in (workdir / "results/classify/predictions").glob("*"))
     prob = predictions.filter(like="prob_").to_numpy()
     assert np.allclose(prob.sum(axis=1), 1.0, atol=1e-6)
 
@@ -302,8 +304,8 @@ def test_alert_names_looked_up_in_a_local_alerce_fill_the_broker_links(run, tmp_
         assert str(top["fink_url"][0]).startswith("https://fink-portal.org/ZTF2")
         assert (~table["ztf_name"].mask).sum() == len(set(named_rows["objectid"]) & set(table["objectid"]))
         # one cone per candidate-to-be, cached: asked again, the broker hears nothing new
-        asked = fake.requests
-        assert asked == len(names) >= 3
+        asked = fake.requests  # at most one per object (a source's bands may share a position: one cone)
+        assert 3 <= asked <= len(names)
         (workdir / "results/candidates/alert_names.csv").unlink()
         snakemake(workdir, "results/candidates/alert_names.csv")
         again = pd.read_csv(workdir / "results/candidates/alert_names.csv")
