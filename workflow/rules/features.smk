@@ -46,6 +46,8 @@ rule write_feature_batch:
         "../../envs/skysift.yaml"
     log:
         "logs/write_feature_batch/{batch}.log",
+    benchmark:
+        "results/benchmarks/write_feature_batch/{batch}.tsv"
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 1000 * attempt,
