@@ -7,13 +7,15 @@ light curves (rows of the DR files the manifests list, read from the parquet foo
 bytes on disk. :func:`predict` scales them to a release of ``fields`` batches and ``lightcurves`` light
 curves under these assumptions (also printed with every estimate, see :data:`ASSUMPTIONS`):
 
-- a per-batch rule runs one job per field; its CPU time, wall time and the variable part of its peak
-  memory grow linearly with the light curves per batch; the fixed part of memory is the smallest peak
-  RSS of any job of the run (the interpreter and its imports);
+- every job has a fixed part (the interpreter and its imports): the smallest CPU time, wall time and
+  peak RSS of any job of the run; only the rest scales;
+- a per-batch rule runs one job per field; the variable part of its CPU time, wall time and peak
+  memory grows linearly with the light curves per batch;
 - a release-wide rule scales with what it reads (:data:`RELEASE_SCALING`): the anomaly fit with its
   sample (``min(anomaly.fit_sample, feature rows)``), the merges (rank_anomalies, the feature view)
   with the number of batches at constant memory, the classifiers with the light curves (a constant
-  labelled fraction), any other release-wide rule with the number of batches;
+  labelled fraction), active learning (a label budget), the kilonova classifier (trained on
+  kilonovae it simulates), the plots and the bundle (bounded by the candidate lists) not at all, any other release-wide rule with the number of batches;
 - disk (mirror = the DR files of the manifests, clean, features, anomaly scores) grows linearly with
   the light curves;
 - wall time: a rule's jobs run in waves of ``nodes * cores // threads`` jobs (threads per job = its
@@ -43,26 +45,33 @@ __all__ = [
     "predict",
 ]
 
-#: How a release-wide rule's CPU and memory scale: "fit_sample", "batches" (memory constant), "lightcurves".
+#: How a release-wide rule's CPU and memory scale: "fit_sample", "batches" (memory constant), "lightcurves",
+#: "fixed" (active learning: a fixed label budget; the kilonova classifier: trained on kilonovae it simulates;
+#: plots and the bundle: bounded by candidates.max_plots and the lists' top_n).
 RELEASE_SCALING = {
     "fit_anomaly_model": "fit_sample",
     "rank_anomalies": "batches",
     "combine_features": "batches",
     "train_classifier": "lightcurves",
-    "train_kilonova": "lightcurves",
+    "train_kilonova": "fixed",
     "train_early_snia": "lightcurves",
-    "run_active_learning": "lightcurves",
+    "run_active_learning": "fixed",
     "evaluate_anomalies": "lightcurves",
     "simulate_survey": "lightcurves",
+    "plot_candidates": "fixed",
+    "publish_candidates": "fixed",
 }
 
 #: The assumptions printed with every estimate.
 ASSUMPTIONS = (
-    "per-batch rules: one job per field; CPU, wall time and the variable part of peak memory grow linearly "
-    "with light curves per field (fixed part = smallest peak RSS of any measured job)",
+    "every job has a fixed part (the interpreter and its imports) = the smallest CPU time, wall time and peak "
+    "RSS of any measured job; only the rest scales",
+    "per-batch rules: one job per field; the variable part of CPU, wall time and peak memory grows linearly "
+    "with light curves per field",
     "fit_anomaly_model scales with its sample min(anomaly.fit_sample, feature rows); rank_anomalies and "
     "combine_features with the number of batches at constant memory; classifiers (labelled objects) and "
-    "simulate_survey with the light curves; other release-wide rules with the number of batches",
+    "simulate_survey with the light curves; run_active_learning (a label budget), train_kilonova (its "
+    "own simulated training set), plot_candidates and publish_candidates (bounded by the lists) stay constant; other release-wide rules with the number of batches",
     "disk (mirror, clean, features, anomaly) grows linearly with the light curves",
     "wall time: jobs in waves of nodes*cores//threads (threads = measured CPU/wall, >= 1); rules in series, "
     "no queue wait (an upper bound on a dedicated allocation)",
@@ -200,7 +209,13 @@ def predict(
     batch_ratio = fields / run.batches
     target_rows = run.feature_rows * lc_ratio
     fit_ratio = min(fit_sample, target_rows) / max(1, min(fit_sample, run.feature_rows))
-    base_mb = min(rss for _, rows in run.rules.values() for _, rss, _ in rows)
+    jobs_measured = [row for _, rows in run.rules.values() for row in rows]
+    base_s, base_mb, base_cpu = (min(row[k] for row in jobs_measured) for k in range(3))
+
+    def scaled(value: float, base: float, ratio: float) -> float:
+        """The fixed part plus the variable part times ``ratio``."""
+        return min(value, base) + max(0.0, value - base) * ratio
+
     slots = nodes * cores
     est = Estimate(fields, lightcurves, nodes, cores, fit_sample)
     for rule, (per_batch, rows) in run.rules.items():
@@ -212,14 +227,16 @@ def predict(
         threads = min(threads, cores)
         if per_batch:
             scaling, jobs = "per batch", fields
-            cpu = cpu_total / n * per_batch_ratio * fields
-            peak_mb = base_mb + max(0.0, peak - base_mb) * per_batch_ratio
-            wall = math.ceil(jobs / max(1, slots // threads)) * s_mean * per_batch_ratio
+            cpu = scaled(cpu_total / n, base_cpu, per_batch_ratio) * fields
+            peak_mb = scaled(peak, base_mb, per_batch_ratio)
+            wall = math.ceil(jobs / max(1, slots // threads)) * scaled(s_mean, base_s, per_batch_ratio)
         else:
             scaling = RELEASE_SCALING.get(rule, "batches")
-            ratio = {"fit_sample": fit_ratio, "batches": batch_ratio, "lightcurves": lc_ratio}[scaling]
-            jobs, cpu, wall = 1, cpu_total * ratio, s_mean * ratio
-            peak_mb = peak if scaling == "batches" else base_mb + max(0.0, peak - base_mb) * ratio
+            ratio = {"fit_sample": fit_ratio, "batches": batch_ratio, "lightcurves": lc_ratio, "fixed": 1.0}[
+                scaling
+            ]
+            jobs, cpu, wall = 1, scaled(cpu_total, base_cpu, ratio), scaled(s_mean, base_s, ratio)
+            peak_mb = peak if scaling == "batches" else scaled(peak, base_mb, ratio)
         est.rules.append(RuleEstimate(rule, scaling, jobs, cpu, peak_mb, wall))
     est.disk = {name: size * lc_ratio for name, size in run.disk.items()}
     return est
