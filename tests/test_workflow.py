@@ -102,6 +102,7 @@ def test_rerun_is_a_no_op_and_forcerun_features_reruns_downstream_only(run):
     forced = snakemake(workdir, "-n", "--forcerun", "extract_features")
     assert planned_rules(forced) == {
         "extract_features",
+        "write_feature_batch",
         "combine_features",
         "train_classifier",
         "fit_anomaly_model",

@@ -162,6 +162,21 @@ def _profile_check(args: argparse.Namespace) -> int:
     return 0 if check.ok else 1
 
 
+def _cost(args: argparse.Namespace) -> int:
+    """Scale a finished run's benchmark files to a target release and print the estimate."""
+    from skysift.config import default_config
+    from skysift.cost import format_estimate, measure_run, predict
+
+    run = measure_run(args.results)
+    fit_sample = args.fit_sample or default_config()["anomaly"]["fit_sample"]
+    est = predict(
+        run, fields=args.fields, lightcurves=int(args.lightcurves), nodes=args.nodes, cores=args.cores,
+        fit_sample=fit_sample,
+    )  # fmt: skip
+    sys.stdout.write(format_estimate(est, run))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skysift`` console script."""
     parser = argparse.ArgumentParser(prog="skysift", description=__doc__)
@@ -272,6 +287,23 @@ def main(argv: list[str] | None = None) -> int:
         "profile", nargs="?", default="slurm", help="profile name or path, as for snakemake --profile"
     )
     q.set_defaults(func=_profile_check)
+
+    p = sub.add_parser(
+        "cost", help="predict CPU, memory, disk and wall time of a release from a finished run"
+    )
+    p.add_argument(
+        "--results", type=Path, default=Path("results"), help="the finished run's results directory"
+    )
+    p.add_argument("--fields", type=int, required=True, help="batches (ZTF fields) of the target release")
+    p.add_argument(
+        "--lightcurves", type=float, required=True, help="light curves of the target release (1e9 ok)"
+    )
+    p.add_argument("--nodes", type=int, default=1, help="nodes to run on (for the wall time)")
+    p.add_argument("--cores", type=int, default=32, help="cores per node")
+    p.add_argument(
+        "--fit-sample", type=int, help="anomaly.fit_sample of the target run (default: the schema's)"
+    )
+    p.set_defaults(func=_cost)
 
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -37,9 +37,34 @@ rule extract_features:
         "../scripts/extract_features.py"
 
 
+rule write_feature_batch:
+    input:
+        "results/features/{batch}.parquet",
+    output:
+        "results/features/{batch}.h5",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/write_feature_batch/{batch}.log",
+    benchmark:
+        "results/benchmarks/write_feature_batch/{batch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=30,
+    params:
+        dr=DR,
+        features=config["features"],
+        clean=CLEAN_CUTS,
+    script:
+        "../scripts/write_feature_batch.py"
+
+
+# The release view: HDF5 virtual datasets over the per-batch stores (skysift.features.view). It reads only
+# their shapes and attributes, so it is cheap at any release size and copies no feature value.
 rule combine_features:
     input:
-        all_batches("results/features/{batch}.parquet"),
+        all_batches("results/features/{batch}.h5"),
     output:
         "results/features/features.h5",
     conda:
@@ -50,11 +75,7 @@ rule combine_features:
         "results/benchmarks/combine_features/features.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 2000 * attempt,
-        runtime=60,
-    params:
-        dr=DR,
-        features=config["features"],
-        clean=CLEAN_CUTS,
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=30,
     script:
         "../scripts/combine_features.py"

@@ -1,12 +1,10 @@
-"""Glue: combine every batch's feature parquet into the h5netcdf feature store with provenance."""
+"""Glue: the release feature view (HDF5 virtual datasets) over every batch's feature store; no data copied."""
 
 
 def main(smk) -> None:
-    from skysift.features.store import combine_features
+    from skysift.features.view import build_feature_view
 
-    combine_features(
-        smk.input, smk.output[0], dr=smk.params.dr, features=smk.params.features, clean=smk.params.clean
-    )
+    build_feature_view(smk.input, smk.output[0])
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Modules: ``catalogue`` (every magnitude feature: specs, column names, meanings), ``fit_catalogue`` (the
 transient fits), ``settings`` (:class:`FeatureSettings`, the ``features`` section), ``magnitude`` (the
 extraction), ``tasks`` / ``dispatch`` / ``batch`` (a batch over Dask), ``colour``, ``fits`` (passes over a
-whole batch), ``store`` (the h5netcdf feature store), ``table`` (the feature table as a model input).
+whole batch), ``store`` (the h5netcdf feature store of a batch), ``view`` (the release view: HDF5 virtual
+datasets over the batch stores, no copy), ``table`` (the feature table as a model input).
 
 Public API::
 
@@ -12,6 +13,9 @@ Public API::
     extract_features(dr_files, output_path, features, client=None, cuts=clean) -> stats dict  # a batch
     run_features(manifest, output, features, clean, dask, threads=, mem_mb=, tmpdir=)  # the workflow's stage
     skysift.features.store.combine_features(paths, output, dr=, features=, clean=)  # batches -> h5netcdf store
+    skysift.features.view.write_batch_store(parquet, output, dr=, features=, clean=)  # one batch's store
+    skysift.features.view.build_feature_view(stores, output)  # release view, virtual datasets, no copy
+    skysift.features.view.open_feature_store(path)  # lazy xarray Dataset; refuses missing batch files
 
 Output columns: objectid int64, filterid int8, fieldid int16, rcid int8, ra float64,
 dec float64 (from objra/objdec), n_points int64, then float32 features named as in
