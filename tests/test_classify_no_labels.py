@@ -57,12 +57,15 @@ def test_the_classifier_is_skipped_with_every_output_written(run):
     metrics = _metrics(run, "")
     assert metrics["status"] == "skipped" and metrics["n_labels"] == 0 and metrics["needs"] == 10
     assert "0 labelled objects" in metrics["reason"] and "classify.min_class_count" in metrics["reason"]
-    predictions = pd.read_parquet(run / "results/classify/predictions.parquet")
-    assert len(predictions) == 0 and list(predictions.columns) == [
-        "objectid",
-        "predicted_class",
-        "max_probability",
-    ]
+    batches = sorted((run / "results/classify/predictions").glob("*.parquet"))  # every batch has its file
+    assert [p.name for p in batches] == sorted(p.name for p in (run / "results/features").glob("*.parquet"))
+    for path in batches:
+        predictions = pd.read_parquet(path)
+        assert len(predictions) == 0 and list(predictions.columns) == [
+            "objectid",
+            "predicted_class",
+            "max_probability",
+        ]
     for png in ("confusion_matrix.png", "reliability.png"):
         assert (run / "results/classify" / png).read_bytes()[:8] == PNG
     per_class = Table.read(run / "results/classify/per_class_metrics.ecsv")
