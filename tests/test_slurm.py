@@ -106,8 +106,13 @@ def sacct(job_ids: list[str]) -> list[dict[str, str]]:
 
 
 def slurm_job_logs(workdir: Path, rule: str, kind: str = "rule") -> list[Path]:
-    """The executor plugin's per-job Slurm logs of a rule (``kind`` "group": of a job group), one per sbatch."""
-    return sorted((workdir / "logs" / "slurm" / f"{kind}_{rule}").rglob("*.log"))
+    """The executor plugin's per-job Slurm logs of a rule, one per sbatch; ``kind`` "group": of a job group,
+    whose directories the plugin names group_<group>_<its rules>."""
+    if kind == "group":
+        return sorted(
+            p for d in (workdir / "logs" / "slurm").glob(f"group_{rule}_*") for p in d.rglob("*.log")
+        )
+    return sorted((workdir / "logs" / "slurm" / f"rule_{rule}").rglob("*.log"))
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +204,7 @@ def test_forcerun_one_stage_with_the_checkout_profile_and_squeue_status(slurm_ru
     assert {(r["Rule"], r["Account"], r["Partition"]) for r in rows} == {
         ("extract_features", "root", LONG),
         ("fit_anomaly_model", "root", SHORT),
-        ("batch_apply", "root", SHORT),
+        ("batch_apply_score_anomalies", "root", SHORT),  # a group job's comment: the group and its rules
         ("rank_anomalies", "root", SHORT),
     }, rows
 
