@@ -209,6 +209,8 @@ def test_forcerun_one_stage_with_the_checkout_profile_and_squeue_status(slurm_ru
     }, rows
 
 
+# slow (CI time budget): two failing and two retried feature jobs through sbatch
+@pytest.mark.slow
 def test_a_failed_job_is_reported_and_retried_with_more_memory(slurm_run):
     """400 MB for 2 Dask workers is below the per-worker minimum: attempt 1 fails, attempt 2 (800 MB) runs."""
     workdir, _ = slurm_run
@@ -233,6 +235,8 @@ def test_a_failed_job_is_reported_and_retried_with_more_memory(slurm_run):
     assert pq.read_table(workdir / "results/features/field000633.parquet").num_rows > 0
 
 
+# slow (CI time budget): a dask-jobqueue SLURMCluster whose workers queue as Slurm jobs
+@pytest.mark.slow
 def test_feature_stage_with_dask_slurmcluster(slurm_run, site_config, tmp_path):
     """Two Dask workers submitted as Slurm jobs, with the installed profile's account/partition/QOS,
     compute exactly what the serial path computes."""
