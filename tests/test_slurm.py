@@ -279,7 +279,7 @@ def fresh_workdir(tmp_path_factory) -> Path:
     """A one-field demo work directory for runs that are meant to fail at submission."""
     workdir = tmp_path_factory.mktemp("refused")
     (workdir / "config.yaml").write_text(
-        yaml.safe_dump({"demo": {"seed": 3, "n_objects": 100, "fields": [633]}})
+        yaml.safe_dump({"demo": {"seed": 3, "n_objects": 100, "fields": [633]}, "clean": {"keep": True}})
     )
     return workdir
 
@@ -311,13 +311,17 @@ def test_a_wrong_account_is_named_before_any_job_is_submitted(site_config, fresh
 
 
 def test_a_job_above_its_partitions_time_limit_is_refused_by_sbatch(site_config, fresh_workdir):
-    """EnforcePartLimits=ALL: the reason is sbatch's, at submission, instead of a job pending forever."""
+    """EnforcePartLimits=ALL: the reason is sbatch's, at submission, instead of a job pending forever.
+
+    A rule outside the profile's job groups (write_clean_lightcurves): a group job refused by sbatch was
+    not reported by the executor plugin (the run waited; seen on 2026-12-01, plugin 2.8.0)."""
     proc = snakemake_site(
         fresh_workdir,
         site_config,
-        *("--until", "clean_lightcurves", "--retries", "0"),
-        *("--set-resources", "clean_lightcurves:runtime=120"),
+        *("--until", "write_clean_lightcurves", "--retries", "0"),
+        *("--set-resources", "write_clean_lightcurves:runtime=120"),
         check=False,
+        timeout=600,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
