@@ -301,8 +301,16 @@ def test_a_wrong_account_is_named_before_any_job_is_submitted(site_config, fresh
     proc = skysift("profile", "check", str(ROOT / "profiles" / "slurm"), xdg=tmp_path)
     assert proc.returncode == 0 and "your default account 'root'" in proc.stdout, proc.stdout
     # The executor plugin validates the account itself (sacctmgr) and fails the job before sbatch.
+    # (an ungrouped rule: a group job failing at submission goes unreported by the plugin, the run waits)
     proc = snakemake_site(
-        fresh_workdir, tmp_path, "--until", "clean_lightcurves", "--retries", "0", check=False
+        fresh_workdir,
+        tmp_path,
+        "--until",
+        "write_clean_lightcurves",
+        "--retries",
+        "0",
+        check=False,
+        timeout=600,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
