@@ -42,7 +42,7 @@ from skysift.features.fit_catalogue import TRANSIENT_FIT_DOCS
 from skysift.io import InputError, atomic_path
 from skysift.provenance import config_sha256
 
-__all__ = ["combine_features", "NAN_POLICY"]
+__all__ = ["combine_features", "write_feature_coordinate", "NAN_POLICY"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,20 @@ NAN_POLICY = (
 
 #: Rows per HDF5 chunk of the feature matrix.
 CHUNK_ROWS = 16384
+
+
+def write_feature_coordinate(f: Any, names: list[str], descriptions: list[str]) -> Any:
+    """Write the ``feature`` coordinate and its ``description`` variable into an open h5netcdf file.
+
+    Returns the description variable so that the caller can set its attributes; the per-batch stores
+    and the release view share this layout, which ``open_feature_store`` reads.
+    """
+    import h5py
+
+    f.create_variable("feature", ("feature",), data=np.array(names, dtype=object), dtype=h5py.string_dtype())
+    return f.create_variable(
+        "description", ("feature",), data=np.array(descriptions, dtype=object), dtype=h5py.string_dtype()
+    )
 
 
 def _feature_columns(paths: list[str]) -> list[str]:
@@ -91,7 +105,6 @@ def combine_features(
     with ``dr``, hashed into ``config_hash``). Returns the number of objects and features.
     """
     import h5netcdf
-    import h5py
     import light_curve
 
     import skysift
@@ -115,18 +128,8 @@ def combine_features(
     n_total = 0
     with atomic_path(output) as tmp, h5netcdf.File(tmp, "w") as f:
         f.dimensions = {"object": None, "feature": len(columns)}
-        f.create_variable(
-            "feature", ("feature",), data=np.array(columns, dtype=object), dtype=h5py.string_dtype()
-        )
-        desc = f.create_variable(
-            "description",
-            ("feature",),
-            data=np.array(
-                [{**FEATURE_DOCS, **TRANSIENT_FIT_DOCS, **COLOUR_DOCS}.get(c, "") for c in columns],
-                dtype=object,
-            ),
-            dtype=h5py.string_dtype(),
-        )
+        docs = {**FEATURE_DOCS, **TRANSIENT_FIT_DOCS, **COLOUR_DOCS}
+        desc = write_feature_coordinate(f, columns, [docs.get(c, "") for c in columns])
         desc.attrs["long_name"] = "meaning of the feature"
         chunk = (CHUNK_ROWS, max(1, len(columns)))
         matrix = f.create_variable(

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from skysift.features.store import combine_features
+from skysift.features.store import combine_features, write_feature_coordinate
 from skysift.io import InputError, atomic_path
 
 __all__ = ["build_feature_view", "open_feature_store", "view_sources", "write_batch_store"]
@@ -142,15 +142,7 @@ def build_feature_view(stores: Iterable[str | Path], output: str | Path) -> dict
             )
         with h5netcdf.File(tmp, "w") as f:
             f.dimensions = {"object": n_total, "feature": len(names)}
-            f.create_variable(
-                "feature", ("feature",), data=np.array(names, dtype=object), dtype=h5py.string_dtype()
-            )
-            desc = f.create_variable(
-                "description",
-                ("feature",),
-                data=np.array(description, dtype=object),
-                dtype=h5py.string_dtype(),
-            )
+            desc = write_feature_coordinate(f, names, description)
             desc.attrs.update(desc_attrs)
             f.attrs.update(attrs)
         rels = [os.path.relpath(Path(p).resolve(), out_dir) for p in stores]
