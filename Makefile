@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= all
 
-.PHONY: setup demo test lint bench report config-doc rulegraph clean-results
+.PHONY: setup demo test test-slow lint bench report config-doc rulegraph clean-results
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,10 @@ demo: setup
 
 test: setup lint
 	$(BIN)/pytest -m "not slow"
+
+# the slow tests: scale runs, every example and the tutorial end to end, every stage killed, Slurm retries
+test-slow: setup
+	$(BIN)/pytest -m slow
 
 lint: setup
 	$(BIN)/ruff check src tests workflow/scripts benchmarks

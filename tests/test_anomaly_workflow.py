@@ -14,16 +14,17 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import TINY_RUN_CONFIG, copy_run
 from skysift.anomaly import BATCH_COLUMNS, SearchSettings, merge_labels, rank_anomalies
 from skysift.config import default_config
 from workflow_runner import run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-BATCHES = ["field000633", "field000634"]
+BATCHES = ["field000633", "field001721"]
+#: The session's tiny run (conftest) with a lighter anomaly search and one short candidate list.
 TINY = {
-    "demo": {"seed": 3, "n_objects": 1500, "fields": [633, 634]},
-    "classify": {"n_estimators": 30, "cv_folds": 3},
+    **TINY_RUN_CONFIG,
     "anomaly": {"n_trees": 40, "compare": ["aad", "pineforest", "lof"], "top_n": 5},
     "candidates": {"lists": {"anomalies": {"select": "anomalies", "top_n": 10}}},
 }
@@ -61,14 +62,12 @@ def dry_run(
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """A tiny two-field run up to the candidate table, with an expert labels file: its directory and config."""
-    workdir = tmp_path_factory.mktemp("anomaly_run")
+def run(tiny_run, tmp_path_factory):
+    """The tiny two-field run (a copy) up to the candidate table with an expert labels file: its directory, config."""
+    workdir = copy_run(tiny_run[0], tmp_path_factory.mktemp("anomaly_run") / "run")
     labels = workdir / "alice.csv"
-    labels.write_text("objectid,label,expert,time,note\n")
     config = {**TINY, "anomaly": {**TINY["anomaly"], "labels": [str(labels)]}}
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    snakemake(workdir, *(f"results/features/{b}.parquet" for b in BATCHES))
     first = [pd.read_parquet(workdir / f"results/features/{b}.parquet")["objectid"] for b in BATCHES]
     labels.write_text(
         "objectid,label,expert,time,note\n"
@@ -112,7 +111,7 @@ def test_forcerun_fit_reruns_the_fit_scores_merge_and_candidates_only(run):
 
 def test_a_deleted_batch_scores_rerun_that_batch_and_the_merge_only(run):
     workdir, config = run
-    lost = workdir / "results/anomaly/scores/aad/field000634.parquet"
+    lost = workdir / "results/anomaly/scores/aad/field001721.parquet"
     before = pd.read_parquet(lost)
     ranked_before = pd.read_parquet(workdir / "results/anomaly/ranked/aad.parquet")
     lost.unlink()
@@ -121,7 +120,7 @@ def test_a_deleted_batch_scores_rerun_that_batch_and_the_merge_only(run):
     targets = (SCORES, str(lost.relative_to(workdir)))
     dry = dry_run(workdir, config, *targets)
     assert planned(dry) == {"score_anomalies": 1, "rank_anomalies": 1}
-    assert "batch=field000634" in dry.stdout
+    assert "batch=field001721" in dry.stdout
     snakemake(workdir, *targets)
     pd.testing.assert_frame_equal(pd.read_parquet(lost), before, check_exact=True)
     pd.testing.assert_frame_equal(

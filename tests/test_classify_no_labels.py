@@ -11,6 +11,7 @@ import pytest
 import yaml
 from astropy.table import Table
 
+from conftest import TINY_RUN_CONFIG, copy_run
 from skysift.candidates.publish import verify_sha256sums
 from skysift.classify import load_model
 from skysift.io import InputError
@@ -22,29 +23,24 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    """The default target of a tiny demo with an empty user label table (0 labels)."""
-    workdir = tmp_path_factory.mktemp("nolabels")
+def run(tiny_run, tmp_path_factory) -> Path:
+    """The session's tiny run (conftest), copied, then its default target with an empty user label table."""
+    workdir = copy_run(tiny_run[0], tmp_path_factory.mktemp("nolabels") / "run")
     labels = workdir / "no_labels.csv"
     labels.write_text("objectid,label\n")
-    config = {
-        "demo": {"seed": 7, "n_objects": 2000, "fields": [633, 1721]},
-        "classify": {
-            "labels": "table",
-            "label_table": {"path": str(labels)},
-            "n_estimators": 30,
-            "cv_folds": 3,
-            "kilonova": {
-                "n_basis": 100,
-                "n_kilonova": 150,
-                "n_per_class": 30,
-                "n_constant": 300,
-                "n_estimators": 50,
-            },
+    classify = {
+        **TINY_RUN_CONFIG["classify"],
+        "labels": "table",
+        "label_table": {"path": str(labels)},
+        "kilonova": {
+            "n_basis": 100,
+            "n_kilonova": 150,
+            "n_per_class": 30,
+            "n_constant": 300,
+            "n_estimators": 50,
         },
-        "anomaly": {"n_trees": 50, "compare": []},
     }
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    (workdir / "config.yaml").write_text(yaml.safe_dump({**TINY_RUN_CONFIG, "classify": classify}))
     run_snakemake(workdir, "--cores", "2")
     return workdir
 

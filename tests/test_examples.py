@@ -9,6 +9,7 @@ here (``ADAPTERS``): an example without one fails ``test_every_example_has_an_ad
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -126,7 +127,32 @@ def _published(workdir: Path) -> Path:
     return sums[0].parent
 
 
+#: The example run to the end in the default suite (the online path: fake IRSA bulk + CDS XMatch); the
+#: others plan their whole default target there and run it to the end with the slow tests (``-m slow``).
+FULL_RUN_DEFAULT = "irsa_dr24_field.yaml"
+
+
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
+def test_example_plans_the_default_target(name, services, tmp_path):
+    config = ADAPTERS[name](yaml.safe_load((EXAMPLES / name).read_text()), tmp_path, services)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    dry = run_snakemake(tmp_path, "--cores", "2", "-n")
+    planned = set(re.findall(r"^(?:local)?rule (\w+):", dry.stdout + dry.stderr, flags=re.MULTILINE))
+    assert {
+        "fetch_lightcurves",
+        "extract_features",
+        "make_candidates",
+        "publish_candidates",
+        "all",
+    } <= planned
+    if name == "gw_demo.yaml":
+        assert "select_skymap_counterparts" in planned
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n if n == FULL_RUN_DEFAULT else pytest.param(n, marks=pytest.mark.slow) for n in sorted(ADAPTERS)],
+)
 def test_example_runs_through_the_default_target(name, services, tmp_path):
     config = ADAPTERS[name](yaml.safe_load((EXAMPLES / name).read_text()), tmp_path, services)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))

@@ -10,13 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from conftest import TINY_RUN_CONFIG, copy_run
 from workflow_runner import run_snakemake
 
-TINY = {
-    "demo": {"seed": 11, "n_objects": 600, "fields": [633, 1721]},
-    "classify": {"n_estimators": 30, "cv_folds": 2, "min_class_count": 2},
-    "anomaly": {"n_trees": 50},
-}
+TINY = TINY_RUN_CONFIG
 
 pytestmark = pytest.mark.workflow
 
@@ -33,12 +30,9 @@ def planned(workdir: Path, config: dict, *args: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
-    """One complete tiny run."""
-    workdir = tmp_path_factory.mktemp("features-run")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
-    run_snakemake(workdir, "--cores", "2")
-    return workdir
+def run(tiny_run, tmp_path_factory) -> Path:
+    """A copy of the session's tiny run (conftest), which these tests change."""
+    return copy_run(tiny_run[0], tmp_path_factory.mktemp("features-run") / "run")
 
 
 def test_no_cleaned_copy_and_both_logs_count_the_same_drops(run):

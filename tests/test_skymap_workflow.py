@@ -12,6 +12,7 @@ import pytest
 import yaml
 from astropy.table import Table
 
+from conftest import TINY_RUN_CONFIG, copy_run
 from servers import FakeTNSBulk
 from skysift.candidates import SELECTIONS
 from skysift.cli import main as cli_main
@@ -45,8 +46,9 @@ KILONOVA_TRAINING = {
     "n_constant": 300,
     "n_estimators": 50,
 }
+#: The session's tiny run (conftest) with lighter training and the candidate lists searched here.
 TINY = {
-    "demo": {"seed": 7, "n_objects": 2000, "fields": [633, 1721], "class_fractions": {"kilonova": 0.01}},
+    **TINY_RUN_CONFIG,
     "classify": {
         "n_estimators": 30,
         "cv_folds": 3,
@@ -65,10 +67,9 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None) -> subprocess.
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tiny_run, tmp_path_factory):
     """Tiny run up to the candidate lists; two maps (flat RING, multi-order) centred on a listed kilonova."""
-    workdir = tmp_path_factory.mktemp("gw")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+    workdir = copy_run(tiny_run[0], tmp_path_factory.mktemp("gw") / "run", config=TINY)
     snakemake(workdir, *[f"results/candidates/{name}.ecsv" for name in LISTS])
     unconfigured = snakemake(workdir, "-n").stdout
 

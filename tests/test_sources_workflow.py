@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from conftest import copy_run
 from servers import FakeServices
 from skysift.layout import md5sum, read_checksums
 from test_workflow import TINY, snakemake
@@ -63,55 +64,16 @@ def test_snad_run_from_an_id_file_batches_by_field(served, tmp_path):
     assert "SNAD dr24: 1 queries, 40 objects" in (tmp_path / "logs/query_lightcurves.log").read_text()
 
 
-#: A complete but cheap demo run: the tiny demo, lighter training (keys the schema does not know are dropped).
-CHEAP = {
-    **TINY,
-    "classify": {
-        **TINY["classify"],
-        "n_estimators": 30,
-        "active_learning": {"seeds": [0], "budget": 60},
-        "early_snia": {"seeds": [0], "budget": 40},
-        "kilonova": {
-            "n_basis": 100,
-            "n_kilonova": 150,
-            "n_per_class": 30,
-            "n_constant": 300,
-            "n_estimators": 50,
-        },
-    },
-    "anomaly": {"n_trees": 50},
-    "candidates": {"top_n": 20, "max_plots": 20},
-}
-
-
-def known_keys(values: dict, schema: dict) -> dict:
-    """``values`` without the keys ``schema`` does not know (so other stages' renames do not break this test)."""
-    props = schema.get("properties", {})
-    out = {}
-    for key, value in values.items():
-        if key in props:
-            sub = props[key]
-            out[key] = known_keys(value, sub) if isinstance(value, dict) and "properties" in sub else value
-    return out
-
-
-def test_execution_settings_rerun_nothing_result_keys_do(tmp_path):
+def test_execution_settings_rerun_nothing_result_keys_do(tiny_run, tmp_path):
     """After a complete tiny demo run, HTTP/verification/request-size settings plan nothing; demo keys do."""
-    from skysift.config import SCHEMA_PATH, load_schema
-
-    config = known_keys(CHEAP, load_schema(SCHEMA_PATH))
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    snakemake(tmp_path)
+    config = TINY
+    workdir = copy_run(tiny_run[0], tmp_path / "run")
     execution = {"verify": "exists", "batch_size": 7, "http": {**HTTP, "timeout": 1}}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump({**config, "fetch": execution}))
-    out = "\n".join(snakemake(tmp_path, "-n").stdout.splitlines())
-    planned = set(re.findall(r"^(?:local)?rule (\w+):", out, flags=re.MULTILINE))
-    # combine_features takes the whole config as a param on main (the features stage's #16 change removes it);
-    # once that lands this is "Nothing to be done" for every rule
-    assert planned <= {"combine_features", "all"}, out[-3000:]
-    if not planned:
-        assert "Nothing to be done" in out
+    (workdir / "config.yaml").write_text(yaml.safe_dump({**config, "fetch": execution}))
+    out = "\n".join(snakemake(workdir, "-n").stdout.splitlines())
+    assert not re.findall(r"^(?:local)?rule (\w+):", out, flags=re.MULTILINE), out[-3000:]
+    assert "Nothing to be done" in out
     changed = {**config, "fetch": execution, "demo": {**config["demo"], "catalog_scatter_arcsec": 0.4}}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(changed))
-    out = snakemake(tmp_path, "-n", "--until", "fetch_lightcurves").stdout
+    (workdir / "config.yaml").write_text(yaml.safe_dump(changed))
+    out = snakemake(workdir, "-n", "--until", "fetch_lightcurves").stdout
     assert re.search(r"params have changed since last execution:\s+simulate_survey", out), out[-3000:]

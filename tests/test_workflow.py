@@ -13,6 +13,7 @@ import pytest
 import yaml
 from astropy.table import Table
 
+from conftest import TINY_RUN_CONFIG, copy_run
 from workflow_runner import ROOT, run_snakemake
 
 RULES = [
@@ -33,12 +34,7 @@ RULES = [
 ]
 RARE = {"kilonova", "microlensing", "flare", "cv", "tde", "slsn", "artefact"}
 
-TINY = {
-    "demo": {"seed": 7, "n_objects": 2000, "fields": [633, 1721]},
-    "classify": {"n_estimators": 50, "cv_folds": 3},
-    "anomaly": {"n_trees": 100},
-    "candidates": {"top_n": None},
-}
+TINY = TINY_RUN_CONFIG
 
 pytestmark = pytest.mark.workflow
 
@@ -54,14 +50,10 @@ def planned_rules(proc: subprocess.CompletedProcess) -> set[str]:
     return set(re.findall(r"^(?:local)?rule (\w+):", out, flags=re.MULTILINE))
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """One complete tiny run, shared by the tests of this module."""
-    workdir = tmp_path_factory.mktemp("run")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
-    dry = snakemake(workdir, "-n")
-    snakemake(workdir)
-    return workdir, dry
+@pytest.fixture
+def run(tiny_run):
+    """The session's tiny run (conftest): read it only, copy it to change it."""
+    return tiny_run
 
 
 def test_dry_run_plans_every_rule(run):
@@ -168,12 +160,12 @@ def test_publish_bundle_of_the_run_verifies_and_tables_read_back(run):
     assert provenance["config"]["demo"]["seed"] == 7 and len(provenance["config_sha256"]) == 64
 
 
-def test_snakemake_report_builds_with_candidate_plots(run):
+def test_snakemake_report_builds_with_candidate_plots(run, tmp_path):
     import zipfile
 
     workdir, _ = run
-    snakemake(workdir, "--report", str(workdir / "report.zip"))
-    with zipfile.ZipFile(workdir / "report.zip") as archive:
+    snakemake(workdir, "--report", str(tmp_path / "report.zip"))
+    with zipfile.ZipFile(tmp_path / "report.zip") as archive:
         names = archive.namelist()
         assert "report/report.html" in names
         assert any(n.endswith("/sky_map.png") for n in names)
@@ -240,8 +232,8 @@ def test_anomaly_ranked_lists_of_the_run(run):
         np.testing.assert_allclose(ranked.loc[scored, "anomaly_score"], best[scored])
 
 
-def test_anomaly_evaluation_on_the_tiny_run(run):
-    workdir, _ = run
+def test_anomaly_evaluation_on_the_tiny_run(run, tmp_path):
+    workdir = copy_run(run[0], tmp_path / "run")
     evaluation = {"budgets": [10, 20], "seeds": [0, 1, 2], "methods": ["isoforest", "aad"]}
     (workdir / "evaluation.yaml").write_text(
         yaml.safe_dump({**TINY, "anomaly": {**TINY["anomaly"], "evaluation": evaluation}})
@@ -276,8 +268,7 @@ def test_alert_names_looked_up_in_a_local_alerce_fill_the_broker_links(run, tmp_
     """alert_lookup.enabled: the local rule asks the (fake) ALeRCE about the candidates, the tables link them."""
     from servers import FakeAlerce
 
-    workdir = tmp_path / "run"
-    shutil.copytree(run[0], workdir, symlinks=True)
+    workdir = copy_run(run[0], tmp_path / "run")
     table = Table.read(workdir / "results/candidates/candidates.ecsv")
     ranked = []  # the best-ranked objects of three different sky sources (a source's bands share a position)
     for row in table:
