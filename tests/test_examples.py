@@ -174,6 +174,7 @@ def test_example_runs_through_the_default_target(name, services, tmp_path):
         assert (tmp_path / "results/skymap/gw_demo/counterparts.ecsv").exists()
 
 
+@pytest.mark.slow  # a second full IRSA run; the default suite has the no-labels run on the demo
 def test_irsa_bulk_without_catalogs_publishes_the_anomaly_list(services, tmp_path):
     config = irsa_bulk(yaml.safe_load((EXAMPLES / "irsa_dr24_field.yaml").read_text()), tmp_path, services)
     config["crossmatch"]["catalogs"] = {}
