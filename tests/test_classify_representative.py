@@ -207,3 +207,20 @@ def test_metrics_json_carries_the_block_and_the_figure(tmp_path, caplog):
     )
     block = json.loads((tmp_path / "metrics.json").read_text())["representativeness"]
     assert block["verdict"] == NOT_TESTED and "enabled is false" in block["skipped"]
+
+
+def test_a_skipped_classifier_has_no_block_and_a_figure_that_says_why(tmp_path):
+    df = population(300, seed=5)
+    write_parquet_df(features_only(df), tmp_path / "field000633.parquet")
+    one_class = df.head(20)[["objectid"]].assign(**{"class": "constant"})
+    write_parquet_df(one_class, tmp_path / "truth.parquet")
+    classify = default_config()["classify"]
+    report = run_training(
+        [tmp_path / "field000633.parquet"],
+        LabelSource(truth=tmp_path / "truth.parquet"),
+        ClassifierSettings.from_config(classify),
+        _outputs(tmp_path),
+        representative=RepresentativenessSettings.from_config(classify["representativeness"]),
+    )
+    assert report["status"] == "skipped" and "representativeness" not in report
+    assert (tmp_path / "representativeness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -175,7 +175,8 @@ def plot_representativeness(
     n_hist: int = 3,
 ) -> Path:
     """Labelled vs unlabelled objects as a PNG: KS statistic of the most shifted features (bars, SMD
-    written beside them) and overlaid normalised histograms of the top ``n_hist`` features."""
+    written beside them) and overlaid histograms (fraction of each side per bin; log bins for
+    heavy-tailed positive features) of the top ``n_hist`` features."""
     if block.get("auc") is None:
         return plot_placeholder(
             path, "representativeness of the labels", f"not tested: {block.get('skipped')}"
@@ -203,20 +204,17 @@ def plot_representativeness(
         b = pd.to_numeric(unlabelled[name], errors="coerce").to_numpy(dtype=float)
         a, b = a[np.isfinite(a)], b[np.isfinite(b)]
         both = np.r_[a, b]
-        lo, hi = np.percentile(both, [1, 99]) if both.size else (0.0, 0.0)
-        edges = np.linspace(lo, hi, 41) if hi > lo else 10
-        ax.hist(b, bins=edges, density=True, histtype="stepfilled", alpha=0.4, color="grey",
-                label=f"unlabelled ({b.size})")  # fmt: skip
-        ax.hist(
-            a,
-            bins=edges,
-            density=True,
-            histtype="step",
-            lw=1.5,
-            color="tab:red",
-            label=f"labelled ({a.size})",
-        )
-        ax.set_title(name, fontsize=8)
+        lo, mid, hi = np.percentile(both, [1, 50, 99]) if both.size else (0.0, 0.0, 0.0)
+        heavy_tail = lo > 0 and hi > 20 * mid  # e.g. chi2: log bins, or one bin holds everything
+        edges = (np.geomspace if heavy_tail else np.linspace)(lo, hi, 41) if hi > lo else 10
+        if heavy_tail:
+            ax.set_xscale("log")
+        for values, style in (
+            (b, {"histtype": "stepfilled", "alpha": 0.4, "color": "grey", "label": f"unlabelled ({b.size})"}),
+            (a, {"histtype": "step", "lw": 1.5, "color": "tab:red", "label": f"labelled ({a.size})"}),
+        ):
+            ax.hist(values, bins=edges, weights=np.full(values.size, 1 / max(values.size, 1)), **style)
+        ax.set_title(f"{name} (fraction per bin)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=6)
     fig.tight_layout()

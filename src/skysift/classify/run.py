@@ -157,9 +157,10 @@ def run_training(
     """Train the classifier on the labelled objects of the feature tables (only their rows are read);
     write model, card, metrics, per-class tables and figures. Returns the metrics report.
 
-    With ``representative`` enabled, the report's ``representativeness`` block compares the labelled
-    rows with a sample of the unlabelled ones (:func:`check_representativeness`; its figure goes to
-    ``outputs.representativeness``). Prediction is :func:`run_predictions`, one batch per job.
+    The report of a trained classifier has a ``representativeness`` block: with ``representative``
+    enabled, it compares the labelled rows with a sample of the unlabelled ones
+    (:func:`check_representativeness`; its figure goes to ``outputs.representativeness``).
+    Prediction is :func:`run_predictions`, one batch per job.
     """
     label_series = labels.read()
     features_df = read_labelled_features(features, label_series.index.to_numpy())
@@ -170,11 +171,16 @@ def run_training(
         report = {"status": TRAINED, **report}
     except TooFewLabels as exc:
         model, report = None, skipped_report(exc, "classifier (train_classifier)", model=settings.model)
-    labelled = features_df[features_df["objectid"].isin(label_series.dropna().index)]
-    report["representativeness"] = check_representativeness(
-        features, labelled, representative, outputs.representativeness,
-        seed=settings.random_state, cv_folds=settings.cv_folds, n_jobs=n_jobs,
-    )  # fmt: skip
+    if report["status"] == TRAINED:
+        labelled = features_df[features_df["objectid"].isin(label_series.dropna().index)]
+        report["representativeness"] = check_representativeness(
+            features, labelled, representative, outputs.representativeness,
+            seed=settings.random_state, cv_folds=settings.cv_folds,
+        )  # fmt: skip
+    elif outputs.representativeness is not None:
+        plot_placeholder(
+            outputs.representativeness, "representativeness of the labels", f"skipped: {report['reason']}"
+        )
     card = model_card(model, report)
     _save_model_card_report(model, card, report, outputs)
     write_per_class_table(report, outputs.per_class)
@@ -192,7 +198,6 @@ def check_representativeness(
     *,
     seed: int,
     cv_folds: int,
-    n_jobs: int = 1,
 ) -> dict[str, Any]:
     """The ``representativeness`` block of the classifier's metrics: ``labelled`` (feature rows of the
     labelled objects; a seeded sample of ``settings.sample_size`` of them when there are more) against a
@@ -214,9 +219,8 @@ def check_representativeness(
             block["sample"] = meta
         else:
             block, shifts = representativeness(
-                labelled, sample, auc_warn=settings.auc_warn, seed=seed, cv_folds=cv_folds,
-                n_jobs=n_jobs, sample=meta,
-            )  # fmt: skip
+                labelled, sample, auc_warn=settings.auc_warn, seed=seed, cv_folds=cv_folds, sample=meta
+            )
             if figure is not None:
                 plot_representativeness(block, shifts, labelled, sample, figure)
             return block
