@@ -20,7 +20,7 @@ from skysift.classify.representative import (
     read_unlabelled_sample,
     representativeness,
 )
-from skysift.classify.run import TrainingOutputs, run_training
+from skysift.classify.run import TrainingOutputs, check_representativeness, run_training
 from skysift.classify.settings import RepresentativenessSettings
 from skysift.config import default_config
 from skysift.io import write_parquet_df
@@ -224,3 +224,19 @@ def test_a_skipped_classifier_has_no_block_and_a_figure_that_says_why(tmp_path):
     )
     assert report["status"] == "skipped" and "representativeness" not in report
     assert (tmp_path / "representativeness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_object_labelled_is_not_tested(batches, tmp_path):
+    paths, _ = batches
+    labelled = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    block = check_representativeness(
+        paths,
+        labelled,
+        RepresentativenessSettings(enabled=True, sample_size=500, auc_warn=0.7),
+        tmp_path / "figure.png",
+        seed=0,
+        cv_folds=5,
+    )
+    assert block["verdict"] == NOT_TESTED and "every object is labelled" in block["skipped"]
+    assert block["sample"]["sample_rows"] == 0 and block["sample"]["labelled_rows"] == 3000
+    assert (tmp_path / "figure.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

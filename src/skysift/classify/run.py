@@ -212,7 +212,12 @@ def check_representativeness(
         if len(labelled) > settings.sample_size:
             meta["labelled_rows"] = len(labelled)
             labelled = labelled.sample(n=settings.sample_size, random_state=seed).sort_index()
-        if len(labelled) < 2 or len(sample) < 2:
+        if meta["unlabelled_rows"] == 0:
+            block = disabled_block(
+                "every object is labelled (e.g. classify.labels: truth): nothing to compare"
+            )
+            block["sample"] = meta
+        elif len(labelled) < 2 or len(sample) < 2:
             block = disabled_block(
                 f"{len(labelled)} labelled and {len(sample)} unlabelled rows; needs >= 2 each"
             )
