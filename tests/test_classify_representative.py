@@ -196,6 +196,10 @@ def test_metrics_json_carries_the_block_and_the_figure(tmp_path, caplog):
         assert abs(batch["sampled"] - 800 * batch["unlabelled"] / block["sample"]["unlabelled_rows"]) < 1
     assert any("mean (KS" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
     assert (tmp_path / "representativeness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    card = json.loads((tmp_path / "card.json").read_text())["representativeness"]
+    assert (
+        card["verdict"] == NOT_REPRESENTATIVE and card["top_features"][0] == "mean"
+    )  # travels with the model
 
     disabled = RepresentativenessSettings.from_config(classify["representativeness"] | {"enabled": False})
     run_training(
