@@ -1,7 +1,8 @@
 # Stage 5: a classifier trained on cross-match labels (or the demo's truth, or a user table), with CV
 # metrics, figures and class probabilities for every object; active-learning curves; the early SN Ia
 # and kilonova classifiers. A stage with too few labels writes its outputs with a "skipped" metrics.json.
-# Release shape: train_classifier reads only the labelled objects' rows; predict_classes applies the
+# Release shape: train_classifier reads only the labelled objects' rows (and, to check that they represent
+# the rest, a seeded batch-stratified sample of the unlabelled rows); predict_classes applies the
 # saved model to one batch per job (grouped on a cluster: group "per_batch", see profiles/slurm).
 # Params are only the keys that change a rule's outputs (label inputs come from common.smk).
 
@@ -34,6 +35,11 @@ rule train_classifier:
             caption="../report/classify_reliability.rst",
             category="Classification",
         ),
+        representativeness=report(
+            "results/classify/representativeness.png",
+            caption="../report/classify_representativeness.rst",
+            category="Classification",
+        ),
     conda:
         "../../envs/skysift.yaml"
     log:
@@ -46,6 +52,7 @@ rule train_classifier:
         runtime=60,
     params:
         classifier=classifier_section(config["classify"]),
+        representativeness=config["classify"]["representativeness"],
         label_table=LABEL_TABLE,
     script:
         "../scripts/train_classifier.py"

@@ -4,12 +4,14 @@
 def main(smk) -> None:
     from skysift.classify import ClassifierSettings, LabelSource, run_training
     from skysift.classify.run import TrainingOutputs
+    from skysift.classify.settings import RepresentativenessSettings
 
     run_training(
         smk.input.features,
         LabelSource.from_inputs(dict(smk.input.items()), smk.params.label_table),
         ClassifierSettings.from_config(smk.params.classifier),
         TrainingOutputs(**dict(smk.output.items())),
+        representative=RepresentativenessSettings.from_config(smk.params.representativeness),
         n_jobs=smk.threads,
     )
 

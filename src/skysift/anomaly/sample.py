@@ -15,7 +15,6 @@ the number of batches.
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,38 +26,11 @@ from skysift.anomaly.settings import SpaceSettings
 from skysift.anomaly.space import source_ids
 from skysift.features.table import as_features_frame
 from skysift.io import InputError
+from skysift.sampling import batch_name_of, sample_rows, sample_sizes
 
 __all__ = ["sample_sizes", "sample_rows", "read_fit_sample", "batch_name_of"]
 
 logger = logging.getLogger(__name__)
-
-
-def batch_name_of(path: str | Path) -> str:
-    """The batch name of a per-batch file (its stem, e.g. ``field000633``)."""
-    return Path(path).name.split(".")[0]
-
-
-def sample_sizes(counts: Sequence[int], fit_sample: int) -> list[int]:
-    """Rows each batch gives to a sample of ``fit_sample`` rows (all of them when the release is smaller)."""
-    counts = np.asarray(counts, dtype=np.int64)
-    total = int(counts.sum())
-    if total <= fit_sample:
-        return counts.tolist()
-    exact = counts * (fit_sample / total)
-    sizes = np.floor(exact).astype(np.int64)
-    remainder = exact - sizes
-    extra = fit_sample - int(sizes.sum())
-    order = np.lexsort((np.arange(len(counts)), -remainder))  # largest remainders, earlier batch first
-    sizes[order[:extra]] += 1
-    return np.minimum(sizes, counts).tolist()
-
-
-def sample_rows(name: str, n_rows: int, size: int, seed: int) -> np.ndarray:
-    """Sorted row indices a batch gives to the sample (every row when ``size`` >= ``n_rows``)."""
-    if size >= n_rows:
-        return np.arange(n_rows)
-    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(name.encode())])
-    return np.sort(rng.choice(n_rows, size, replace=False))
 
 
 def read_fit_sample(

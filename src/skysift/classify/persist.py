@@ -122,9 +122,21 @@ def model_card(model: Any, report: dict[str, Any]) -> dict[str, Any]:
             "n_train": report.get("n_train"),
             "data_hash": report.get("data_hash"),
             "metrics": metrics,
+            "representativeness": _representativeness_summary(report.get("representativeness")),
             "versions": _versions(),
         }
     )
+
+
+def _representativeness_summary(block: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the card keeps of the labels' representativeness check: verdict, AUC, the most shifted features."""
+    if not block:
+        return None
+    summary = {
+        key: block[key] for key in ("verdict", "auc", "auc_warn", "skipped", "warning") if key in block
+    }
+    summary["top_features"] = [row["feature"] for row in block.get("top_features", [])]
+    return summary
 
 
 def save_model(model: Any, path: str | Path, card: dict[str, Any] | None = None) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from astropy.table import Table
 
 from skysift.classify.skipped import SKIPPED
@@ -18,6 +19,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_reliability",
     "plot_placeholder",
+    "plot_representativeness",
 ]
 
 logger = logging.getLogger(__name__)
@@ -158,6 +160,63 @@ def plot_reliability(report: dict[str, Any], path: str | Path) -> Path:
     hist.set_xlabel("confidence (highest class probability)")
     hist.set_ylabel("objects")
     hist.set_yscale("log")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_representativeness(
+    block: dict[str, Any],
+    shifts: pd.DataFrame,
+    labelled: pd.DataFrame,
+    unlabelled: pd.DataFrame,
+    path: str | Path,
+    *,
+    n_bars: int = 15,
+    n_hist: int = 3,
+) -> Path:
+    """Labelled vs unlabelled objects as a PNG: KS statistic of the most shifted features (bars, SMD
+    written beside them) and overlaid histograms (fraction of each side per bin; log bins for
+    heavy-tailed positive features) of the top ``n_hist`` features."""
+    if block.get("auc") is None:
+        return plot_placeholder(
+            path, "representativeness of the labels", f"not tested: {block.get('skipped')}"
+        )
+    plt = _pyplot()
+    top = shifts.dropna(subset=["ks"]).head(n_bars)
+    hist_features = top["feature"].head(n_hist).tolist()
+    fig = plt.figure(figsize=(11, 1.2 + 0.32 * max(len(top), 6)), dpi=110)
+    grid = fig.add_gridspec(max(len(hist_features), 1), 2, width_ratios=[1.2, 1])
+    bars = fig.add_subplot(grid[:, 0])
+    y = np.arange(len(top))[::-1]
+    bars.barh(y, top["ks"], color="tab:red", alpha=0.7)
+    bars.set_yticks(y, top["feature"], fontsize=7)
+    for yy, ks, smd in zip(y, top["ks"], top["smd"], strict=True):
+        bars.text(ks, yy, f" SMD {smd:+.2f}" if np.isfinite(smd) else "", va="center", fontsize=6)
+    bars.set_xlim(0, 1.15)
+    bars.set_xlabel("KS statistic, labelled vs unlabelled")
+    bars.set_title(
+        f"two-sample AUC {block['auc']:.2f} (warn > {block['auc_warn']:g}): {block['verdict'].replace('_', ' ')}",
+        fontsize=9,
+    )
+    for i, name in enumerate(hist_features):
+        ax = fig.add_subplot(grid[i, 1])
+        a = pd.to_numeric(labelled[name], errors="coerce").to_numpy(dtype=float)
+        b = pd.to_numeric(unlabelled[name], errors="coerce").to_numpy(dtype=float)
+        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+        both = np.r_[a, b]
+        lo, mid, hi = np.percentile(both, [1, 50, 99]) if both.size else (0.0, 0.0, 0.0)
+        heavy_tail = lo > 0 and hi > 20 * mid  # e.g. chi2: log bins, or one bin holds everything
+        edges = (np.geomspace if heavy_tail else np.linspace)(lo, hi, 41) if hi > lo else 10
+        if heavy_tail:
+            ax.set_xscale("log")
+        for values, style in (
+            (b, {"histtype": "stepfilled", "alpha": 0.4, "color": "grey", "label": f"unlabelled ({b.size})"}),
+            (a, {"histtype": "step", "lw": 1.5, "color": "tab:red", "label": f"labelled ({a.size})"}),
+        ):
+            ax.hist(values, bins=edges, weights=np.full(values.size, 1 / max(values.size, 1)), **style)
+        ax.set_title(f"{name} (fraction per bin)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     return _save(fig, path)
 

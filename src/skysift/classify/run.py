@@ -51,13 +51,16 @@ from skysift.classify.plots import (
     plot_confusion_matrix,
     plot_placeholder,
     plot_reliability,
+    plot_representativeness,
     write_per_class_table,
 )
+from skysift.classify.representative import disabled_block, read_unlabelled_sample, representativeness
 from skysift.classify.settings import (
     ActiveLearningSettings,
     ClassifierSettings,
     EarlySniaSettings,
     KilonovaSettings,
+    RepresentativenessSettings,
 )
 from skysift.classify.skipped import SKIPPED, TRAINED, TooFewLabels, skipped_report
 from skysift.clean import read_clean_lightcurves
@@ -75,6 +78,7 @@ __all__ = [
     "run_predictions",
     "read_labelled_features",
     "run_training",
+    "check_representativeness",
 ]
 
 logger = logging.getLogger(__name__)
@@ -93,6 +97,7 @@ class TrainingOutputs:
     per_class_csv: PathLike
     confusion: PathLike
     reliability: PathLike
+    representativeness: PathLike | None = None  # the figure of check_representativeness
 
 
 @dataclass(frozen=True)
@@ -146,11 +151,15 @@ def run_training(
     settings: ClassifierSettings,
     outputs: TrainingOutputs,
     *,
+    representative: RepresentativenessSettings | None = None,
     n_jobs: int = 1,
 ) -> dict[str, Any]:
     """Train the classifier on the labelled objects of the feature tables (only their rows are read);
     write model, card, metrics, per-class tables and figures. Returns the metrics report.
 
+    The report of a trained classifier has a ``representativeness`` block: with ``representative``
+    enabled, it compares the labelled rows with a sample of the unlabelled ones
+    (:func:`check_representativeness`; its figure goes to ``outputs.representativeness``).
     Prediction is :func:`run_predictions`, one batch per job.
     """
     label_series = labels.read()
@@ -162,6 +171,16 @@ def run_training(
         report = {"status": TRAINED, **report}
     except TooFewLabels as exc:
         model, report = None, skipped_report(exc, "classifier (train_classifier)", model=settings.model)
+    if report["status"] == TRAINED:
+        labelled = features_df[features_df["objectid"].isin(label_series.dropna().index)]
+        report["representativeness"] = check_representativeness(
+            features, labelled, representative, outputs.representativeness,
+            seed=settings.random_state, cv_folds=settings.cv_folds,
+        )  # fmt: skip
+    elif outputs.representativeness is not None:
+        plot_placeholder(
+            outputs.representativeness, "representativeness of the labels", f"skipped: {report['reason']}"
+        )
     card = model_card(model, report)
     _save_model_card_report(model, card, report, outputs)
     write_per_class_table(report, outputs.per_class)
@@ -169,6 +188,50 @@ def run_training(
     plot_confusion_matrix(report, outputs.confusion)
     plot_reliability(report, outputs.reliability)
     return report
+
+
+def check_representativeness(
+    features: Sequence[PathLike],
+    labelled: pd.DataFrame,
+    settings: RepresentativenessSettings | None,
+    figure: PathLike | None,
+    *,
+    seed: int,
+    cv_folds: int,
+) -> dict[str, Any]:
+    """The ``representativeness`` block of the classifier's metrics: ``labelled`` (feature rows of the
+    labelled objects; a seeded sample of ``settings.sample_size`` of them when there are more) against a
+    seeded, batch-stratified sample of the unlabelled rows of ``features`` (see
+    :mod:`skysift.classify.representative`); the figure is written to ``figure`` when given."""
+    if settings is None or not settings.enabled:
+        block = disabled_block("classify.representativeness.enabled is false")
+    else:
+        sample, meta = read_unlabelled_sample(
+            features, labelled["objectid"].to_numpy(), sample_size=settings.sample_size, seed=seed
+        )
+        if len(labelled) > settings.sample_size:
+            meta["labelled_rows"] = len(labelled)
+            labelled = labelled.sample(n=settings.sample_size, random_state=seed).sort_index()
+        if meta["unlabelled_rows"] == 0:
+            block = disabled_block(
+                "every object is labelled (e.g. classify.labels: truth): nothing to compare"
+            )
+            block["sample"] = meta
+        elif len(labelled) < 2 or len(sample) < 2:
+            block = disabled_block(
+                f"{len(labelled)} labelled and {len(sample)} unlabelled rows; needs >= 2 each"
+            )
+            block["sample"] = meta
+        else:
+            block, shifts = representativeness(
+                labelled, sample, auc_warn=settings.auc_warn, seed=seed, cv_folds=cv_folds, sample=meta
+            )
+            if figure is not None:
+                plot_representativeness(block, shifts, labelled, sample, figure)
+            return block
+    if figure is not None:
+        plot_placeholder(figure, "representativeness of the labels", f"not tested: {block['skipped']}")
+    return block
 
 
 def run_predictions(features: PathLike, model: PathLike, metrics: PathLike, out: PathLike) -> pd.DataFrame:

@@ -29,6 +29,7 @@ __all__ = [
     "EarlySniaSettings",
     "KilonovaSettings",
     "LabelTableSettings",
+    "RepresentativenessSettings",
     "classifier_section",
 ]
 
@@ -61,6 +62,17 @@ class ClassifierSettings(SectionSettings):
 
     config_key = "classify"
     shared_section = True  # the rest of the section is other settings' keys
+
+
+@dataclass(frozen=True)
+class RepresentativenessSettings(SectionSettings):
+    """The check that the labelled objects resemble the unlabelled ones (``classify.representativeness``)."""
+
+    enabled: bool
+    sample_size: int
+    auc_warn: float
+
+    config_key = "classify.representativeness"
 
 
 @dataclass(frozen=True)
