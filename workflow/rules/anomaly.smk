@@ -17,6 +17,10 @@ ANOMALY_PRIMARY_BATCH_SCORES = ANOMALY_BATCH_SCORES.replace("{method}", ANOMALY_
 ANOMALY_RANKED = expand("results/anomaly/ranked/{method}.parquet", method=ANOMALY_METHODS)
 # Every method's saved model files, in method order: npz, json, npz, json, ...
 ANOMALY_MODELS = [f"{ANOMALY_MODEL.format(method=m)}.{ext}" for m in ANOMALY_METHODS for ext in ("npz", "json")]
+# Catalog knowledge as free answers (anomaly.free_answers): the cross-match tables are inputs only when enabled.
+ANOMALY_CROSSMATCH = (
+    all_batches("results/crossmatch/{batch}.parquet") if config["anomaly"]["free_answers"]["enabled"] else []
+)
 
 
 rule fit_anomaly_model:
@@ -24,6 +28,7 @@ rule fit_anomaly_model:
         features=all_batches("results/features/{batch}.parquet"),
         # Expert labels are inputs: editing a labels file refits (AAD, PineForest) and reranks.
         labels=config["anomaly"]["labels"],
+        crossmatch=ANOMALY_CROSSMATCH,
     output:
         models=ANOMALY_MODELS,
         sample=ANOMALY_SAMPLE,
@@ -101,6 +106,7 @@ rule evaluate_anomalies:
         sample=ANOMALY_SAMPLE,
         ranked=ANOMALY_RANKED,
         truth=f"{DEMO_ROOT}/truth.parquet",
+        crossmatch=ANOMALY_CROSSMATCH,
     output:
         table=report(
             "results/anomaly/evaluation.csv",
