@@ -167,3 +167,36 @@ rule describe_label_session:
         lightcurve_dir="results/candidates/lightcurves",
     script:
         "../scripts/describe_label_session.py"
+
+
+# Personalised AAD (anomaly.personal): the primary method's candidate pool ranked by each expert's own model
+# (that expert's answers in anomaly.labels + the free answers) and a consensus list (mean rank over the
+# experts, with every expert's answer and its provenance). Not in the default target:
+# `snakemake results/anomaly/experts/consensus.csv`.
+rule rank_expert_anomalies:
+    input:
+        models=ANOMALY_MODELS,
+        sample=ANOMALY_SAMPLE,
+        ranked=ANOMALY_RANKED,
+        features=all_batches("results/features/{batch}.parquet"),
+        labels=config["anomaly"]["labels"],
+        crossmatch=ANOMALY_CROSSMATCH,
+    output:
+        experts="results/anomaly/experts/lists.parquet",
+        consensus="results/anomaly/experts/consensus.parquet",
+        consensus_csv="results/anomaly/experts/consensus.csv",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/rank_expert_anomalies.log",
+    benchmark:
+        "results/benchmarks/rank_expert_anomalies.tsv"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=30,
+    params:
+        anomaly=config["anomaly"],
+        methods=ANOMALY_METHODS,
+    script:
+        "../scripts/rank_expert_anomalies.py"

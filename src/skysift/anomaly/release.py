@@ -22,9 +22,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pandas as pd
-
 import numpy as np
+import pandas as pd
 
 from skysift.anomaly.batch import score_batch
 from skysift.anomaly.free import free_answers, is_free, with_free_answers
