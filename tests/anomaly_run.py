@@ -37,6 +37,7 @@ def make_run(
     section: Mapping,
     *,
     label_files: Sequence[str | Path] = (),
+    crossmatch: Sequence[str | Path] = (),
 ) -> dict[str, pd.DataFrame]:
     """Write ``batches`` (name -> features) to results/features/, then fit, score and rank as the rules do.
 
@@ -52,7 +53,7 @@ def make_run(
     models = model_files(results, fit.methods)
     model_dir = results / "anomaly/model"
     run_fit_anomaly_model(features, fit, models=models, sample=(model_dir / "sample.npz", model_dir / "sample.json"),
-                          labels=model_dir / "labels.parquet", label_files=label_files)  # fmt: skip
+                          labels=model_dir / "labels.parquet", label_files=label_files, crossmatch=crossmatch)  # fmt: skip
     per_batch: dict[str, list[Path]] = {m: [] for m in fit.methods}
     for path in features:
         outputs = [results / "anomaly/scores" / m / path.name for m in fit.methods]

@@ -142,3 +142,29 @@ def test_only_the_keys_a_rule_depends_on_rerun_it(run):
     labels = Path(config["anomaly"]["labels"][0])
     labels.write_text(labels.read_text() + "634101100000003,regular,alice,2026-01-03T00:00:00Z,\n")  # any id
     assert "fit_anomaly_model" in planned(dry_run(workdir, config, SCORES))
+
+
+def test_free_answers_and_expert_lists_in_the_workflow(run):
+    workdir, config = run
+    labels = Path(config["anomaly"]["labels"][0])
+    before = labels.read_bytes()
+    overlay = {
+        "free_answers": {"enabled": True, "classes": ["eclipsing_binary", "rrlyrae", "lpv", "constant"]}
+    }
+    target = "results/anomaly/experts/consensus.csv"
+    # the cross-match tables become inputs of the fit: it refits and reranks
+    assert planned(dry_run(workdir, config, SCORES, overlay=overlay)).get("fit_anomaly_model") == 1
+    dry_run(workdir, config, overlay=overlay)  # writes overlay.yaml
+    snakemake(workdir, target, SCORES, "--configfile", str(workdir / "overlay.yaml"))
+    assert labels.read_bytes() == before  # free answers never reach an expert labels file
+    scores = pd.read_parquet(workdir / SCORES)
+    free = scores.loc[scores["label_expert"].str.startswith("catalog:")]
+    assert len(free) and (free["label"] == "regular").all()
+    assert (
+        free["label_origin"].str.startswith("results/crossmatch/").all() and (free["known_class"] != "").all()
+    )
+    assert (scores.loc[scores["label_expert"] == "alice", "known_class"] == "").all()
+    lists = pd.read_parquet(workdir / "results/anomaly/experts/lists.parquet")
+    assert set(lists["expert"]) == {"alice"}
+    consensus = pd.read_csv(workdir / target)
+    assert consensus["consensus_rank"].iloc[0] == 1 and "answers" in consensus

@@ -114,7 +114,8 @@ def _label(args: argparse.Namespace) -> int:
     from skysift.io import safe_name
 
     safe_name(args.expert, "skysift label --expert")  # written into labels files, shown in pages
-    label_command(args.labels, args.expert, config_path=args.config, schema=args.schema, session=args.session,
+    labels = args.labels if args.labels is not None else Path("labels") / f"{args.expert}.csv"
+    label_command(labels, args.expert, config_path=args.config, schema=args.schema, session=args.session,
                   method=args.method, budget=args.budget, threads=args.threads, stdin=sys.stdin,
                   stdout=sys.stdout)  # fmt: skip
     return 0
@@ -246,8 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_report_tns)
 
     p = sub.add_parser("label", help="label anomaly candidates in the terminal (y/n/skip/quit; resumable)")
-    p.add_argument("--labels", type=Path, required=True, help="CSV labels file the answers are appended to")
-    p.add_argument("--expert", required=True, help="your name, written with every answer")
+    p.add_argument("--labels", type=Path,
+                   help="CSV labels file the answers are appended to (default labels/<expert>.csv)")  # fmt: skip
+    p.add_argument("--expert", required=True,
+                   help="your name, written with every answer; with anomaly.personal: whose model continues")  # fmt: skip
     p.add_argument("--config", type=Path, default=Path("config/config.yaml"), help="the run's config")
     p.add_argument("--schema", type=Path, default=DEFAULT_SCHEMA)
     p.add_argument("--session", type=Path, required=True,

@@ -17,6 +17,10 @@ ANOMALY_PRIMARY_BATCH_SCORES = ANOMALY_BATCH_SCORES.replace("{method}", ANOMALY_
 ANOMALY_RANKED = expand("results/anomaly/ranked/{method}.parquet", method=ANOMALY_METHODS)
 # Every method's saved model files, in method order: npz, json, npz, json, ...
 ANOMALY_MODELS = [f"{ANOMALY_MODEL.format(method=m)}.{ext}" for m in ANOMALY_METHODS for ext in ("npz", "json")]
+# Catalog knowledge as free answers (anomaly.free_answers): the cross-match tables are inputs only when enabled.
+ANOMALY_CROSSMATCH = (
+    all_batches("results/crossmatch/{batch}.parquet") if config["anomaly"]["free_answers"]["enabled"] else []
+)
 
 
 rule fit_anomaly_model:
@@ -24,6 +28,7 @@ rule fit_anomaly_model:
         features=all_batches("results/features/{batch}.parquet"),
         # Expert labels are inputs: editing a labels file refits (AAD, PineForest) and reranks.
         labels=config["anomaly"]["labels"],
+        crossmatch=ANOMALY_CROSSMATCH,
     output:
         models=ANOMALY_MODELS,
         sample=ANOMALY_SAMPLE,
@@ -101,6 +106,7 @@ rule evaluate_anomalies:
         sample=ANOMALY_SAMPLE,
         ranked=ANOMALY_RANKED,
         truth=f"{DEMO_ROOT}/truth.parquet",
+        crossmatch=ANOMALY_CROSSMATCH,
     output:
         table=report(
             "results/anomaly/evaluation.csv",
@@ -161,3 +167,36 @@ rule describe_label_session:
         lightcurve_dir="results/candidates/lightcurves",
     script:
         "../scripts/describe_label_session.py"
+
+
+# Personalised AAD (anomaly.personal): the primary method's candidate pool ranked by each expert's own model
+# (that expert's answers in anomaly.labels + the free answers) and a consensus list (mean rank over the
+# experts, with every expert's answer and its provenance). Not in the default target:
+# `snakemake results/anomaly/experts/consensus.csv`.
+rule rank_expert_anomalies:
+    input:
+        models=ANOMALY_MODELS,
+        sample=ANOMALY_SAMPLE,
+        ranked=ANOMALY_RANKED,
+        features=all_batches("results/features/{batch}.parquet"),
+        labels=config["anomaly"]["labels"],
+        crossmatch=ANOMALY_CROSSMATCH,
+    output:
+        experts="results/anomaly/experts/lists.parquet",
+        consensus="results/anomaly/experts/consensus.parquet",
+        consensus_csv="results/anomaly/experts/consensus.csv",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/rank_expert_anomalies.log",
+    benchmark:
+        "results/benchmarks/rank_expert_anomalies.tsv"
+    threads: 2
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=30,
+    params:
+        anomaly=config["anomaly"],
+        methods=ANOMALY_METHODS,
+    script:
+        "../scripts/rank_expert_anomalies.py"

@@ -16,6 +16,7 @@ def main(smk) -> None:
         table=smk.output.table,
         curves=smk.output.curves,
         plot=smk.output.plot,
+        crossmatch=smk.input.crossmatch,
         n_jobs=smk.threads,
     )
 

@@ -12,6 +12,7 @@ def main(smk) -> None:
         sample=tuple(smk.output.sample),
         labels=smk.output.labels,
         label_files=smk.input.labels,
+        crossmatch=smk.input.crossmatch,
         n_jobs=smk.threads,
     )
 

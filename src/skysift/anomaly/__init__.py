@@ -23,8 +23,9 @@ Modules: :mod:`~skysift.anomaly.settings` (the typed ``anomaly`` config section)
 percentiles against the sample), :mod:`~skysift.anomaly.batch` (one batch scored),
 :mod:`~skysift.anomaly.merge` (the global top-K), :mod:`~skysift.anomaly.release` (the three rules),
 :mod:`~skysift.anomaly.pool` (the candidate pool), :mod:`~skysift.anomaly.labels` (expert labels
-files), :mod:`~skysift.anomaly.session` (``skysift label``), :mod:`~skysift.anomaly.evaluate` (oracle
-evaluation), :mod:`~skysift.anomaly.preprocess` (imputation and transforms).
+files), :mod:`~skysift.anomaly.free` (catalog knowledge as free answers), :mod:`~skysift.anomaly.experts`
+(personalised models: a list per expert, a consensus), :mod:`~skysift.anomaly.session`
+(``skysift label``), :mod:`~skysift.anomaly.evaluate` (oracle evaluation), :mod:`~skysift.anomaly.preprocess` (imputation and transforms).
 """
 
 from skysift.anomaly.batch import BATCH_COLUMNS, score_batch
@@ -37,6 +38,8 @@ from skysift.anomaly.evaluate import (
     run_evaluation,
     summarise_curves,
 )
+from skysift.anomaly.experts import consensus_list, expert_lists, run_rank_expert_anomalies
+from skysift.anomaly.free import free_answers, is_free, with_free_answers
 from skysift.anomaly.labels import (
     LABEL_COLUMNS,
     LABEL_VALUES,
@@ -67,6 +70,7 @@ from skysift.anomaly.settings import (
     DetectorSettings,
     EvaluationSettings,
     FitSettings,
+    FreeAnswerSettings,
     OracleSettings,
     RankSettings,
     SearchSettings,
@@ -95,6 +99,13 @@ __all__ = [
     "DetectorSettings",
     "OracleSettings",
     "EvaluationSettings",
+    "FreeAnswerSettings",
+    "free_answers",
+    "with_free_answers",
+    "is_free",
+    "expert_lists",
+    "consensus_list",
+    "run_rank_expert_anomalies",
     "config_keys",
     "settings_section",
     "AnomalyPreprocessor",

@@ -25,6 +25,8 @@ import pandas as pd
 from coniferest.label import Label
 
 from skysift.anomaly.engine import Search, run_loop
+from skysift.anomaly.free import free_answers
+from skysift.anomaly.labels import source_labels
 from skysift.anomaly.settings import OracleSettings
 from skysift.anomaly.space import SearchSpace
 from skysift.io import InputError, atomic_path
@@ -61,12 +63,15 @@ def evaluate_methods(
     make_search: Callable[[str, int], Search],
     anomalies: Callable[[Search], set[int]],
     settings: OracleSettings,
+    *,
+    known: Callable[[Search], Mapping[int, Label]] | None = None,
 ) -> pd.DataFrame:
     """Run the oracle loop of every (method, seed) of ``anomaly.evaluation`` for ``max(budgets)`` questions.
 
     ``make_search(method, seed)`` builds the search of one run, ``anomalies(search)`` the anomalous
-    source ids of its space. Returns the curves: method, seed, query (1..), found (anomalies so far),
-    seconds (of the run).
+    source ids of its space, ``known(search)`` the answers given before the first question (the free
+    answers: never asked, fitted by the active methods). Returns the curves: method, seed, query (1..),
+    found (anomalies so far), seconds (of the run).
     """
     evaluation = settings.evaluation
     rows = []
@@ -79,6 +84,7 @@ def evaluate_methods(
                 search,
                 lambda source, _scores, odd=odd: Label.ANOMALY if source in odd else Label.REGULAR,
                 budget=max(evaluation.budgets),
+                known=known(search) if known is not None else None,
                 pool_size=settings.pool_size,
             )
             seconds = time.perf_counter() - start
@@ -180,6 +186,7 @@ def run_evaluation(
     table: str | Path,
     curves: str | Path,
     plot: str | Path,
+    crossmatch: Sequence[str | Path] = (),
     n_jobs: int = 1,
 ) -> pd.DataFrame:
     """The ``evaluate_anomalies`` rule: oracle curves, the summary table and the figure.
@@ -197,6 +204,9 @@ def run_evaluation(
         (method -> parquet); every method of ``anomaly.evaluation.methods`` needs its model and table.
     table, curves, plot
         Output files: the summary per method and budget (CSV), the curves (CSV), the figure (PNG).
+    crossmatch
+        The cross-match tables: with ``anomaly.free_answers.enabled`` every loop starts from the free
+        answers (:mod:`skysift.anomaly.free`); their rows join the pool.
 
     Returns
     -------
@@ -215,15 +225,15 @@ def run_evaluation(
     for col in ("objectid", "class"):
         if col not in truth_df:
             raise InputError(f"truth table lacks column {col!r}; expected the demo survey's truth.parquet")
+    free = free_answers(crossmatch, settings.free_answers)
     fit_sample = None
     pools = {}
     for method in settings.evaluation.methods:
         model = load_model(*models[method], n_jobs=n_jobs)
         if fit_sample is None:
             fit_sample = load_sample(*sample, preprocessors=model.preprocessors)
-        pools[method] = load_pool(
-            pd.read_parquet(ranked[method]), features, model, pool_size=settings.pool_size
-        )
+        pools[method] = load_pool(pd.read_parquet(ranked[method]), features, model,
+                                  pool_size=settings.pool_size, labelled=free["objectid"].to_numpy(np.int64))  # fmt: skip
 
     def make_search(method: str, seed: int) -> Search:
         return seed_search(pools[method], fit_sample, method, settings.detectors, seed=seed, n_jobs=n_jobs)
@@ -235,7 +245,11 @@ def run_evaluation(
         [pd.read_parquet(p, columns=["objectid"])["objectid"].to_numpy(np.int64) for p in features]
     )
     n_anomalies, n_sources = release_counts(truth_df, scored, settings.anomaly_classes)
-    curves_df = evaluate_methods(make_search, odd, settings)
+
+    def free_known(search: Search) -> dict[int, Label]:
+        return source_labels(search.space, free.loc[free["objectid"].isin(search.space.objectid)])
+
+    curves_df = evaluate_methods(make_search, odd, settings, known=free_known)
     summary = summarise_curves(curves_df, settings.evaluation.budgets, n_anomalies, n_sources)
     for frame, path in ((summary, table), (curves_df, curves)):
         with atomic_path(path) as tmp:

@@ -174,9 +174,15 @@ def read_labels(path: str | Path) -> pd.DataFrame:
     return out
 
 
-def merge_labels(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """One label per objectid from several files (latest time wins; see the module docstring)."""
+def merge_labels(paths: Iterable[str | Path], *, expert: str | None = None) -> pd.DataFrame:
+    """One label per objectid from several files (latest time wins; see the module docstring).
+
+    ``expert``: only that expert's answers (the rows whose ``expert`` column is that name): the answers
+    of one personalised model (:mod:`skysift.anomaly.experts`).
+    """
     frames = [read_labels(p).assign(file_order=i) for i, p in enumerate(paths)]
+    if expert is not None:
+        frames = [f.loc[f["expert"] == expert] for f in frames]
     frames = [f for f in frames if len(f)]
     if not frames:
         return empty_labels()

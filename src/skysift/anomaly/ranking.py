@@ -45,6 +45,7 @@ RANKED_COLUMNS: tuple[str, ...] = (
     "label_time",
     "label_origin",
     "label_conflict",
+    "known_class",
 )
 
 
@@ -93,7 +94,8 @@ def ranked_table(
 
     ``raw`` are the method's row scores, ``pct`` their band percentiles, ``source_score`` the source
     score of each row, ``signature`` the drivers (rows x features, NaN for unscored rows), ``labels``
-    the merged expert labels per objectid and ``known`` the same per source.
+    the merged expert labels per objectid (with the free answers' ``known_class``: :mod:`skysift.anomaly.free`)
+    and ``known`` the same per source.
     """
     drivers = _drivers_text(np.where(np.isnan(signature), np.inf, signature), space.feature_names)
     drivers[~np.isfinite(raw)] = ""
@@ -121,6 +123,11 @@ def ranked_table(
         lab["label_conflict"].reindex(out["objectid"]).fillna(False).to_numpy(bool)
         if lab is not None
         else False
+    )
+    out["known_class"] = (
+        lab["known_class"].reindex(out["objectid"]).fillna("").to_numpy(dtype=object)
+        if lab is not None and "known_class" in lab
+        else ""
     )
     if source_excess is not None:
         out["source_excess"] = source_excess

@@ -22,9 +22,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from skysift.anomaly.batch import score_batch
+from skysift.anomaly.free import free_answers, is_free, with_free_answers
 from skysift.anomaly.labels import merge_labels
 from skysift.anomaly.merge import merge_top_k
 from skysift.anomaly.model import fit_models, fit_sample_space
@@ -34,7 +36,13 @@ from skysift.anomaly.settings import FitSettings, RankSettings
 from skysift.anomaly.store import load_model, save_model, save_sample
 from skysift.io import write_parquet_df
 
-__all__ = ["run_fit_anomaly_model", "run_score_anomalies", "run_rank_anomalies", "ModelFiles"]
+__all__ = [
+    "run_fit_anomaly_model",
+    "run_score_anomalies",
+    "run_rank_anomalies",
+    "exclude_known",
+    "ModelFiles",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +66,7 @@ def run_fit_anomaly_model(
     sample: ModelFiles,
     labels: str | Path,
     label_files: Sequence[str | Path] = (),
+    crossmatch: Sequence[str | Path] = (),
     n_jobs: int = 1,
 ) -> None:
     """The ``fit_anomaly_model`` rule.
@@ -73,19 +82,27 @@ def run_fit_anomaly_model(
     sample
         (npz, json) of the fit sample's transformed rows.
     labels
-        Parquet file of the merged expert labels the models were fitted with.
+        Parquet file of the merged expert labels the models were fitted with, and the free answers
+        (:mod:`skysift.anomaly.free`; scoring ranks their sources as known regulars).
     label_files
         ``anomaly.labels``.
+    crossmatch
+        Every batch's cross-match table (read when ``anomaly.free_answers.enabled``). The free answers
+        whose rows are in the fit sample refit the active methods; the sample is not grown for them.
     n_jobs
         Threads of the forests (the results do not depend on it).
     """
     _check_methods("fit_anomaly_model", models, settings.methods)
-    merged = merge_labels(list(label_files))
+    experts = merge_labels(list(label_files))
+    free = free_answers(crossmatch, settings.free_answers)
+    merged = with_free_answers(experts, free)
     sample_df, meta = read_fit_sample(features, settings.space, fit_sample=settings.fit_sample,
-                                      seed=settings.random_state, labelled=merged["objectid"].to_numpy())  # fmt: skip
+                                      seed=settings.random_state, labelled=experts["objectid"].to_numpy())  # fmt: skip
     space = fit_sample_space(sample_df, settings.space)
     del sample_df
-    fitted = fit_models(space, settings, merged, meta=meta, n_jobs=n_jobs)
+    fitted_labels = merged.loc[~is_free(merged) | merged["objectid"].isin(space.objectid).to_numpy()]
+    meta = {**meta, "free_answers": int(is_free(fitted_labels).sum())}
+    fitted = fit_models(space, settings, fitted_labels, meta=meta, n_jobs=n_jobs)
     for method, (npz, js) in zip(settings.methods, models, strict=True):
         save_model(fitted[method], npz, js)
     save_sample(space, meta, *sample)
@@ -138,8 +155,19 @@ def run_rank_anomalies(
     results = {}
     for method, parquet, csv in zip(settings.methods, ranked, top, strict=True):
         table = merge_top_k(list(batch_scores[method]), settings.top_k)
+        if settings.free_answers.exclude_known:
+            table = exclude_known(table)
         write_ranked(table, parquet, csv, top_n=settings.top_n)
         if method == settings.method:
             write_parquet_df(table, scores)
         results[method] = table
     return results
+
+
+def exclude_known(table: pd.DataFrame) -> pd.DataFrame:
+    """A ranked list without the sources of known class (``known_class`` set), ranks renumbered 1..n."""
+    known = table.loc[table["known_class"].astype(str) != "", "source_id"].unique()
+    out = table.loc[~table["source_id"].isin(known)].reset_index(drop=True)
+    out["anomaly_rank"] = np.arange(1, len(out) + 1, dtype=np.int64)
+    logger.info("exclude_known: %d row(s) of %d known source(s) left out", len(table) - len(out), len(known))
+    return out

@@ -17,6 +17,12 @@ session would have asked next. Reading from stdin makes it scriptable (and testa
 While the expert looks at a card, the refits to both possible answers run in the background
 (:func:`~skysift.anomaly.engine.run_loop` ``prefetch``): the next card is ready when the answer comes.
 
+Catalog knowledge (``anomaly.free_answers``, :mod:`skysift.anomaly.free`): sources of a common class
+are known regulars from the start; they are never asked and never written to the labels file.
+Personalised (``anomaly.personal``): only the expert's own answers (rows of every file whose ``expert`` is
+them) are known and fitted, so ``skysift label --expert NAME`` continues NAME's model
+(:mod:`skysift.anomaly.experts`).
+
 ``skysift label`` (:func:`label_command`) runs on a finished run without loading the release: the
 saved model of the method, the candidate pool from its global top-K table and the pool's feature
 rows (:mod:`skysift.anomaly.pool`). The pool is fixed by that table, so a resumed session sees the
@@ -35,6 +41,7 @@ import pandas as pd
 from coniferest.label import Label
 
 from skysift.anomaly.engine import Search, run_loop
+from skysift.anomaly.free import free_answers, with_free_answers
 from skysift.anomaly.labels import append_label, as_label, merge_labels, source_labels
 from skysift.anomaly.sessionfiles import SessionFiles, read_session_files
 from skysift.anomaly.settings import AnomalySettings
@@ -87,6 +94,8 @@ def label_session(
     crossmatch: Iterable[str | Path] = (),
     lightcurve_dir: str | Path | None = None,
     budget: int | None = None,
+    free: pd.DataFrame | None = None,
+    personal: bool = False,
     stdin: TextIO,
     stdout: TextIO,
 ) -> int:
@@ -113,6 +122,11 @@ def label_session(
         Where the candidates stage drew ``lc_<objectid>.png`` (shown when present).
     budget
         Stop after this many answers (None = when every source has one).
+    free
+        Free answers (:func:`skysift.anomaly.free.free_answers`): known regulars, never asked, never
+        written to ``labels_file``; an expert's answer about the same source wins.
+    personal
+        ``expert``'s own model: only ``expert``'s answers (in every file) are known and fitted.
     stdin, stdout
         Where answers are read and cards written.
     """
@@ -121,13 +135,18 @@ def label_session(
     files = [Path(p) for p in other_label_files if Path(p).resolve() != labels_file.resolve()]
     if labels_file.exists() and labels_file.stat().st_size:
         files.append(labels_file)
-    known = source_labels(space, merge_labels(files))
+    experts = merge_labels(files, expert=expert if personal else None)
+    free = free.loc[free["objectid"].isin(space.objectid)] if free is not None else None
+    n_free = 0 if free is None else len(source_labels(space, free))
+    known = source_labels(space, experts if free is None else with_free_answers(experts, free))
     method = search.method
     matches = _best_matches(crossmatch, space.objectid).set_index("objectid")
     ra = space.ra if space.ra is not None else np.full(space.n_rows, np.nan)
     dec = space.dec if space.dec is not None else np.full(space.n_rows, np.nan)
+    own_model = f", {expert}'s own model" if personal else ""
     stdout.write(
-        f"skysift label: method {method}, {len(known)} source(s) already answered, "
+        f"skysift label: method {method}{own_model}, "
+        f"{len(known)} source(s) already answered ({n_free} by the catalogs), "
         f"answers go to {labels_file}\n  y = anomaly, n = regular, s = skip (unknown), q = quit\n"
     )
     n_given = 0
@@ -243,6 +262,8 @@ def label_command(
     """``skysift label``: the session on a finished run's candidate pool with the config's ``anomaly`` section.
 
     ``session`` is the run's session file (rule ``describe_label_session``): it names what the run wrote.
+    With ``anomaly.free_answers.enabled`` the catalog-classified sources are known regulars (never asked,
+    never written to ``labels``); with ``anomaly.personal`` the session continues ``expert``'s own model.
     """
     from skysift.config import load_config
 
@@ -253,7 +274,10 @@ def label_command(
     answered = [Path(p) for p in settings.labels if Path(p).resolve() != Path(labels).resolve()]
     if Path(labels).exists() and Path(labels).stat().st_size:
         answered.append(Path(labels))
-    labelled = merge_labels(answered)["objectid"].to_numpy(np.int64)
+    crossmatch = [p for p in files.crossmatch if p.exists()]
+    free = free_answers(crossmatch, settings.free_answers)
+    own = merge_labels(answered, expert=expert if settings.personal else None)
+    labelled = np.union1d(own["objectid"].to_numpy(np.int64), free["objectid"].to_numpy(np.int64))
     search = run_search(files, settings, method=method, labelled=labelled, n_jobs=threads)
     return label_session(
         search,
@@ -261,9 +285,11 @@ def label_command(
         expert=expert,
         dr=config["dr"],
         other_label_files=settings.labels,
-        crossmatch=[p for p in files.crossmatch if p.exists()],
+        crossmatch=crossmatch,
         lightcurve_dir=files.lightcurve_dir,
         budget=budget,
+        free=free,
+        personal=settings.personal,
         stdin=stdin,
         stdout=stdout,
     )

@@ -11,7 +11,8 @@ rule's ``params`` hold exactly the keys its outputs depend on (:func:`settings_s
 :class:`SearchSettings`     the ranked lists of an in-memory search (:func:`skysift.anomaly.rank_anomalies`):
                             method, compare, seed, top_n, space and detectors
 :class:`OracleSettings`     the oracle evaluation (rule ``evaluate_anomalies``): space, detectors,
-                            candidate pool, anomaly classes and ``anomaly.evaluation``
+                            candidate pool, anomaly classes, ``anomaly.evaluation`` and the free answers
+:class:`FreeAnswerSettings` ``anomaly.free_answers``: catalog-classified sources as known regulars
 :class:`AnomalySettings`    the whole section (``skysift label``, Python users)
 
 Every class is built from a validated section with ``from_config`` (keys it does not read are
@@ -40,6 +41,7 @@ __all__ = [
     "RankSettings",
     "SearchSettings",
     "EvaluationSettings",
+    "FreeAnswerSettings",
     "OracleSettings",
     "AnomalySettings",
     "config_keys",
@@ -146,6 +148,25 @@ class DetectorSettings(_Group):
 
 
 @dataclass(frozen=True)
+class FreeAnswerSettings:
+    """The ``anomaly.free_answers`` section (:mod:`skysift.anomaly.free`)."""
+
+    enabled: bool
+    classes: tuple[str, ...]
+    max_sep_arcsec: float
+    max_answers: int
+    exclude_known: bool
+
+    def __post_init__(self) -> None:
+        _tuples(self, "classes")
+
+    @classmethod
+    def off(cls) -> FreeAnswerSettings:
+        """No free answers (Python callers that do not pass any)."""
+        return cls(enabled=False, classes=(), max_sep_arcsec=1.0, max_answers=0, exclude_known=False)
+
+
+@dataclass(frozen=True)
 class FitSettings(_Methods):
     """What the saved models depend on (rule ``fit_anomaly_model``); the expert labels are files."""
 
@@ -153,6 +174,7 @@ class FitSettings(_Methods):
     compare: tuple[str, ...]
     random_state: int
     fit_sample: int
+    free_answers: FreeAnswerSettings
     space: SpaceSettings = field(metadata=_FLAT)
     detectors: DetectorSettings = field(metadata=_FLAT)
 
@@ -165,6 +187,7 @@ class RankSettings(_Methods):
     compare: tuple[str, ...]
     top_k: int
     top_n: int | None
+    free_answers: FreeAnswerSettings
 
 
 @dataclass(frozen=True)
@@ -198,6 +221,7 @@ class OracleSettings(_Group):
     anomaly_classes: tuple[str, ...]
     pool_size: int | None
     evaluation: EvaluationSettings
+    free_answers: FreeAnswerSettings
     space: SpaceSettings = field(metadata=_FLAT)
     detectors: DetectorSettings = field(metadata=_FLAT)
 
@@ -216,6 +240,8 @@ class AnomalySettings:
     pool_size: int | None
     anomaly_classes: tuple[str, ...]
     evaluation: EvaluationSettings
+    free_answers: FreeAnswerSettings
+    personal: bool
 
     def __post_init__(self) -> None:
         _tuples(self, "labels", "anomaly_classes")
@@ -235,6 +261,7 @@ class AnomalySettings:
             anomaly_classes=self.anomaly_classes,
             pool_size=self.pool_size,
             evaluation=self.evaluation,
+            free_answers=self.free_answers,
             space=self.search.space,
             detectors=self.search.detectors,
         )
