@@ -22,7 +22,7 @@ demo: setup
 test: setup lint
 	$(BIN)/pytest -m "not slow"
 
-# the slow tests: scale runs, every example and the tutorial end to end, every stage killed, Slurm retries
+# the slow tests: scale runs, every stage killed, Slurm retries and SLURMCluster
 test-slow: setup
 	$(BIN)/pytest -m slow
 

@@ -127,11 +127,6 @@ def _published(workdir: Path) -> Path:
     return sums[0].parent
 
 
-#: The example run to the end in the default suite (the online path: fake IRSA bulk + CDS XMatch); the
-#: others plan their whole default target there and run it to the end with the slow tests (``-m slow``).
-FULL_RUN_DEFAULT = "irsa_dr24_field.yaml"
-
-
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
 def test_example_plans_the_default_target(name, services, tmp_path):
     config = ADAPTERS[name](yaml.safe_load((EXAMPLES / name).read_text()), tmp_path, services)
@@ -149,10 +144,7 @@ def test_example_plans_the_default_target(name, services, tmp_path):
         assert "select_skymap_counterparts" in planned
 
 
-@pytest.mark.parametrize(
-    "name",
-    [n if n == FULL_RUN_DEFAULT else pytest.param(n, marks=pytest.mark.slow) for n in sorted(ADAPTERS)],
-)
+@pytest.mark.parametrize("name", sorted(ADAPTERS))
 def test_example_runs_through_the_default_target(name, services, tmp_path):
     config = ADAPTERS[name](yaml.safe_load((EXAMPLES / name).read_text()), tmp_path, services)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
@@ -174,7 +166,6 @@ def test_example_runs_through_the_default_target(name, services, tmp_path):
         assert (tmp_path / "results/skymap/gw_demo/counterparts.ecsv").exists()
 
 
-@pytest.mark.slow  # a second full IRSA run; the default suite has the no-labels run on the demo
 def test_irsa_bulk_without_catalogs_publishes_the_anomaly_list(services, tmp_path):
     config = irsa_bulk(yaml.safe_load((EXAMPLES / "irsa_dr24_field.yaml").read_text()), tmp_path, services)
     config["crossmatch"]["catalogs"] = {}

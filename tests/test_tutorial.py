@@ -12,8 +12,7 @@ import pytest
 
 from workflow_runner import ROOT
 
-#: A complete demo run as a reader types it (~5 min on 2 cores): with the slow tests (``make test-slow``).
-pytestmark = [pytest.mark.workflow, pytest.mark.slow]
+pytestmark = pytest.mark.workflow
 
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 #: The reader's set-up block (where the checkout is, a directory of their own): the test sets both itself.
