@@ -3,6 +3,7 @@
 
 def main(smk) -> None:
     from skysift.anomaly import OracleSettings, run_evaluation
+    from skysift.anomaly.sessionfiles import model_pairs
 
     methods = list(smk.params.methods)
     models = list(smk.input.models)
@@ -10,7 +11,7 @@ def main(smk) -> None:
         smk.input.features,
         smk.input.truth,
         OracleSettings.from_config(smk.params.oracle),
-        models=dict(zip(methods, zip(models[::2], models[1::2], strict=True), strict=True)),
+        models=dict(zip(methods, model_pairs(models), strict=True)),
         sample=tuple(smk.input.sample),
         ranked=dict(zip(methods, smk.input.ranked, strict=True)),
         table=smk.output.table,

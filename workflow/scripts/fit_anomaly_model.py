@@ -3,12 +3,13 @@
 
 def main(smk) -> None:
     from skysift.anomaly import FitSettings, run_fit_anomaly_model
+    from skysift.anomaly.sessionfiles import model_pairs
 
     models = list(smk.output.models)
     run_fit_anomaly_model(
         smk.input.features,
         FitSettings.from_config(smk.params.fit),
-        models=list(zip(models[::2], models[1::2], strict=True)),
+        models=model_pairs(models),
         sample=tuple(smk.output.sample),
         labels=smk.output.labels,
         label_files=smk.input.labels,

@@ -6,11 +6,12 @@ def main(smk) -> None:
 
     from skysift.anomaly import AnomalySettings, SessionFiles
     from skysift.anomaly.experts import run_rank_expert_anomalies
+    from skysift.anomaly.sessionfiles import model_pairs
 
     methods = list(smk.params.methods)
     models = [Path(p) for p in smk.input.models]
     files = SessionFiles(
-        models=dict(zip(methods, zip(models[::2], models[1::2], strict=True), strict=True)),
+        models=dict(zip(methods, model_pairs(models), strict=True)),
         ranked=dict(zip(methods, (Path(p) for p in smk.input.ranked), strict=True)),
         sample=tuple(Path(p) for p in smk.input.sample),
         features=tuple(Path(p) for p in smk.input.features),

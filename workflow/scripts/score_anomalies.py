@@ -3,11 +3,12 @@
 
 def main(smk) -> None:
     from skysift.anomaly import run_score_anomalies
+    from skysift.anomaly.sessionfiles import model_pairs
 
     models = list(smk.input.models)
     run_score_anomalies(
         smk.input.features,
-        list(zip(models[::2], models[1::2], strict=True)),
+        model_pairs(models),
         smk.input.labels,
         list(smk.output),
         n_jobs=smk.threads,

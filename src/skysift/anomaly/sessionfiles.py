@@ -17,11 +17,23 @@ from pathlib import Path
 
 from skysift.io import InputError, atomic_path
 
-__all__ = ["SessionFiles", "read_session_files", "write_session_files", "run_describe_label_session"]
+__all__ = [
+    "model_pairs",
+    "SessionFiles",
+    "read_session_files",
+    "write_session_files",
+    "run_describe_label_session",
+]
 
 logger = logging.getLogger(__name__)
 
 PathLike = str | os.PathLike
+
+
+def model_pairs(paths: Sequence[PathLike]) -> list[tuple[Path, Path]]:
+    """The (npz, json) file pairs of the saved models, from a rule's flat ``models`` input (npz, json, npz, ...)."""
+    paths = [Path(p) for p in paths]
+    return list(zip(paths[::2], paths[1::2], strict=True))
 
 
 @dataclass(frozen=True)
@@ -99,7 +111,7 @@ def run_describe_label_session(
     one top-K table per method; write the session file ``output``."""
     models = [Path(p) for p in models]
     files = SessionFiles(
-        models=dict(zip(methods, zip(models[::2], models[1::2], strict=True), strict=True)),
+        models=dict(zip(methods, model_pairs(models), strict=True)),
         ranked=dict(zip(methods, (Path(p) for p in ranked), strict=True)),
         sample=(Path(sample[0]), Path(sample[1])),
         features=tuple(Path(p) for p in features),
