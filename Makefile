@@ -1,12 +1,12 @@
 # skysift: the two commands of the README, and a few helpers.
 #   make demo   - create .venv, install, run the demo survey end to end (snakemake, default config)
-#   make test   - create .venv, install, run ruff and the test suite (what CI runs)
+#   make test   - create .venv, install, run ruff and the default test suite (~20 min; CI runs it, then test-e2e)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= all
 
-.PHONY: setup demo test test-slow lint bench report config-doc rulegraph clean-results
+.PHONY: setup demo test test-e2e test-slow lint bench report config-doc rulegraph clean-results
 
 setup: $(VENV)/.installed
 
@@ -20,7 +20,11 @@ demo: setup
 	$(BIN)/snakemake --profile profiles/local --cores $(CORES)
 
 test: setup lint
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow and not e2e"
+
+# the long end-to-end runs (every example, the tutorial, Slurm through sbatch, kills and faults): CI runs them too
+test-e2e: setup
+	$(BIN)/pytest -m "e2e and not slow"
 
 # the slow tests: scale runs, every stage killed, Slurm retries and SLURMCluster
 test-slow: setup

@@ -41,6 +41,7 @@ def _config(workdir, xmatch_url: str, tns_url: str, **changes) -> None:
     (workdir / "config.yaml").write_text(yaml.safe_dump({**TINY, "crossmatch": crossmatch}))
 
 
+@pytest.mark.e2e
 def test_online_backends_match_like_the_local_files_and_http_settings_rerun_nothing(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(TINY))
     snakemake(tmp_path, TARGET)  # the reference: the demo's simulated catalogs as local files

@@ -144,6 +144,7 @@ def test_example_plans_the_default_target(name, services, tmp_path):
         assert "select_skymap_counterparts" in planned
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
 def test_example_runs_through_the_default_target(name, services, tmp_path):
     config = ADAPTERS[name](yaml.safe_load((EXAMPLES / name).read_text()), tmp_path, services)
@@ -166,6 +167,7 @@ def test_example_runs_through_the_default_target(name, services, tmp_path):
         assert (tmp_path / "results/skymap/gw_demo/counterparts.ecsv").exists()
 
 
+@pytest.mark.e2e
 def test_irsa_bulk_without_catalogs_publishes_the_anomaly_list(services, tmp_path):
     config = irsa_bulk(yaml.safe_load((EXAMPLES / "irsa_dr24_field.yaml").read_text()), tmp_path, services)
     config["crossmatch"]["catalogs"] = {}

@@ -159,6 +159,7 @@ def _kill_in_stages_and_compare(tmp_path: Path, targets: list[str], kill_at: lis
     return kills
 
 
+@pytest.mark.e2e
 def test_sigkill_in_the_batch_stages_then_rerun_equals_an_uninterrupted_run(tmp_path):
     """The per-batch stages and the anomaly search (the default suite's share of the row; all stages: slow)."""
     targets = ["results/features/features.h5", "results/anomaly/scores.parquet"]
@@ -231,6 +232,7 @@ def _unshare() -> list[str] | None:
     return prefix if probe.returncode == 0 else None
 
 
+@pytest.mark.e2e
 def test_disk_full_while_writing_features_gives_a_clear_error_and_no_partial_file(tmp_path):
     prefix = _unshare()
     if prefix is None:
@@ -286,6 +288,7 @@ def _mirror_with_bad_files(tmp_path: Path) -> tuple[Path, dict[int, str]]:
     return mirror, faults
 
 
+@pytest.mark.e2e
 def test_bad_parquet_files_stop_their_batch_with_the_file_named(tmp_path):
     mirror, faults = _mirror_with_bad_files(tmp_path)
     work = tmp_path / "run"
@@ -320,6 +323,7 @@ def test_bad_parquet_files_stop_their_batch_with_the_file_named(tmp_path):
     assert _leftovers(work / "results") == []
 
 
+@pytest.mark.e2e
 def test_http_rate_limit_holds_across_parallel_fetch_jobs(tmp_path):
     """Three fetch jobs at once, 4 downloads each: the fake IRSA server never sees more than 1/min_interval
     requests in a second."""

@@ -9,7 +9,7 @@ import yaml
 
 from workflow_runner import ROOT, run_snakemake
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.e2e]
 
 HOST_SNAKEFILE = """\
 configfile: "config.yaml"

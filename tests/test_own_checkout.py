@@ -17,7 +17,7 @@ import yaml
 
 from workflow_runner import ROOT
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.e2e]
 
 
 def test_a_second_checkout_runs_its_own_library(tmp_path):

@@ -48,6 +48,7 @@ def test_map_is_downloaded_once_retried_and_readable(tmp_path):
 
 
 @pytest.mark.workflow
+@pytest.mark.e2e
 def test_a_superevent_id_in_the_config_is_downloaded_by_a_local_rule(tmp_path):
     """The real snakemake: skymap.maps.gw = a superevent id runs download_gracedb_skymap once."""
     import yaml

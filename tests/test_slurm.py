@@ -64,7 +64,7 @@ if not _slurm_up():
         "no test Slurm here (start one with tools/slurm-single-node.sh start)", allow_module_level=True
     )
 
-pytestmark = pytest.mark.slurm
+pytestmark = [pytest.mark.slurm, pytest.mark.e2e]
 
 #: --cores 2 caps the profile's group jobs at the test node's 2 CPUs (layers beyond run in series).
 FAST = ["--slurm-init-seconds-before-status-checks", "3", "--slurm-keep-successful-logs", "--cores", "2"]

@@ -197,6 +197,7 @@ def test_a_new_source_is_one_module_and_one_registry_line(toy, tmp_path):
 
 
 @pytest.mark.workflow
+@pytest.mark.e2e
 def test_a_new_source_runs_in_the_workflow(tmp_path):
     """A copy of this checkout with the toy module, its registry line and the enum value runs to clean."""
     checkout = tmp_path / "checkout"

@@ -12,7 +12,7 @@ import pytest
 
 from workflow_runner import ROOT
 
-pytestmark = pytest.mark.workflow
+pytestmark = [pytest.mark.workflow, pytest.mark.e2e]
 
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 #: The reader's set-up block (where the checkout is, a directory of their own): the test sets both itself.

@@ -264,6 +264,7 @@ def test_an_expert_labels_file_is_an_input_of_fit_anomaly_model(tmp_path):
     assert str(labels) in job.split("output:")[0]
 
 
+@pytest.mark.e2e
 def test_alert_names_looked_up_in_a_local_alerce_fill_the_broker_links(run, tmp_path):
     """alert_lookup.enabled: the local rule asks the (fake) ALeRCE about the candidates, the tables link them."""
     from servers import FakeAlerce
