@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from skysift.candidates.run import CandidateInputs, preselect
 from skysift.candidates.select import select_ids
 from skysift.candidates.settings import ListSpec
-from skysift.classify.run import read_labelled_features
+from skysift.classify.inputs import read_labelled_features
 from skysift.io import write_parquet_df
 from test_classify import make_features
 

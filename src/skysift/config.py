@@ -166,7 +166,23 @@ def validate_config(config: dict, schema: dict | str | Path) -> dict:
     if errors:
         lines = "\n".join(f"  - {_describe(e)}" for e in errors)
         raise ConfigError(f"invalid configuration:\n{lines}")
+    _check_combinations(config)
     return config
+
+
+def _check_combinations(config: dict) -> None:
+    """Keys that are valid alone but not together (the schema checks one key at a time)."""
+    classify, features = config.get("classify"), config.get("features")
+    if (
+        isinstance(classify, dict)
+        and isinstance(features, dict)
+        and classify.get("unit") == "source"
+        and features.get("colours") is False
+    ):
+        raise ConfigError(
+            "invalid configuration:\n  - classify.unit: source needs features.colours: true "
+            "(the association of each source's g and r objectids); set both"
+        )
 
 
 def load_config(path: str | Path, schema: dict | str | Path = SCHEMA_PATH) -> dict:

@@ -20,8 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from skysift.classify.active import (
@@ -37,6 +35,7 @@ from skysift.classify.early_snia import (
     source_features,
     train_early_snia,
 )
+from skysift.classify.inputs import read_labelled_features, read_labelled_sources
 from skysift.classify.kilonova import (
     build_basis,
     predict_kilonova,
@@ -64,6 +63,7 @@ from skysift.classify.settings import (
 )
 from skysift.classify.skipped import SKIPPED, TRAINED, TooFewLabels, skipped_report
 from skysift.clean import read_clean_lightcurves
+from skysift.features.per_source import source_members, source_table
 from skysift.io import atomic_path, read_tables, write_parquet_df
 from skysift.lightcurves import CleanConfig, manifest_files
 
@@ -76,7 +76,6 @@ __all__ = [
     "run_kilonova",
     "run_learning_curves",
     "run_predictions",
-    "read_labelled_features",
     "run_training",
     "check_representativeness",
 ]
@@ -133,18 +132,6 @@ class KilonovaOutputs:
     predictions: PathLike
 
 
-def read_labelled_features(features: Sequence[PathLike], objectids: Sequence[int]) -> pd.DataFrame:
-    """The rows of ``objectids`` from per-batch feature tables, read with a parquet filter (row groups
-    and rows of other objects are skipped), so training never holds the release in memory."""
-    ids = pa.array(np.unique(np.asarray(objectids, dtype=np.int64)), type=pa.int64())
-    tables = [pq.read_table(path, filters=pc.field("objectid").isin(ids)) for path in features]
-    if not tables:
-        return pd.DataFrame({"objectid": np.empty(0, dtype=np.int64)})
-    table = pa.concat_tables(tables, promote_options="default").to_pandas()
-    logger.info("read %d labelled objects' features from %d batch file(s)", len(table), len(tables))
-    return table
-
-
 def run_training(
     features: Sequence[PathLike],
     labels: LabelSource,
@@ -162,17 +149,22 @@ def run_training(
     (:func:`check_representativeness`; its figure goes to ``outputs.representativeness``).
     Prediction is :func:`run_predictions`, one batch per job.
     """
+    params = dataclasses.asdict(settings)
+    unit = params.pop("unit")
     label_series = labels.read()
-    features_df = read_labelled_features(features, label_series.index.to_numpy())
+    band_rows = read_labelled_features(features, label_series.index.to_numpy())
+    if unit == "source":
+        features_df, train_labels = read_labelled_sources(features, band_rows, label_series)
+    else:
+        features_df, train_labels = band_rows, label_series
     try:
-        model, report = train_classifier(
-            features_df, label_series, n_jobs=n_jobs, **dataclasses.asdict(settings)
-        )
-        report = {"status": TRAINED, **report}
+        model, report = train_classifier(features_df, train_labels, n_jobs=n_jobs, **params)
+        report = {"status": TRAINED, "unit": unit, **report}
     except TooFewLabels as exc:
         model, report = None, skipped_report(exc, "classifier (train_classifier)", model=settings.model)
     if report["status"] == TRAINED:
-        labelled = features_df[features_df["objectid"].isin(label_series.dropna().index)]
+        # compared per band in both units: the unlabelled sample is per-band rows
+        labelled = band_rows[band_rows["objectid"].isin(label_series.dropna().index)]
         report["representativeness"] = check_representativeness(
             features, labelled, representative, outputs.representativeness,
             seed=settings.random_state, cv_folds=settings.cv_folds,
@@ -237,14 +229,25 @@ def check_representativeness(
 def run_predictions(features: PathLike, model: PathLike, metrics: PathLike, out: PathLike) -> pd.DataFrame:
     """Class probabilities of every object of one batch's feature table with the saved classifier.
 
+    A per-source classifier (``"unit": "source"`` in ``metrics``) classifies the batch's sources and
+    gives every member objectid its source's probabilities (and a ``source_id`` column).
+
     A skipped classifier (``"status": "skipped"`` in ``metrics``) gives an empty table with the
     columns of :func:`~skysift.classify.model.empty_predictions`, so every batch has its file.
     """
     with open(metrics, encoding="utf-8") as fh:
-        status = json.load(fh).get("status")
-    if status == SKIPPED:
+        report = json.load(fh)
+    if report.get("status") == SKIPPED:
         logger.info("classifier was not trained (%s): empty predictions for %s", metrics, features)
         predictions = empty_predictions()
+    elif report.get("unit") == "source":
+        features_df = pq.read_table(features).to_pandas()
+        table = source_table(features_df)
+        per_source = predict_classes(load_model(model, table), table).set_index("objectid")
+        members = source_members(features_df)
+        predictions = per_source.reindex(members.to_numpy()).reset_index(drop=True)
+        predictions.insert(0, "objectid", members.index.to_numpy(np.int64))
+        predictions.insert(1, "source_id", members.to_numpy(np.int64))
     else:
         features_df = pq.read_table(features).to_pandas()
         predictions = predict_classes(load_model(model, features_df), features_df)

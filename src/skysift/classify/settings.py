@@ -51,6 +51,7 @@ class ClassifierSettings(SectionSettings):
     """The main classifier (the classify section's own keys): model, forest size, classes, CV."""
 
     model: str
+    unit: str
     hierarchical: bool
     calibration: str
     n_estimators: int

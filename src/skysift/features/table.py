@@ -38,7 +38,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Columns of a features table that identify and locate an object; all others are features.
-KEY_COLUMNS: tuple[str, ...] = ("objectid", "filterid", "fieldid", "rcid", "ra", "dec", "n_points")
+#: ``source_id`` (the colour group's association) is a key too: an id is never a feature.
+KEY_COLUMNS: tuple[str, ...] = (
+    "objectid", "filterid", "fieldid", "rcid", "ra", "dec", "n_points", "source_id",
+)  # fmt: skip
 
 #: A features table, one parquet path, or several parquet paths (one per batch).
 FeaturesLike = pd.DataFrame | str | Path | Iterable[str | Path]
