@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import io
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from skysift.layout import FILTER_IDS
-from skysift.sources.convert import query_source, write_release
+from skysift.sources.convert import query_fetcher, query_source
 from skysift.sources.http import FetchError, HttpClient, HttpConfig
 
 __all__ = ["CSV_COLUMNS", "query_irsa_api", "irsa_csv_to_epochs", "fetch_irsa_api", "SOURCE"]
@@ -153,20 +152,10 @@ def irsa_csv_to_epochs(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def fetch_irsa_api(
-    url: str,
-    dr: str,
-    release_root: str | Path,
-    *,
-    ids=None,
-    cones: pd.DataFrame | None = None,
-    filters: list[str] | None = None,
-    batch_size: int = 50,
-    http: HttpClient | HttpConfig | dict | None = None,
-) -> list[Path]:
-    """Query nph_light_curves and write the answer as a DR release (files + checksum.md5)."""
-    rows = query_irsa_api(url, dr, ids=ids, cones=cones, filters=filters, batch_size=batch_size, http=http)
-    return write_release(irsa_csv_to_epochs(rows), release_root, dr)
+#: Query nph_light_curves and write the answer as a DR release (files + checksum.md5).
+fetch_irsa_api = query_fetcher(
+    query_irsa_api, lambda rows: (irsa_csv_to_epochs(rows), None), "nph_light_curves"
+)
 
 
 # --------------------------------------------------------------------------------------------------

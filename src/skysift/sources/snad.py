@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from skysift.layout import FILTER_IDS
-from skysift.sources.convert import query_source, write_release
+from skysift.sources.convert import query_fetcher, query_source
 from skysift.sources.http import FetchError, HttpClient, HttpConfig
 
 __all__ = ["query_snad", "snad_to_epochs", "fetch_snad", "SOURCE"]
@@ -51,10 +50,14 @@ def query_snad(
     *,
     ids=None,
     cones: pd.DataFrame | None = None,
+    filters: list[str] | None = None,
     batch_size: int = 50,
     http: HttpClient | HttpConfig | dict | None = None,
 ) -> dict[int, dict]:
-    """Run oid and/or cone queries; return {objectid: {"meta": ..., "lc": [...]}} (merged)."""
+    """Run oid and/or cone queries; return {objectid: {"meta": ..., "lc": [...]}} (merged).
+
+    SNAD's API takes no band, so the objects of bands other than ``filters`` (when given) are dropped here.
+    """
     client = http if isinstance(http, HttpClient) else HttpClient(http)
     api = f"{base_url.rstrip('/')}/api/v3/data/{dr}"
     out: dict[int, dict] = {}
@@ -77,6 +80,9 @@ def query_snad(
     if n == 0:
         raise ValueError("snad: nothing to query; set fetch.ids_file or fetch.cones_file")
     log.info("SNAD %s: %d queries, %d objects", dr, n, len(out))
+    if filters:
+        drop = set(FILTER_IDS.values()) - {FILTER_IDS[f] for f in filters}  # an unknown band is named later
+        out = {oid: obj for oid, obj in out.items() if FILTER_IDS.get(obj["meta"].get("filter")) not in drop}
     return out
 
 
@@ -124,23 +130,8 @@ def snad_to_epochs(data: dict[int, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return epochs, positions
 
 
-def fetch_snad(
-    base_url: str,
-    dr: str,
-    release_root: str | Path,
-    *,
-    ids=None,
-    cones: pd.DataFrame | None = None,
-    filters: list[str] | None = None,
-    batch_size: int = 50,
-    http: HttpClient | HttpConfig | dict | None = None,
-) -> list[Path]:
-    """Query the SNAD API and write the answer as a DR release (files + checksum.md5)."""
-    data = query_snad(base_url, dr, ids=ids, cones=cones, batch_size=batch_size, http=http)
-    epochs, positions = snad_to_epochs(data)
-    if filters:
-        epochs = epochs[epochs["filterid"].isin({FILTER_IDS[f] for f in filters})]
-    return write_release(epochs, release_root, dr, positions=positions)
+#: Query the SNAD API and write the answer as a DR release (files + checksum.md5).
+fetch_snad = query_fetcher(query_snad, snad_to_epochs, "the SNAD API")
 
 
 # --------------------------------------------------------------------------------------------------
