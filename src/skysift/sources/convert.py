@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -116,36 +115,6 @@ def query_fields(settings: SourceSettings) -> list[int]:
             "fetch.cones_file needs fetch.fields: the ZTF fields covering the cones (only those become batches)"
         )
     return fields_of_objectids(read_ids(fetch.ids_file))
-
-
-def query_fetcher(
-    query: Callable[..., Any],
-    to_epochs: Callable[[Any], tuple[pd.DataFrame, pd.DataFrame | None]],
-    service: str,
-) -> Callable[..., list[Path]]:
-    """The ``fetch`` of a query service: run ``query`` and write its answer, as ``to_epochs`` reads it, as a DR release.
-
-    ``query(url, dr, *, ids, cones, filters, batch_size, http)`` asks the service; ``to_epochs`` turns its
-    answer into per-epoch rows and per-object positions (None: the rows carry ra/dec).
-    """
-
-    def fetch(
-        url: str,
-        dr: str,
-        release_root: str | Path,
-        *,
-        ids=None,
-        cones: pd.DataFrame | None = None,
-        filters: list[str] | None = None,
-        batch_size: int = 50,
-        http: Any = None,
-    ) -> list[Path]:
-        answer = query(url, dr, ids=ids, cones=cones, filters=filters, batch_size=batch_size, http=http)
-        epochs, positions = to_epochs(answer)
-        return write_release(epochs, release_root, dr, positions=positions)
-
-    fetch.__doc__ = f"Query {service} and write the answer as a DR release (files + checksum.md5)."
-    return fetch
 
 
 def query_source(name: str, url_key: str, fetch: Callable[..., list[Path]]) -> LightCurveSource:
