@@ -75,7 +75,7 @@ class Search:
                 )
                 continue
             detectors[band] = BandDetector.fit(method, space.X[rows], settings, seed=seed, n_jobs=n_jobs)
-        self._setup(space, method, detectors, n_jobs=n_jobs)
+        self._setup(space, method, detectors, n_jobs)
 
     @classmethod
     def with_detectors(
@@ -97,26 +97,20 @@ class Search:
         method walks (a run's ranking), instead of :meth:`source_order`.
         """
         search = cls.__new__(cls)
-        search._setup(
-            space, method, dict(detectors), pool=pool, fixed_percentiles=fixed_percentiles, n_jobs=n_jobs
-        )
+        search._setup(space, method, dict(detectors), n_jobs)
+        search.pool = None if pool is None else np.asarray(pool, dtype=np.int64)
+        search.fixed_percentiles = fixed_percentiles
         search.ranked_sources = None if ranked_sources is None else np.asarray(ranked_sources, dtype=np.int64)
         return search
 
     def _setup(
-        self,
-        space: SearchSpace,
-        method: str,
-        detectors: dict[int, BandDetector],
-        *,
-        pool: np.ndarray | None = None,
-        fixed_percentiles: np.ndarray | None = None,
-        n_jobs: int = 1,
+        self, space: SearchSpace, method: str, detectors: dict[int, BandDetector], n_jobs: int
     ) -> None:
+        """The state of every search; :meth:`with_detectors` then sets its pool, percentiles and order."""
         self.space, self.method, self.detectors = space, method, detectors
         self.n_jobs = n_jobs
-        self.pool = None if pool is None else np.asarray(pool, dtype=np.int64)
-        self.fixed_percentiles = fixed_percentiles
+        self.pool: np.ndarray | None = None
+        self.fixed_percentiles: np.ndarray | None = None
         self.ranked_sources: np.ndarray | None = None
         self.sources, self._source_index = np.unique(space.source_id, return_inverse=True)
 

@@ -270,11 +270,7 @@ def run_learning_curves(
         n_jobs=n_jobs,
     )  # fmt: skip
     try:
-        curves = run_active_learning(
-            X, y, make_model, strategies=settings.strategies, seeds=settings.seeds,
-            n_initial=settings.n_initial, batch_size=settings.batch_size, budget=settings.budget,
-            test_fraction=settings.test_fraction,
-        )  # fmt: skip
+        curves = run_active_learning(X, y, make_model, **settings.loop())
     except TooFewLabels as exc:
         report = skipped_report(exc, "active learning (run_active_learning)")
         curves = empty_curves()
@@ -318,9 +314,7 @@ def run_early_snia(
     try:
         model, report, curves = train_early_snia(
             features, labels.read(), positive=positive, exclude=settings.exclude_classes,
-            strategies=settings.strategies, seeds=settings.seeds, n_initial=settings.n_initial,
-            batch_size=settings.batch_size, budget=settings.budget, test_fraction=settings.test_fraction,
-            n_estimators=settings.n_estimators, n_jobs=n_jobs,
+            n_estimators=settings.n_estimators, n_jobs=n_jobs, **settings.loop(),
         )  # fmt: skip
     except TooFewLabels as exc:
         model, curves = None, empty_curves(positive)

@@ -17,6 +17,7 @@ picks the classifier's own keys, so that a workflow rule is given (and reruns on
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from skysift.config import SectionSettings, own_keys
 
 __all__ = [
+    "ActiveLearningLoop",
     "ActiveLearningSettings",
     "ClassifierSettings",
     "EarlySniaSettings",
@@ -77,8 +79,8 @@ class RepresentativenessSettings(SectionSettings):
 
 
 @dataclass(frozen=True)
-class ActiveLearningSettings(SectionSettings):
-    """Pool-based active-learning curves (``classify.active_learning``)."""
+class ActiveLearningLoop(SectionSettings):
+    """The keys of a pool-based active-learning run that the learning curves and the early SN Ia share."""
 
     strategies: Sequence[str]
     seeds: Sequence[int]
@@ -86,6 +88,16 @@ class ActiveLearningSettings(SectionSettings):
     batch_size: int
     budget: int
     test_fraction: float
+
+    def loop(self) -> dict[str, Any]:
+        """These keys as keyword arguments (of :func:`skysift.classify.active.run_active_learning`)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(ActiveLearningLoop)}
+
+
+@dataclass(frozen=True)
+class ActiveLearningSettings(ActiveLearningLoop):
+    """Pool-based active-learning curves (``classify.active_learning``)."""
+
     model: str
     n_estimators: int
     metric: str
@@ -94,19 +106,13 @@ class ActiveLearningSettings(SectionSettings):
 
 
 @dataclass(frozen=True)
-class EarlySniaSettings(SectionSettings):
+class EarlySniaSettings(ActiveLearningLoop):
     """The early SN Ia classifier (``classify.early_snia``): rise fits and active-learning training."""
 
     min_points: int
     rise_window_days: float | None
     positive_class: str
     exclude_classes: Sequence[str]
-    strategies: Sequence[str]
-    seeds: Sequence[int]
-    n_initial: int
-    batch_size: int
-    budget: int
-    test_fraction: float
     n_estimators: int
 
     config_key = "classify.early_snia"

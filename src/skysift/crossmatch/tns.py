@@ -26,7 +26,7 @@ from skysift import net
 from skysift.crossmatch.base import Backend
 from skysift.crossmatch.local import match_file
 from skysift.io import InputError, atomic_path, write_parquet
-from skysift.net import HttpSettings, TNSError
+from skysift.net import TNSError
 
 __all__ = [
     "BACKEND",
@@ -44,30 +44,17 @@ _KEY = "crossmatch.tns"
 
 
 @dataclass(frozen=True)
-class TNSSettings:
+class TNSSettings(net.TNSBotSettings):
     """Where and how to fetch the TNS bulk CSV (the ``crossmatch.tns`` section; the key lives in the environment)."""
 
-    url: str
-    api_key_env: str
-    bot_id: int | None
-    bot_name: str
     max_age_hours: float
-    http: HttpSettings
 
-    @classmethod
-    def from_config(cls, section: Mapping) -> TNSSettings:
-        """From the validated ``crossmatch.tns`` section."""
-        return net.settings_with_http(cls, section, _KEY)
+    config_key = _KEY
 
 
 def _fetch_zip(settings: TNSSettings, dest: Path) -> None:
     """POST for the zip (retried on 5xx/429/timeouts/cut bodies); write it atomically to ``dest``."""
-    key = net.tns_api_key(settings.api_key_env, f"{_KEY}.api_key_env")
-    if settings.bot_id is None:
-        raise InputError(f"{_KEY}.bot_id is not set: TNS needs the id of your bot in the User-Agent")
-    client = net.HttpClient(
-        settings.http, config_key=_KEY, user_agent=net.tns_user_agent(settings.bot_id, settings.bot_name)
-    )
+    key, client = settings.connect()
 
     def attempt() -> None:
         response = client.send("POST", settings.url, data={"api_key": key}, stream=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import light_curve as lc
@@ -104,6 +105,23 @@ def _spec(factory: Callable[[], Any], min_points: int, **docs: str) -> FeatureSp
     return FeatureSpec(factory, min_points, dict(docs))
 
 
+def _percentiles(
+    name: str, factory: Callable[..., Any], doc: str, *percents: tuple[int, ...]
+) -> dict[str, FeatureSpec]:
+    """Features ``<name>_<p>[_<p2>]`` of ``factory(p / 100[, p2 / 100])``: one column each, one point enough.
+
+    ``doc`` is formatted with ``lo``/``hi`` (p and 100 - p) and, for a second percent, ``lo2``/``hi2``.
+    """
+    specs = {}
+    for ps in percents:
+        key = "_".join([name, *map(str, ps)])
+        bounds = {}
+        for suffix, p in zip(("", "2"), ps, strict=False):
+            bounds |= {f"lo{suffix}": p, f"hi{suffix}": 100 - p}
+        specs[key] = FeatureSpec(partial(factory, *(p / 100 for p in ps)), 1, {key: doc.format(**bounds)})
+    return specs
+
+
 #: Every feature a config may name (key -> spec). Minimum points are light-curve's documented ones.
 FEATURES: dict[str, FeatureSpec] = {
     "amplitude": _spec(lc.Amplitude, 1, amplitude="half the range max(m) - min(m), mag"),
@@ -116,15 +134,12 @@ FEATURES: dict[str, FeatureSpec] = {
     "cusum": _spec(lc.Cusum, 2, cusum="range of the cumulative sum of standardised magnitudes"),
     "eta": _spec(lc.Eta, 2, eta="von Neumann ratio: mean squared successive difference / variance"),
     "eta_e": _spec(lc.EtaE, 2, eta_e="von Neumann ratio generalised to irregular sampling (time-weighted)"),
-    "inter_percentile_range_25": _spec(
-        lambda: lc.InterPercentileRange(0.25),
-        1,
-        inter_percentile_range_25="magnitude range 25th-75th percentile, mag",
-    ),
-    "inter_percentile_range_10": _spec(
-        lambda: lc.InterPercentileRange(0.1),
-        1,
-        inter_percentile_range_10="magnitude range 10th-90th percentile, mag",
+    **_percentiles(
+        "inter_percentile_range",
+        lc.InterPercentileRange,
+        "magnitude range {lo}th-{hi}th percentile, mag",
+        (25,),
+        (10,),
     ),
     "kurtosis": _spec(lc.Kurtosis, 4, kurtosis="unbiased excess kurtosis of magnitudes"),
     "linear_fit": _spec(
@@ -141,15 +156,12 @@ FEATURES: dict[str, FeatureSpec] = {
         linear_trend_sigma="uncertainty of linear_trend, mag/day",
         linear_trend_noise="standard deviation of residuals around the unweighted line, mag",
     ),
-    "magnitude_percentage_ratio_40_5": _spec(
-        lambda: lc.MagnitudePercentageRatio(0.4, 0.05),
-        1,
-        magnitude_percentage_ratio_40_5="ratio of the 40-60 and 5-95 percentile magnitude ranges",
-    ),
-    "magnitude_percentage_ratio_20_10": _spec(
-        lambda: lc.MagnitudePercentageRatio(0.2, 0.1),
-        1,
-        magnitude_percentage_ratio_20_10="ratio of the 20-80 and 10-90 percentile magnitude ranges",
+    **_percentiles(
+        "magnitude_percentage_ratio",
+        lc.MagnitudePercentageRatio,
+        "ratio of the {lo}-{hi} and {lo2}-{hi2} percentile magnitude ranges",
+        (40, 5),
+        (20, 10),
     ),
     "maximum_slope": _spec(
         lc.MaximumSlope, 2, maximum_slope="largest |dm/dt| between consecutive points, mag/day"
@@ -159,21 +171,19 @@ FEATURES: dict[str, FeatureSpec] = {
     "median_absolute_deviation": _spec(
         lc.MedianAbsoluteDeviation, 1, median_absolute_deviation="median of |m - median(m)|, mag"
     ),
-    "median_buffer_range_percentage_5": _spec(
-        lambda: lc.MedianBufferRangePercentage(0.05),
-        1,
-        median_buffer_range_percentage_5="fraction of points within 5 % of the amplitude from the median",
+    **_percentiles(
+        "median_buffer_range_percentage",
+        lc.MedianBufferRangePercentage,
+        "fraction of points within {lo} % of the amplitude from the median",
+        (5,),
     ),
     "percent_amplitude": _spec(lc.PercentAmplitude, 1, percent_amplitude="largest |m - median(m)|, mag"),
-    "percent_difference_magnitude_percentile_5": _spec(
-        lambda: lc.PercentDifferenceMagnitudePercentile(0.05),
-        1,
-        percent_difference_magnitude_percentile_5="5-95 percentile magnitude range divided by the median magnitude",
-    ),
-    "percent_difference_magnitude_percentile_20": _spec(
-        lambda: lc.PercentDifferenceMagnitudePercentile(0.2),
-        1,
-        percent_difference_magnitude_percentile_20="20-80 percentile magnitude range divided by the median magnitude",
+    **_percentiles(
+        "percent_difference_magnitude_percentile",
+        lc.PercentDifferenceMagnitudePercentile,
+        "{lo}-{hi} percentile magnitude range divided by the median magnitude",
+        (5,),
+        (20,),
     ),
     # Periodogram columns depend on its `peaks`; see periodogram_docs.
     "periodogram": FeatureSpec(lambda: lc.Periodogram(**DEFAULT_PERIODOGRAM), 2),

@@ -197,7 +197,15 @@ def extract_table_counted(
     transient_fits: bool | Sequence[str] = False,
     transient_fit_algorithm: str = TRANSIENT_FIT_ALGORITHM,
 ) -> tuple[pa.Table, dict[str, int]]:
-    """Like :func:`extract_table`, also returning counts.
+    """Features of every light curve (row) of a cleaned DR table, and counts of what was extracted.
+
+    Light curves with fewer than ``max(min_points, required_min_points(feature_names))``
+    points, or with non-finite values or non-increasing times, get NaN features.
+    ``n_points`` is the number of points of each light curve; ``ra``/``dec`` come from
+    ``objra``/``objdec``. ``transient_fits`` (true = ["bazin"], or a list of "bazin", "villar") adds
+    per-band fits in flux (:data:`BAZIN_FIT_DOCS`, :data:`VILLAR_FIT_DOCS`) for light curves with at
+    least :func:`fit_min_points` points; "rainbow" is multiband and done per batch (``fits.add_rainbow``).
+    One output row per input row, same order.
 
     Counts: rows, extracted, too_few_points, invalid, fit_failed (all per-band fits), and per fit
     ``<fit>_fit_failed`` / ``<fit>_fit_too_few_points`` (light curves with features but fewer points
@@ -271,33 +279,9 @@ def extract_table_counted(
     return pa.Table.from_arrays(arrays, schema=schema), counts
 
 
-def extract_table(
-    table: pa.Table,
-    feature_names: str | Sequence[str] = "default",
-    min_points: int = 10,
-    *,
-    n_jobs: int = 1,
-    periodogram: Mapping[str, Any] | None = None,
-    method: str = "arrow",
-    transient_fits: bool | Sequence[str] = False,
-    transient_fit_algorithm: str = TRANSIENT_FIT_ALGORITHM,
-) -> pa.Table:
+def extract_table(table: pa.Table, *args: Any, **options: Any) -> pa.Table:
     """Features of every light curve (row) of a cleaned DR table; one output row per input row, same order.
 
-    Light curves with fewer than ``max(min_points, required_min_points(feature_names))``
-    points, or with non-finite values or non-increasing times, get NaN features.
-    ``n_points`` is the number of points of each light curve; ``ra``/``dec`` come from
-    ``objra``/``objdec``. ``transient_fits`` (true = ["bazin"], or a list of "bazin", "villar") adds
-    per-band fits in flux (:data:`BAZIN_FIT_DOCS`, :data:`VILLAR_FIT_DOCS`) for light curves with at
-    least :func:`fit_min_points` points; "rainbow" is multiband and done per batch (``fits.add_rainbow``).
+    The arguments are :func:`extract_table_counted`'s; this returns only its table.
     """
-    return extract_table_counted(
-        table,
-        feature_names,
-        min_points,
-        n_jobs=n_jobs,
-        periodogram=periodogram,
-        method=method,
-        transient_fits=transient_fits,
-        transient_fit_algorithm=transient_fit_algorithm,
-    )[0]
+    return extract_table_counted(table, *args, **options)[0]

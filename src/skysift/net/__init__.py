@@ -34,7 +34,7 @@ from skysift.net.retry import (
     retry_after_seconds,
     settings_with_http,
 )
-from skysift.net.tns import TNSError, tns_api_key, tns_user_agent
+from skysift.net.tns import TNSBotSettings, TNSError, tns_api_key, tns_user_agent
 
 __all__ = [
     "RETRY_POST",
@@ -45,6 +45,7 @@ __all__ = [
     "HttpSettings",
     "MaybeDelivered",
     "Retryable",
+    "TNSBotSettings",
     "TNSError",
     "backoff_delay",
     "copy_body",

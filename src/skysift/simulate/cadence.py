@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -74,89 +75,50 @@ def weather(rng: np.random.Generator, nights: np.ndarray, loss: float) -> np.nda
     return z < ndtri(1 - p_lost)
 
 
-def field_cadence(
-    rng: np.random.Generator,
-    fieldid: int,
-    nights: np.ndarray,
-    clear: np.ndarray,
-    i_window: tuple[float, float],
-    visit_prob: float,
-    limiting_mag: float,
-    limmag_scatter: float,
-) -> Cadence:
-    """Exposures of one field: season window, weather, g+r visits every ~2-3 nights, sparse i."""
+class _Season(NamedTuple):
+    """A field's hour angle at midnight (deg), its season taper (0-1) and the clear nights in season."""
+
+    delta: np.ndarray
+    taper: np.ndarray
+    ok: np.ndarray
+
+
+def _season(fieldid: int, nights: np.ndarray, clear: np.ndarray) -> _Season:
+    """The season of a field over ``nights``, ``clear`` the nights the weather allows."""
     ra, dec = field_centre(fieldid)
     delta = np.mod(ra - _antisolar_ra(nights + _PALOMAR_MIDNIGHT) + 180.0, 360.0) - 180.0
     half = min(122.0 + 0.3 * max(dec - 20.0, 0.0), 160.0)
     taper = np.clip((half - np.abs(delta)) / 15.0, 0.0, 1.0)
-    ok = clear & (taper > 0)
-    p_field = visit_prob * rng.uniform(0.85, 1.15)
+    return _Season(delta, taper, clear & (taper > 0))
+
+
+def _regular_visits(
+    rng: np.random.Generator, fieldid: int, nights: np.ndarray, season: _Season, p: float
+) -> tuple[np.ndarray, ...]:
+    """A visit on ~every 2-3rd clear night, in g (90 %) and r (94 %, and wherever g is missing).
+
+    Returns, per night (a slot for a visit): its night, its centre time, the i-band centre, and whether
+    the slot has a g and an r exposure. ``fieldid`` is not used: both planners take the same arguments.
+    """
+    delta, taper, ok = season
+    p_field = p * rng.uniform(0.85, 1.15)
     visit = ok & (rng.random(nights.size) < p_field * np.maximum(taper, 0.3))
     centre = (
         nights + _PALOMAR_MIDNIGHT + np.clip(delta / 360.0, -0.16, 0.16) + rng.normal(0, 0.02, nights.size)
     )
     has_g = visit & (rng.random(nights.size) < 0.9)
     has_r = visit & ((rng.random(nights.size) < 0.94) | ~has_g)
-    t_g = centre - 0.012 + rng.normal(0, 0.002, nights.size)
-    t_r = centre + 0.012 + rng.uniform(0, 0.012, nights.size)
-    in_i = (nights >= i_window[0]) & (nights < i_window[1])
-    has_i = ok & in_i & (rng.random(nights.size) < 0.25)
-    t_i = centre + 0.035 + rng.uniform(0, 0.01, nights.size)
-    t = np.concatenate([t_g[has_g], t_r[has_r], t_i[has_i]])
-    band = np.concatenate([np.zeros(has_g.sum(), int), np.ones(has_r.sum(), int), np.full(has_i.sum(), 2)])
-    night_idx = np.concatenate([np.flatnonzero(has_g), np.flatnonzero(has_r), np.flatnonzero(has_i)])
-    night_term = rng.normal(0, 0.6 * limmag_scatter, nights.size)[night_idx]
-    cloudy = rng.random(t.size) < 0.01
-    lim = (
-        limiting_mag
-        + _LIMIT_OFFSET[band]
-        - _MOON_COST[band] * _moon_illumination(t)
-        + night_term
-        + rng.normal(0, 0.8 * limmag_scatter, t.size)
-        - np.where(cloudy, rng.uniform(1.0, 2.5, t.size), 0.0)
-    )
-    clr = _CLRCOEFF[band] + rng.normal(0, 0.03, t.size)
-    return Cadence(t, band, lim, clr, cloudy)
+    return np.arange(nights.size), centre, centre, has_g, has_r
 
 
-def downtime(rng: np.random.Generator, nights: np.ndarray) -> np.ndarray:
-    """Site-wide technical downtime (hard variant): 1-3 blocks of 5-25 nights lost, as a mask of nights."""
-    lost = np.zeros(nights.size, dtype=bool)
-    for _ in range(int(rng.integers(1, 4))):
-        start = int(rng.integers(0, max(nights.size - 5, 1)))
-        lost[start : start + int(rng.integers(5, 26))] = True
-    return lost
-
-
-def uneven_field_cadence(
-    rng: np.random.Generator,
-    fieldid: int,
-    nights: np.ndarray,
-    clear: np.ndarray,
-    i_window: tuple[float, float],
-    visit_prob: float,
-    limiting_mag: float,
-    limmag_scatter: float,
-) -> Cadence:
-    """Exposures of one field in the hard variant: ZTF's uneven cadence rather than a regular one.
-
-    Seasons, weather and the sparse i band as :func:`field_cadence`, plus: a ~3-night cadence in the
-    first 40 % of the survey and a ~2-night one after (ZTF's public survey before and after Dec 2020),
-    a per-field cadence factor 0.7-1.3, secondary-grid fields (id >= 1000) visited 0.45x as often, a
-    high-cadence campaign (2-6 visits per clear night for 20-90 nights) in 40 % of the fields, visits in
-    g and r (60 %), r only (25 %) or g only (15 %), and limiting magnitudes up to 0.4 mag shallower at the
-    season edges (high airmass).
-    """
-    ra, dec = field_centre(fieldid)
-    delta = np.mod(ra - _antisolar_ra(nights + _PALOMAR_MIDNIGHT) + 180.0, 360.0) - 180.0
-    half = min(122.0 + 0.3 * max(dec - 20.0, 0.0), 160.0)
-    taper = np.clip((half - np.abs(delta)) / 15.0, 0.0, 1.0)
-    ok = clear & (taper > 0)
+def _uneven_visits(
+    rng: np.random.Generator, fieldid: int, nights: np.ndarray, season: _Season, p: float
+) -> tuple[np.ndarray, ...]:
+    """ZTF's uneven visits (see :func:`uneven_field_cadence`): as :func:`_regular_visits`, a slot per visit."""
+    delta, taper, ok = season
     n = nights.size
     phase2 = np.arange(n) >= int(0.4 * n)
-    p_night = (
-        visit_prob * np.where(phase2, 1.1, 0.7) * rng.uniform(0.7, 1.3) * (0.45 if fieldid >= 1000 else 1.0)
-    )
+    p_night = p * np.where(phase2, 1.1, 0.7) * rng.uniform(0.7, 1.3) * (0.45 if fieldid >= 1000 else 1.0)
     n_vis = (ok & (rng.random(n) < np.clip(p_night, 0, 1) * np.maximum(taper, 0.3))).astype(int)
     if rng.random() < 0.4:
         start, length = int(rng.integers(0, n)), int(rng.integers(20, 91))
@@ -174,28 +136,73 @@ def uneven_field_cadence(
         + offset
     )
     u = rng.random(night_idx.size)
-    has_g, has_r = u < 0.75, (u < 0.6) | (u >= 0.75)
+    i_centre = nights + _PALOMAR_MIDNIGHT + np.clip(delta / 360.0, -0.16, 0.16)
+    return night_idx, centre, i_centre, u < 0.75, (u < 0.6) | (u >= 0.75)
+
+
+def field_cadence(
+    rng: np.random.Generator,
+    fieldid: int,
+    nights: np.ndarray,
+    clear: np.ndarray,
+    i_window: tuple[float, float],
+    visit_prob: float,
+    limiting_mag: float,
+    limmag_scatter: float,
+    *,
+    uneven: bool = False,
+) -> Cadence:
+    """Exposures of one field: season window, weather, g+r visits every ~2-3 nights, sparse i.
+
+    ``uneven``: ZTF's uneven cadence instead (:func:`uneven_field_cadence`).
+    """
+    season = _season(fieldid, nights, clear)
+    visits = _uneven_visits if uneven else _regular_visits
+    night_idx, centre, i_centre, has_g, has_r = visits(rng, fieldid, nights, season, visit_prob)
+    taper, ok = season.taper, season.ok
     t_g = centre - 0.012 + rng.normal(0, 0.002, centre.size)
     t_r = centre + 0.012 + rng.uniform(0, 0.012, centre.size)
     in_i = (nights >= i_window[0]) & (nights < i_window[1])
-    has_i = ok & in_i & (rng.random(n) < 0.25)
-    t_i = nights + _PALOMAR_MIDNIGHT + np.clip(delta / 360.0, -0.16, 0.16) + 0.035 + rng.uniform(0, 0.01, n)
+    has_i = ok & in_i & (rng.random(nights.size) < 0.25)
+    t_i = i_centre + 0.035 + rng.uniform(0, 0.01, nights.size)
     t = np.concatenate([t_g[has_g], t_r[has_r], t_i[has_i]])
     band = np.concatenate([np.zeros(has_g.sum(), int), np.ones(has_r.sum(), int), np.full(has_i.sum(), 2)])
     exp_night = np.concatenate([night_idx[has_g], night_idx[has_r], np.flatnonzero(has_i)])
-    night_term = rng.normal(0, 0.6 * limmag_scatter, n)[exp_night]
+    night_term = rng.normal(0, 0.6 * limmag_scatter, nights.size)[exp_night]
     cloudy = rng.random(t.size) < 0.01
     lim = (
         limiting_mag
         + _LIMIT_OFFSET[band]
         - _MOON_COST[band] * _moon_illumination(t)
-        - 0.4 * (1.0 - taper[exp_night])
+        - (0.4 if uneven else 0.0) * (1.0 - taper[exp_night])
         + night_term
         + rng.normal(0, 0.8 * limmag_scatter, t.size)
         - np.where(cloudy, rng.uniform(1.0, 2.5, t.size), 0.0)
     )
     clr = _CLRCOEFF[band] + rng.normal(0, 0.03, t.size)
     return Cadence(t, band, lim, clr, cloudy)
+
+
+def downtime(rng: np.random.Generator, nights: np.ndarray) -> np.ndarray:
+    """Site-wide technical downtime (hard variant): 1-3 blocks of 5-25 nights lost, as a mask of nights."""
+    lost = np.zeros(nights.size, dtype=bool)
+    for _ in range(int(rng.integers(1, 4))):
+        start = int(rng.integers(0, max(nights.size - 5, 1)))
+        lost[start : start + int(rng.integers(5, 26))] = True
+    return lost
+
+
+def uneven_field_cadence(*args: Any) -> Cadence:
+    """Exposures of one field in the hard variant: ZTF's uneven cadence rather than a regular one.
+
+    The arguments are :func:`field_cadence`'s. Seasons, weather and the sparse i band as there, plus: a
+    ~3-night cadence in the first 40 % of the survey and a ~2-night one after (ZTF's public survey before
+    and after Dec 2020), a per-field cadence factor 0.7-1.3, secondary-grid fields (id >= 1000) visited
+    0.45x as often, a high-cadence campaign (2-6 visits per clear night for 20-90 nights) in 40 % of the
+    fields, visits in g and r (60 %), r only (25 %) or g only (15 %), and limiting magnitudes up to 0.4 mag
+    shallower at the season edges (high airmass).
+    """
+    return field_cadence(*args, uneven=True)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import io
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from skysift.layout import FILTER_IDS
-from skysift.sources.convert import query_source, write_release
-from skysift.sources.http import FetchError, HttpClient, HttpConfig
+from skysift.sources.convert import query_source
+from skysift.sources.http import FetchError, HttpClient
+from skysift.sources.query import QueryService
 
-__all__ = ["CSV_COLUMNS", "query_irsa_api", "irsa_csv_to_epochs", "fetch_irsa_api", "SOURCE"]
+__all__ = ["CSV_COLUMNS", "IRSA_API", "query_irsa_api", "irsa_csv_to_epochs", "fetch_irsa_api", "SOURCE"]
 
 log = logging.getLogger(__name__)
 
@@ -80,40 +80,35 @@ def _parse_csv(body: bytes, url: str) -> pd.DataFrame:
     return df
 
 
-def query_irsa_api(
-    url: str,
-    dr: str,
-    *,
-    ids=None,
-    cones: pd.DataFrame | None = None,
-    filters: list[str] | None = None,
-    batch_size: int = 50,
-    http: HttpClient | HttpConfig | dict | None = None,
-) -> pd.DataFrame:
-    """Run ID and/or cone queries and return the concatenated CSV rows (duplicates removed)."""
-    client = http if isinstance(http, HttpClient) else HttpClient(http)
+def _common(dr: str, filters: list[str] | None) -> dict[str, str]:
+    """The parameters of every request: the release, CSV, and the bands asked for."""
     common = {"COLLECTION": f"ztf_{dr}", "FORMAT": "csv"}
     if filters:
         common["BANDNAME"] = ",".join(sorted({f[-1] for f in filters}))
-    queries: list[dict] = []
-    if ids is not None and len(ids):
-        ids = np.asarray(ids, dtype=np.int64)
-        for start in range(0, len(ids), batch_size):
-            queries.append({"ID": ",".join(map(str, ids[start : start + batch_size]))})
-    if cones is not None:
-        for row in cones.itertuples(index=False):
-            radius = row.radius_arcsec / 3600.0
-            if radius > _MAX_RADIUS_DEG:
-                raise ValueError(
-                    f'cone ({row.ra}, {row.dec}): radius {row.radius_arcsec}" exceeds IRSA\'s 600"'
-                )
-            queries.append({"POS": f"CIRCLE {row.ra:.7f} {row.dec:.7f} {radius:.7f}"})
-    frames = []
-    for i, query in enumerate(queries, 1):
-        frames.append(_parse_csv(client.get(url, params={**query, **common}), url))
-        log.info("nph_light_curves query %d/%d: %d epochs", i, len(queries), len(frames[-1]))
-    if not frames:
-        raise ValueError("irsa_api: nothing to query; set fetch.ids_file or fetch.cones_file")
+    return common
+
+
+def _ask_ids(
+    client: HttpClient, url: str, dr: str, ids: np.ndarray, filters: list[str] | None
+) -> pd.DataFrame:
+    """The CSV rows of one ``ID=`` request."""
+    return _parse_csv(client.get(url, params={"ID": ",".join(map(str, ids)), **_common(dr, filters)}), url)
+
+
+def _ask_cone(client: HttpClient, url: str, dr: str, cone, filters: list[str] | None) -> pd.DataFrame:
+    """The CSV rows of one ``POS=CIRCLE`` request."""
+    pos = f"CIRCLE {cone.ra:.7f} {cone.dec:.7f} {cone.radius_arcsec / 3600.0:.7f}"
+    return _parse_csv(client.get(url, params={"POS": pos, **_common(dr, filters)}), url)
+
+
+def _check_cone(cone) -> None:
+    """IRSA answers cones up to 600" only."""
+    if cone.radius_arcsec / 3600.0 > _MAX_RADIUS_DEG:
+        raise ValueError(f'cone ({cone.ra}, {cone.dec}): radius {cone.radius_arcsec}" exceeds IRSA\'s 600"')
+
+
+def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The answers' rows, each epoch once."""
     df = pd.concat(frames, ignore_index=True)
     return df.drop_duplicates(subset=["oid", "expid", "filtercode"], ignore_index=True)
 
@@ -153,20 +148,19 @@ def irsa_csv_to_epochs(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def fetch_irsa_api(
-    url: str,
-    dr: str,
-    release_root: str | Path,
-    *,
-    ids=None,
-    cones: pd.DataFrame | None = None,
-    filters: list[str] | None = None,
-    batch_size: int = 50,
-    http: HttpClient | HttpConfig | dict | None = None,
-) -> list[Path]:
-    """Query nph_light_curves and write the answer as a DR release (files + checksum.md5)."""
-    rows = query_irsa_api(url, dr, ids=ids, cones=cones, filters=filters, batch_size=batch_size, http=http)
-    return write_release(irsa_csv_to_epochs(rows), release_root, dr)
+IRSA_API = QueryService(
+    "irsa_api",
+    "epochs",
+    _ask_ids,
+    _ask_cone,
+    _check_cone,
+    _combine,
+    lambda rows: (irsa_csv_to_epochs(rows), None),
+)
+#: Run ID and/or cone queries and return the concatenated CSV rows (duplicates removed).
+query_irsa_api = IRSA_API.query
+#: Query nph_light_curves and write the answer as a DR release (files + checksum.md5).
+fetch_irsa_api = IRSA_API.fetch
 
 
 # --------------------------------------------------------------------------------------------------

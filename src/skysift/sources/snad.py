@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from skysift.layout import FILTER_IDS
-from skysift.sources.convert import query_source, write_release
-from skysift.sources.http import FetchError, HttpClient, HttpConfig
+from skysift.sources.convert import query_source
+from skysift.sources.http import FetchError, HttpClient
+from skysift.sources.query import QueryService
 
-__all__ = ["query_snad", "snad_to_epochs", "fetch_snad", "SOURCE"]
+__all__ = ["SNAD", "query_snad", "snad_to_epochs", "fetch_snad", "SOURCE"]
 
 log = logging.getLogger(__name__)
 
@@ -45,38 +45,39 @@ def _parse(body: bytes, url: str) -> dict:
     return data
 
 
-def query_snad(
-    base_url: str,
-    dr: str,
-    *,
-    ids=None,
-    cones: pd.DataFrame | None = None,
-    batch_size: int = 50,
-    http: HttpClient | HttpConfig | dict | None = None,
-) -> dict[int, dict]:
-    """Run oid and/or cone queries; return {objectid: {"meta": ..., "lc": [...]}} (merged)."""
-    client = http if isinstance(http, HttpClient) else HttpClient(http)
-    api = f"{base_url.rstrip('/')}/api/v3/data/{dr}"
+def _ask(client: HttpClient, url: str, params, filters: list[str] | None) -> dict[int, dict]:
+    """The objects of one request; SNAD's API takes no band, so objects of other bands are dropped here."""
+    answer = {int(k): v for k, v in _parse(client.get(url, params=params), url).items()}
+    if not filters:
+        return answer
+    drop = set(FILTER_IDS.values()) - {FILTER_IDS[f] for f in filters}  # an unknown band is named later
+    return {oid: obj for oid, obj in answer.items() if FILTER_IDS.get(obj["meta"].get("filter")) not in drop}
+
+
+def _ask_ids(client: HttpClient, base_url: str, dr: str, ids: np.ndarray, filters: list[str] | None) -> dict:
+    """The objects of one ``oid`` request."""
+    url = f"{base_url.rstrip('/')}/api/v3/data/{dr}/oid/full/json"
+    return _ask(client, url, [("oid", str(i)) for i in ids], filters)
+
+
+def _ask_cone(client: HttpClient, base_url: str, dr: str, cone, filters: list[str] | None) -> dict:
+    """The objects of one ``circle`` request."""
+    url = f"{base_url.rstrip('/')}/api/v3/data/{dr}/circle/full/json"
+    params = {"ra": f"{cone.ra:.7f}", "dec": f"{cone.dec:.7f}", "radius_arcsec": cone.radius_arcsec}
+    return _ask(client, url, params, filters)
+
+
+def _check_cone(cone) -> None:
+    """SNAD answers cones of less than 60" only."""
+    if not 0 < cone.radius_arcsec < _MAX_RADIUS_ARCSEC:
+        raise ValueError(f"cone ({cone.ra}, {cone.dec}): SNAD needs 0 < radius_arcsec < 60")
+
+
+def _combine(answers: list[dict[int, dict]]) -> dict[int, dict]:
+    """The answers merged: {objectid: {"meta": ..., "lc": [...]}}."""
     out: dict[int, dict] = {}
-    n = 0
-    if ids is not None and len(ids):
-        ids = np.asarray(ids, dtype=np.int64)
-        url = f"{api}/oid/full/json"
-        for start in range(0, len(ids), batch_size):
-            params = [("oid", str(i)) for i in ids[start : start + batch_size]]
-            out.update({int(k): v for k, v in _parse(client.get(url, params=params), url).items()})
-            n += 1
-    if cones is not None:
-        url = f"{api}/circle/full/json"
-        for row in cones.itertuples(index=False):
-            if not 0 < row.radius_arcsec < _MAX_RADIUS_ARCSEC:
-                raise ValueError(f"cone ({row.ra}, {row.dec}): SNAD needs 0 < radius_arcsec < 60")
-            params = {"ra": f"{row.ra:.7f}", "dec": f"{row.dec:.7f}", "radius_arcsec": row.radius_arcsec}
-            out.update({int(k): v for k, v in _parse(client.get(url, params=params), url).items()})
-            n += 1
-    if n == 0:
-        raise ValueError("snad: nothing to query; set fetch.ids_file or fetch.cones_file")
-    log.info("SNAD %s: %d queries, %d objects", dr, n, len(out))
+    for answer in answers:
+        out.update(answer)
     return out
 
 
@@ -124,23 +125,11 @@ def snad_to_epochs(data: dict[int, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return epochs, positions
 
 
-def fetch_snad(
-    base_url: str,
-    dr: str,
-    release_root: str | Path,
-    *,
-    ids=None,
-    cones: pd.DataFrame | None = None,
-    filters: list[str] | None = None,
-    batch_size: int = 50,
-    http: HttpClient | HttpConfig | dict | None = None,
-) -> list[Path]:
-    """Query the SNAD API and write the answer as a DR release (files + checksum.md5)."""
-    data = query_snad(base_url, dr, ids=ids, cones=cones, batch_size=batch_size, http=http)
-    epochs, positions = snad_to_epochs(data)
-    if filters:
-        epochs = epochs[epochs["filterid"].isin({FILTER_IDS[f] for f in filters})]
-    return write_release(epochs, release_root, dr, positions=positions)
+SNAD = QueryService("snad", "objects", _ask_ids, _ask_cone, _check_cone, _combine, snad_to_epochs)
+#: Run oid and/or cone queries; return {objectid: {"meta": ..., "lc": [...]}} (merged).
+query_snad = SNAD.query
+#: Query the SNAD API and write the answer as a DR release (files + checksum.md5).
+fetch_snad = SNAD.fetch
 
 
 # --------------------------------------------------------------------------------------------------

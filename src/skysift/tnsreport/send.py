@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skysift import net
-from skysift.io import InputError
-from skysift.net import HttpSettings, TNSError
+from skysift.net import TNSError
 
 __all__ = [
     "SANDBOX_URL",
@@ -59,23 +58,15 @@ class TNSReportRejected(TNSError):
 
 
 @dataclass(frozen=True)
-class SendSettings:
+class SendSettings(net.TNSBotSettings):
     """Where and how to send (the sending keys of the ``tns_report`` section; the key lives in the environment)."""
 
-    url: str
-    api_key_env: str
-    bot_id: int | None
-    bot_name: str
     poll_attempts: int
     poll_initial_seconds: float
     poll_max_seconds: float
     known_radius_arcsec: float
-    http: HttpSettings
 
-    @classmethod
-    def from_config(cls, section: Mapping) -> SendSettings:
-        """The sending keys of the validated ``tns_report`` section."""
-        return net.settings_with_http(cls, section, _KEY)
+    config_key = _KEY
 
 
 #: Keys of the ``tns_report`` section that say how to send, not what: changing them rewrites no report.
@@ -174,16 +165,11 @@ class TNSExchange:
     """
 
     def __init__(self, settings: SendSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        if settings.bot_id is None:
-            raise InputError("tns_report.bot_id is not set: TNS needs the id of your bot in the User-Agent")
+        self._key, self.client = settings.connect()
         self.settings = settings
         self.sleep = sleep
         self.last_reply: dict | None = None
         self.base = settings.url.rstrip("/")
-        self._key = net.tns_api_key(settings.api_key_env, f"{_KEY}.api_key_env")
-        self.client = net.HttpClient(
-            settings.http, config_key=_KEY, user_agent=net.tns_user_agent(settings.bot_id, settings.bot_name)
-        )
 
     def upload(self, report: Mapping) -> str:
         """POST the report once (the client resends only after "not processed" answers); its report_id.
