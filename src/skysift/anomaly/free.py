@@ -47,49 +47,64 @@ SUBSET_SEED = 20261202
 _READ_COLUMNS = ["objectid", "catalog", "match_name", "match_type", "sep_arcsec", "label"]
 
 
-def _read_crossmatch(paths: Sequence[str | Path]) -> pd.DataFrame:
-    """Every cross-match row of ``paths`` with a ``file`` column (the table's path)."""
-    frames = []
-    for path in paths:
-        try:
-            df = pd.read_parquet(path, columns=_READ_COLUMNS)
-        except (KeyError, ValueError) as exc:  # pyarrow: a column missing
-            raise InputError(
-                f"{path}: not a cross-match table with columns {_READ_COLUMNS} ({exc}); rerun crossmatch"
-            ) from exc
-        frames.append(df.assign(file=str(path)))
-    if not frames:
-        return pd.DataFrame(columns=[*_READ_COLUMNS, "file"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def free_answers(crossmatch: Sequence[str | Path], settings: FreeAnswerSettings) -> pd.DataFrame:
-    """The free answers of the cross-match tables ``crossmatch`` (module docstring); empty when disabled.
-
-    More than ``settings.max_answers`` classified objects: a random subset drawn with a fixed seed from
-    the objects sorted by objectid (the fit, a session and the evaluation see the same answers).
-    Returns the merged-labels columns plus ``known_class``.
-    """
-    out = empty_labels().assign(known_class=pd.Series(dtype=object))
-    if not settings.enabled or not settings.classes or not crossmatch:
-        return out
-    rows = _read_crossmatch(crossmatch)
+def _classified_rows(path: str | Path, settings: FreeAnswerSettings) -> pd.DataFrame:
+    """The best cross-match of each object of one batch's table that names a listed class within
+    ``max_sep_arcsec`` (objectid index), with a ``file`` column. A batch's objects are only in its
+    own table, so the best match per object is found file by file."""
+    try:
+        rows = pd.read_parquet(path, columns=_READ_COLUMNS)
+    except (KeyError, ValueError) as exc:  # pyarrow: a column missing
+        raise InputError(
+            f"{path}: not a cross-match table with columns {_READ_COLUMNS} ({exc}); rerun crossmatch"
+        ) from exc
     if not len(rows):
-        return out
-    files = rows.groupby("objectid")["file"].first()
-    best = best_crossmatch(rows.drop(columns="file"))
+        return rows.set_index("objectid").assign(file=str(path))
+    best = best_crossmatch(rows)
     classes = set(settings.classes)
     label = best["label"].astype("string").fillna("")
     mtype = best["match_type"].astype("string").fillna("").str.strip()
     hit = label.isin(classes) | mtype.isin(classes)
     close = pd.to_numeric(best["sep_arcsec"], errors="coerce").fillna(np.inf) <= settings.max_sep_arcsec
-    best = best.loc[(hit & close).to_numpy()].sort_index()
-    if len(best) > settings.max_answers:
-        keep = np.sort(
-            np.random.default_rng(SUBSET_SEED).choice(len(best), settings.max_answers, replace=False)
-        )
-        logger.info("free answers: %d classified objects, %d kept (max_answers)", len(best), len(keep))
-        best = best.iloc[keep]
+    return best.loc[(hit & close).to_numpy()].assign(file=str(path))
+
+
+def _subset_key(objectid: np.ndarray) -> np.ndarray:
+    """A seeded pseudo-random key per objectid (splitmix64): the ``max_answers`` smallest keys are a
+    random subset that does not depend on the order or the number of the files read."""
+    with np.errstate(over="ignore"):
+        z = objectid.astype(np.uint64) + np.uint64(SUBSET_SEED) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def free_answers(crossmatch: Sequence[str | Path], settings: FreeAnswerSettings) -> pd.DataFrame:
+    """The free answers of the cross-match tables ``crossmatch`` (module docstring); empty when disabled.
+
+    Read one batch's table at a time; more than ``settings.max_answers`` classified objects keep the
+    ``max_answers`` of smallest seeded key (:func:`_subset_key`), so memory holds at most
+    ``max_answers`` answers plus one batch's rows, and the fit, a session and the evaluation see the
+    same answers. Returns the merged-labels columns plus ``known_class``.
+    """
+    out = empty_labels().assign(known_class=pd.Series(dtype=object))
+    if not settings.enabled or not settings.classes or not crossmatch:
+        return out
+    kept: pd.DataFrame | None = None
+    n_classified = 0
+    for path in crossmatch:
+        rows = _classified_rows(path, settings)
+        n_classified += len(rows)
+        rows = rows.assign(_key=_subset_key(rows.index.to_numpy(np.int64)))
+        kept = rows if kept is None else pd.concat([kept, rows])
+        if len(kept) > settings.max_answers:
+            kept = kept.nsmallest(settings.max_answers, "_key")
+    if kept is None or not len(kept):
+        return out
+    if n_classified > len(kept):
+        logger.info("free answers: %d classified objects, %d kept (max_answers)", n_classified, len(kept))
+    best = kept.sort_index()
+    files = best["file"]
+    classes = set(settings.classes)
     known = np.where(
         best["label"].astype("string").fillna("").isin(classes), best["label"], best["match_type"]
     )
@@ -106,7 +121,7 @@ def free_answers(crossmatch: Sequence[str | Path], settings: FreeAnswerSettings)
                     best["catalog"], best["match_name"], best["match_type"], best["sep_arcsec"], strict=True
                 )  # fmt: skip
             ],
-            "label_origin": files.reindex(oid).to_numpy(),
+            "label_origin": files.to_numpy(),
             "label_votes": np.ones(len(oid), dtype=np.int64),
             "label_conflict": np.zeros(len(oid), dtype=bool),
             "known_class": np.asarray(known, dtype=object),

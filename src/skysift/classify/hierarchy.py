@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_GROUPS: dict[str, tuple[str, ...]] = {
     "periodic": ("rrlyrae", "cepheid", "eclipsing_binary", "delta_scuti", "lpv"),
     "stochastic": ("agn", "yso", "cv", "flare"),
-    "transient": ("snia", "snii", "snibc", "slsn", "tde", "kilonova", "microlensing"),
+    "transient": ("snia", "snii", "snibc", "slsn", "pec_sn", "tde", "fbot", "kilonova", "microlensing"),
     "other": ("constant", "artefact"),
 }
 
