@@ -7,13 +7,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from astropy.table import Table
 
+from conftest import TINY_RUN_CONFIG, copy_run
 from skysift.classify import ClassifierSettings, LabelSource, run_predictions, run_training
 from skysift.config import SCHEMA_PATH, ConfigError, default_config, validate_config
 from skysift.features.per_source import source_labels, source_members, source_table
 from skysift.features.table import feature_columns
 from skysift.io import InputError, write_parquet_df
 from test_classify_run import _outputs
+from workflow_runner import run_snakemake
 
 CLASSES = ("blue_flat", "red_flat", "blue_var", "red_var")
 
@@ -128,3 +131,27 @@ def test_the_per_source_classifier_sees_what_one_band_cannot(tmp_path, unit):
     assert (same_source == 1).all()  # every member carries its source's probabilities
     truth = labels.reindex(predictions["objectid"]).to_numpy()
     assert (predictions["predicted_class"].to_numpy() == truth).mean() > 0.95
+
+
+@pytest.mark.workflow
+@pytest.mark.e2e
+def test_the_workflow_classifies_sources_and_lists_every_member(tiny_run, tmp_path):
+    config = {
+        **TINY_RUN_CONFIG,
+        "features": {"colours": True},
+        "classify": {**TINY_RUN_CONFIG["classify"], "unit": "source", "labels": "truth"},
+    }
+    workdir = copy_run(tiny_run[0], tmp_path / "run", config)
+    run_snakemake(workdir, "--cores", "2", "results/candidates/candidates.ecsv")
+    metrics = json.loads((workdir / "results/classify/metrics.json").read_text())
+    assert metrics["status"] == "trained" and metrics["unit"] == "source", metrics.get("reason")
+    predictions = pd.concat(
+        pd.read_parquet(p) for p in (workdir / "results/classify/predictions").glob("*.parquet")
+    )
+    features = pd.concat(pd.read_parquet(p) for p in (workdir / "results/features").glob("field*.parquet"))
+    assert sorted(predictions["objectid"]) == sorted(features["objectid"])
+    n_sources = features["source_id"].nunique()  # classes under classify.min_class_count sources are dropped
+    assert 0.95 * n_sources <= metrics["n_train"] <= n_sources < len(features), metrics["n_train"]
+    assert (predictions.groupby("source_id")["max_probability"].nunique() == 1).all()
+    candidates = Table.read(workdir / "results/candidates/candidates.ecsv")
+    assert len(candidates) > 0 and "predicted_class" in candidates.colnames
