@@ -203,3 +203,19 @@ def test_kilonova_per_batch_equals_the_whole_release(release, tmp_path):
     ]
     expected = predict_kilonova(model, whole)
     pd.testing.assert_frame_equal(_release_order(pd.concat(predictions)), expected)
+
+
+def test_a_batch_without_g_or_r_files_has_no_sources(release, tmp_path):
+    root, _, _ = release
+    field = next(
+        f for f in FIELDS if list((root / default_config()["dr"]).rglob(f"ztf_{f:06d}_zi_*.parquet"))
+    )
+    manifest = tmp_path / "i_only.tsv"
+    fetch_local_batch(root / default_config()["dr"], field, manifest, filters=["zi"])
+    basis = tmp_path / "basis.json"
+    run_kilonova_basis(basis, n_basis=20, n_components=3, seed=0)
+    clean = CleanConfig.from_config(default_config()["clean"])
+    kilonova = run_kilonova_features(manifest, basis, clean, tmp_path / "kn.parquet", min_points=2)
+    early = run_early_snia_features(manifest, tmp_path / "es.parquet", min_points=3, rise_window_days=50.0)
+    assert len(kilonova) == 0 and len(early) == 0
+    assert len(pd.read_parquet(tmp_path / "kn.parquet").columns) == len(kilonova.columns)
