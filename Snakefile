@@ -47,6 +47,8 @@ rule all:
         "results/classify/active_learning/learning_curves.png",
         "results/classify/early_snia/metrics.json",
         "results/classify/kilonova/metrics.json",
+        all_batches("results/classify/early_snia/predictions/{batch}.parquet"),
+        all_batches("results/classify/kilonova/predictions/{batch}.parquet"),
         PUBLISHED,
         "results/features/features.h5",
         ANOMALY_SESSION,

@@ -87,17 +87,19 @@ def test_active_learning_and_early_snia_are_skipped(run):
     assert (
         early["status"] == "skipped" and early["n_labels"] == 0 and "classify.early_snia" in early["reason"]
     )
-    assert len(pd.read_parquet(run / "results/classify/early_snia/predictions.parquet")) == 0
-    assert (
-        len(pd.read_parquet(run / "results/classify/early_snia/features.parquet")) > 0
-    )  # features need no labels
+    predictions = sorted((run / "results/classify/early_snia/predictions").glob("*.parquet"))
+    features = sorted((run / "results/classify/early_snia/features").glob("*.parquet"))
+    assert [p.name for p in predictions] == [p.name for p in features] and len(features) == 2  # one per batch
+    assert all(len(pd.read_parquet(p)) == 0 for p in predictions)
+    assert all(len(pd.read_parquet(p)) > 0 for p in features)  # features need no labels
 
 
 def test_kilonova_trains_on_simulations_and_skips_only_its_run_evaluation(run):
     kilonova = _metrics(run, "kilonova")
     assert kilonova["status"] == "trained" and kilonova["held_out_simulations"]["recall"] > 0.5
     assert kilonova["run_labels"]["status"] == "skipped" and kilonova["run_labels"]["n_labels"] == 0
-    assert len(pd.read_parquet(run / "results/classify/kilonova/predictions.parquet")) > 0
+    predictions = sorted((run / "results/classify/kilonova/predictions").glob("*.parquet"))
+    assert len(predictions) == 2 and all(len(pd.read_parquet(p)) > 0 for p in predictions)
 
 
 def test_lists_by_class_are_empty_with_a_note_and_the_anomaly_list_is_published(run):

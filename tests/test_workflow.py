@@ -14,6 +14,7 @@ import yaml
 from astropy.table import Table
 
 from conftest import TINY_RUN_CONFIG, copy_run
+from skysift.io import read_tables
 from workflow_runner import ROOT, run_snakemake
 
 RULES = [
@@ -26,7 +27,12 @@ RULES = [
     "combine_features",
     "train_classifier",
     "predict_classes",
+    "extract_kilonova_features",
     "train_kilonova",
+    "predict_kilonova",
+    "extract_early_snia_features",
+    "train_early_snia",
+    "predict_early_snia",
     "fit_anomaly_model",
     "score_anomalies",
     "rank_anomalies",
@@ -184,7 +190,13 @@ def test_kilonova_classifier_and_source_candidate_lists(run):
     assert held["n_kilonova"] > 100 and held["precision"] > 0.8 and held["recall"] > 0.8, held
     card = json.loads((workdir / "results/classify/kilonova/model_card.json").read_text())
     assert card["features"] == metrics["features"] and len(card["pca_basis"]["components"]) == 3
-    pred = pd.read_parquet(workdir / "results/classify/kilonova/predictions.parquet")
+    # one features and one predictions file per batch (no job holds the release)
+    batches = sorted(p.name for p in (workdir / "results/features").glob("*.parquet"))
+    for kind in ("features", "predictions"):
+        for name in ("kilonova", "early_snia"):
+            got = sorted(p.name for p in (workdir / f"results/classify/{name}/{kind}").glob("*.parquet"))
+            assert got == batches, (name, kind)
+    pred = read_tables(sorted((workdir / "results/classify/kilonova/predictions").glob("*.parquet")))
     truth = pd.read_parquet(workdir / "results/demo/truth.parquet")
     gr = truth[truth["filterid"].isin([1, 2])]
     # every g/r sky source has one row, also those too short for the cleaned light curves

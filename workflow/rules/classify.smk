@@ -1,9 +1,10 @@
 # Stage 5: a classifier trained on cross-match labels (or the demo's truth, or a user table), with CV
 # metrics, figures and class probabilities for every object; active-learning curves; the early SN Ia
 # and kilonova classifiers. A stage with too few labels writes its outputs with a "skipped" metrics.json.
-# Release shape: train_classifier reads only the labelled objects' rows (and, to check that they represent
-# the rest, a seeded batch-stratified sample of the unlabelled rows); predict_classes applies the
-# saved model to one batch per job (grouped on a cluster: group "per_batch", see profiles/slurm).
+# Release shape: train_classifier and run_active_learning read only the labelled objects' rows (the classifier
+# also, to check that they represent the rest, a seeded batch-stratified sample of the unlabelled rows);
+# predict_classes applies the saved model to one batch per job (grouped on a cluster: group "batch_apply",
+# see profiles/slurm).
 # Params are only the keys that change a rule's outputs (label inputs come from common.smk).
 
 
@@ -113,12 +114,40 @@ rule run_active_learning:
         "../scripts/run_active_learning.py"
 
 
+# The early SN Ia and kilonova classifiers in the same release shape (skysift.classify.run_sources): per-batch
+# features of every sky source (group "batch_sources" on a cluster), training on the labelled sources' rows only
+# (kilonova: on its simulations, scored on the labelled sources), per-batch predictions (group "batch_apply").
+EARLY_SNIA = config["classify"]["early_snia"]
+KILONOVA = config["classify"]["kilonova"]
+
+
+rule extract_early_snia_features:
+    input:
+        manifest="results/fetch/{batch}.tsv",
+    output:
+        "results/classify/early_snia/features/{batch}.parquet",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/extract_early_snia_features/{batch}.log",
+    benchmark:
+        "results/benchmarks/extract_early_snia_features/{batch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=30,
+    params:
+        early_snia={key: EARLY_SNIA[key] for key in ("min_points", "rise_window_days")},
+        clean=CLEAN_CUTS,
+    script:
+        "../scripts/extract_early_snia_features.py"
+
+
 rule train_early_snia:
     input:
         unpack(label_inputs),
-        manifests=all_batches("results/fetch/{batch}.tsv"),
+        features=all_batches("results/classify/early_snia/features/{batch}.parquet"),
     output:
-        features="results/classify/early_snia/features.parquet",
         model="results/classify/early_snia/model.skops",
         metrics=report(
             "results/classify/early_snia/metrics.json",
@@ -131,7 +160,6 @@ rule train_early_snia:
             caption="../report/early_snia.rst",
             category="Classification",
         ),
-        predictions="results/classify/early_snia/predictions.parquet",
     conda:
         "../../envs/skysift.yaml"
     log:
@@ -143,19 +171,83 @@ rule train_early_snia:
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=60,
     params:
-        early_snia=config["classify"]["early_snia"],
+        early_snia=EARLY_SNIA,
         label_table=LABEL_TABLE,
-        clean=CLEAN_CUTS,
     script:
         "../scripts/train_early_snia.py"
+
+
+rule predict_early_snia:
+    input:
+        features="results/classify/early_snia/features/{batch}.parquet",
+        model="results/classify/early_snia/model.skops",
+        metrics="results/classify/early_snia/metrics.json",
+    output:
+        "results/classify/early_snia/predictions/{batch}.parquet",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/predict_early_snia/{batch}.log",
+    benchmark:
+        "results/benchmarks/predict_early_snia/{batch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=15,
+    params:
+        positive=EARLY_SNIA["positive_class"],
+    script:
+        "../scripts/predict_early_snia.py"
+
+
+rule build_kilonova_basis:
+    output:
+        "results/classify/kilonova/basis.json",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/build_kilonova_basis.log",
+    benchmark:
+        "results/benchmarks/build_kilonova_basis.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=10,
+    params:
+        basis={key: KILONOVA[key] for key in ("n_basis", "n_components", "seed")},
+    script:
+        "../scripts/build_kilonova_basis.py"
+
+
+rule extract_kilonova_features:
+    input:
+        manifest="results/fetch/{batch}.tsv",
+        basis="results/classify/kilonova/basis.json",
+    output:
+        "results/classify/kilonova/features/{batch}.parquet",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/extract_kilonova_features/{batch}.log",
+    benchmark:
+        "results/benchmarks/extract_kilonova_features/{batch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=30,
+    params:
+        min_points=KILONOVA["min_points"],
+        clean=CLEAN_CUTS,
+    script:
+        "../scripts/extract_kilonova_features.py"
 
 
 rule train_kilonova:
     input:
         unpack(label_inputs),
-        manifests=all_batches("results/fetch/{batch}.tsv"),
+        features=all_batches("results/classify/kilonova/features/{batch}.parquet"),
+        basis="results/classify/kilonova/basis.json",
     output:
-        features="results/classify/kilonova/features.parquet",
         model="results/classify/kilonova/model.skops",
         card="results/classify/kilonova/model_card.json",
         metrics=report(
@@ -163,7 +255,6 @@ rule train_kilonova:
             caption="../report/kilonova.rst",
             category="Classification",
         ),
-        predictions="results/classify/kilonova/predictions.parquet",
     conda:
         "../../envs/skysift.yaml"
     log:
@@ -175,8 +266,28 @@ rule train_kilonova:
         mem_mb=lambda wc, attempt: 3000 * attempt,
         runtime=60,
     params:
-        kilonova=config["classify"]["kilonova"],
-        clean=CLEAN_CUTS,
+        kilonova=KILONOVA,
         label_table=LABEL_TABLE,
     script:
         "../scripts/train_kilonova.py"
+
+
+rule predict_kilonova:
+    input:
+        features="results/classify/kilonova/features/{batch}.parquet",
+        model="results/classify/kilonova/model.skops",
+        metrics="results/classify/kilonova/metrics.json",
+    output:
+        "results/classify/kilonova/predictions/{batch}.parquet",
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/predict_kilonova/{batch}.log",
+    benchmark:
+        "results/benchmarks/predict_kilonova/{batch}.tsv"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=15,
+    script:
+        "../scripts/predict_kilonova.py"

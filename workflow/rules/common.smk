@@ -97,12 +97,12 @@ def label_inputs(wildcards):
 
 
 def source_prediction_inputs(wildcards):
-    """Predictions (and metrics.json: trained or skipped) of the per-source classifiers that candidate lists
-    select from (early_snia, kilonova)."""
+    """Per-batch predictions (and metrics.json: trained or skipped) of the per-source classifiers that candidate
+    lists select from (early_snia, kilonova)."""
     used = {spec["select"] for spec in config["candidates"]["lists"].values()}
-    return {
-        f"{name}_{kind}": f"results/classify/{name}/{kind}.{ext}"
-        for name in ("early_snia", "kilonova")
-        if name in used
-        for kind, ext in (("predictions", "parquet"), ("metrics", "json"))
-    }
+    inputs = {}
+    for name in ("early_snia", "kilonova"):
+        if name in used:
+            inputs[f"{name}_predictions"] = all_batches(f"results/classify/{name}/predictions/{{batch}}.parquet")
+            inputs[f"{name}_metrics"] = f"results/classify/{name}/metrics.json"
+    return inputs

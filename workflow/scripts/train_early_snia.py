@@ -1,16 +1,15 @@
-"""Glue: early SN Ia classifier: rising-phase sigmoid features, active-learning training, purity/efficiency."""
+"""Glue: early SN Ia classifier trained with active learning on the labelled sources' rise features."""
 
 
 def main(smk) -> None:
-    from skysift.classify import EarlySniaSettings, LabelSource, run_early_snia
-    from skysift.classify.run import EarlySniaOutputs
+    from skysift.classify import EarlySniaSettings, LabelSource, run_early_snia_training
+    from skysift.classify.run_sources import EarlySniaOutputs
 
-    run_early_snia(
-        smk.input.manifests,
+    run_early_snia_training(
+        smk.input.features,
         LabelSource.from_inputs(dict(smk.input.items()), smk.params.label_table),
         EarlySniaSettings.from_config(smk.params.early_snia),
         EarlySniaOutputs(**dict(smk.output.items())),
-        cuts=smk.params.clean,
         n_jobs=smk.threads,
     )
 

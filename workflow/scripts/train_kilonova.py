@@ -1,16 +1,15 @@
-"""Glue: kilonova classifier: PCA basis and training set simulated at run time, forest, predictions per source."""
+"""Glue: kilonova classifier trained on simulations, scored on them and on the run's labelled sources."""
 
 
 def main(smk) -> None:
-    from skysift.classify import KilonovaSettings, LabelSource, run_kilonova
-    from skysift.classify.run import KilonovaOutputs
-    from skysift.lightcurves import CleanConfig
+    from skysift.classify import KilonovaSettings, LabelSource, run_kilonova_training
+    from skysift.classify.run_sources import KilonovaOutputs
 
-    run_kilonova(
-        smk.input.manifests,
+    run_kilonova_training(
+        smk.input.features,
+        smk.input.basis,
         LabelSource.from_inputs(dict(smk.input.items()), smk.params.label_table),
         KilonovaSettings.from_config(smk.params.kilonova),
-        CleanConfig.from_config(smk.params.clean),
         KilonovaOutputs(**dict(smk.output.items())),
         n_jobs=smk.threads,
     )

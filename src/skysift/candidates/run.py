@@ -65,8 +65,9 @@ class CandidateInputs:
     crossmatch: Sequence[PathLike]
     manifests: Sequence[PathLike]
     alert_names: PathLike | None = None
-    #: Per-source classifiers' predictions by selection (``early_snia``, ``kilonova``).
-    source_predictions: Mapping[str, PathLike] = field(default_factory=dict)
+    #: Per-source classifiers' predictions by selection (``early_snia``, ``kilonova``): one file per batch
+    #: (or one file).
+    source_predictions: Mapping[str, PathLike | Sequence[PathLike]] = field(default_factory=dict)
     #: metrics.json of the models (``classifier``, ``early_snia``, ``kilonova``): a skipped one empties its lists.
     model_metrics: Mapping[str, PathLike] = field(default_factory=dict)
 
@@ -83,7 +84,7 @@ class CandidateInputs:
             manifests=list(inputs["manifests"]),
             alert_names=alert_names[0] if alert_names else None,
             source_predictions={
-                name: inputs[f"{name}_predictions"]
+                name: _as_list(inputs[f"{name}_predictions"])
                 for name in SOURCE_SELECTIONS
                 if f"{name}_predictions" in inputs
             },
@@ -121,7 +122,9 @@ def run_candidates(
     The release is never held: every batch's own lists are made from its score and probability
     columns alone; only the rows of their union (and of the per-source lists) are read in full.
     """
-    source_predictions = {name: read_tables([path]) for name, path in inputs.source_predictions.items()}
+    source_predictions = {
+        name: read_tables(_as_list(paths)) for name, paths in inputs.source_predictions.items()
+    }
     skipped = {
         name: reason
         for name, path in inputs.model_metrics.items()
@@ -195,7 +198,9 @@ def run_alert_lookup(
 ) -> pd.DataFrame:
     """ZTF alert names of every object that may become a candidate (the preselection of
     :func:`run_candidates`), by cone search in the broker (cached in ``cache``); writes ``out`` (CSV)."""
-    source_predictions = {name: read_tables([path]) for name, path in inputs.source_predictions.items()}
+    source_predictions = {
+        name: read_tables(_as_list(paths)) for name, paths in inputs.source_predictions.items()
+    }
     winners, _ = _winners(inputs, settings, source_predictions)
     positions = read_columns(inputs.features, ["objectid", "ra", "dec"], filter=id_filter(winners))
     for preds in source_predictions.values():  # a source selection may have no features row

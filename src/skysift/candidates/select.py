@@ -99,7 +99,7 @@ def select_candidates(
     Anomaly lists are ordered by anomaly rank; class and unknown-transient lists by classifier
     probability (descending), then anomaly rank; ties fall back to objectid, so the order is
     reproducible. ``early_snia`` and ``kilonova`` lists take the sky sources of
-    ``source_predictions[select]`` (the early SN Ia / kilonova classifiers' predictions.parquet:
+    ``source_predictions[select]`` (the early SN Ia / kilonova classifiers' per-batch predictions:
     objectid or objectid_r/objectid_g, a ``prob_*`` column, optionally ra/dec) by that
     probability (``min_probability`` applies to it), one row per source (its r objectid, else
     g), with the probability in the extra column ``source_probability``.
@@ -225,7 +225,7 @@ def _source_selection(
     if preds is None:
         raise InputError(
             f"candidates.lists.{name}: select {select!r} needs the {select} classifier's predictions "
-            f"(results/classify/{select}/predictions.parquet)"
+            f"(results/classify/{select}/predictions/<batch>.parquet)"
         )
     if column not in preds.columns:
         raise InputError(f"candidates.lists.{name}: the {select} predictions lack column {column!r}")

@@ -10,7 +10,8 @@ Typical use::
 
 The workflow's stages are the ``run_*`` functions of :mod:`skysift.classify.run`, configured by
 the settings of :mod:`skysift.classify.settings`; the early SN Ia and kilonova classifiers live in
-:mod:`skysift.classify.early_snia` and :mod:`skysift.classify.kilonova`.
+:mod:`skysift.classify.early_snia` and :mod:`skysift.classify.kilonova`, their stages (per-batch
+features and predictions, training on the labelled sources) in :mod:`skysift.classify.run_sources`.
 """
 
 from skysift.classify.hierarchy import DEFAULT_GROUPS, HierarchicalClassifier
@@ -31,12 +32,15 @@ from skysift.classify.plots import (
     plot_reliability,
     write_per_class_table,
 )
-from skysift.classify.run import (
-    run_early_snia,
-    run_kilonova,
-    run_learning_curves,
-    run_predictions,
-    run_training,
+from skysift.classify.run import run_learning_curves, run_predictions, run_training
+from skysift.classify.run_sources import (
+    run_early_snia_features,
+    run_early_snia_predictions,
+    run_early_snia_training,
+    run_kilonova_basis,
+    run_kilonova_features,
+    run_kilonova_predictions,
+    run_kilonova_training,
 )
 from skysift.classify.settings import (
     ActiveLearningSettings,
@@ -80,6 +84,11 @@ __all__ = [
     "run_training",
     "run_predictions",
     "run_learning_curves",
-    "run_early_snia",
-    "run_kilonova",
+    "run_early_snia_features",
+    "run_early_snia_training",
+    "run_early_snia_predictions",
+    "run_kilonova_basis",
+    "run_kilonova_features",
+    "run_kilonova_training",
+    "run_kilonova_predictions",
 ]

@@ -2,8 +2,8 @@
 
 One function per workflow rule (the scripts in workflow/scripts/ only unpack Snakemake's objects):
 :func:`run_training` (train_classifier: labelled objects only), :func:`run_predictions` (predict_classes:
-one batch per job), :func:`run_learning_curves` (run_active_learning),
-:func:`run_early_snia` (train_early_snia) and :func:`run_kilonova` (train_kilonova). A stage with
+one batch per job) and :func:`run_learning_curves` (run_active_learning: labelled objects only); the early
+SN Ia and kilonova classifiers' stages are in :mod:`skysift.classify.run_sources`. A stage with
 too few labels writes every output anyway, with a "skipped" metrics.json (see
 :mod:`skysift.classify.skipped`), so a run without labels still finishes.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,20 +29,7 @@ from skysift.classify.active import (
     run_active_learning,
     summarise_curves,
 )
-from skysift.classify.early_snia import (
-    empty_early_predictions,
-    predict_early_snia,
-    source_features,
-    train_early_snia,
-)
 from skysift.classify.inputs import read_labelled_features, read_labelled_sources
-from skysift.classify.kilonova import (
-    build_basis,
-    predict_kilonova,
-    read_run_lightcurves,
-    run_features,
-    train_kilonova,
-)
 from skysift.classify.labels import LabelSource
 from skysift.classify.model import empty_predictions, predict_classes, train_classifier
 from skysift.classify.persist import load_model, model_card, save_model, write_report
@@ -57,23 +44,15 @@ from skysift.classify.representative import disabled_block, read_unlabelled_samp
 from skysift.classify.settings import (
     ActiveLearningSettings,
     ClassifierSettings,
-    EarlySniaSettings,
-    KilonovaSettings,
     RepresentativenessSettings,
 )
 from skysift.classify.skipped import SKIPPED, TRAINED, TooFewLabels, skipped_report
-from skysift.clean import read_clean_lightcurves
 from skysift.features.per_source import source_members, source_table
-from skysift.io import atomic_path, read_tables, write_parquet_df
-from skysift.lightcurves import CleanConfig, manifest_files
+from skysift.io import atomic_path, write_parquet_df
 
 __all__ = [
-    "EarlySniaOutputs",
-    "KilonovaOutputs",
     "LearningCurveOutputs",
     "TrainingOutputs",
-    "run_early_snia",
-    "run_kilonova",
     "run_learning_curves",
     "run_predictions",
     "run_training",
@@ -107,29 +86,6 @@ class LearningCurveOutputs:
     summary: PathLike
     plot: PathLike
     metrics: PathLike
-
-
-@dataclass(frozen=True)
-class EarlySniaOutputs:
-    """Files of :func:`run_early_snia`."""
-
-    features: PathLike
-    model: PathLike
-    metrics: PathLike
-    curves: PathLike
-    plot: PathLike
-    predictions: PathLike
-
-
-@dataclass(frozen=True)
-class KilonovaOutputs:
-    """Files of :func:`run_kilonova`."""
-
-    features: PathLike
-    model: PathLike
-    card: PathLike
-    metrics: PathLike
-    predictions: PathLike
 
 
 def run_training(
@@ -263,11 +219,13 @@ def run_learning_curves(
     *,
     n_jobs: int = 1,
 ) -> dict[str, Any]:
-    """Active-learning curves of every strategy and seed on the labelled objects; write the curves, their
-    summary over seeds, the plot of ``settings.metric`` and a status report (returned)."""
+    """Active-learning curves of every strategy and seed on the labelled objects (only their rows of the
+    feature tables are read); write the curves, their summary over seeds, the plot of ``settings.metric``
+    and a status report (returned)."""
+    label_series = labels.read()
     X, y, make_model = active_learning_inputs(
-        read_tables(features), labels.read(), model=settings.model, n_estimators=settings.n_estimators,
-        n_jobs=n_jobs,
+        read_labelled_features(features, label_series.index.to_numpy()), label_series,
+        model=settings.model, n_estimators=settings.n_estimators, n_jobs=n_jobs,
     )  # fmt: skip
     try:
         curves = run_active_learning(X, y, make_model, **settings.loop())
@@ -293,82 +251,7 @@ def run_learning_curves(
     return report
 
 
-def run_early_snia(
-    manifests: Sequence[PathLike],
-    labels: LabelSource,
-    settings: EarlySniaSettings,
-    outputs: EarlySniaOutputs,
-    *,
-    cuts: Mapping[str, Any] | None = None,
-    n_jobs: int = 1,
-) -> dict[str, Any]:
-    """Rise features of the light curves of the manifests' DR files after the quality cuts ``cuts`` (the clean
-    section; per sky source), the early SN Ia classifier trained with active learning, its learning curves and
-    the SN Ia probability of every source. Returns the report."""
-    table = read_clean_lightcurves(manifest_files(manifests), dict(cuts or {}))
-    features = source_features(
-        table, min_points=settings.min_points, rise_window_days=settings.rise_window_days
-    )
-    write_parquet_df(features, outputs.features)
-    positive = settings.positive_class
-    try:
-        model, report, curves = train_early_snia(
-            features, labels.read(), positive=positive, exclude=settings.exclude_classes,
-            n_estimators=settings.n_estimators, n_jobs=n_jobs, **settings.loop(),
-        )  # fmt: skip
-    except TooFewLabels as exc:
-        model, curves = None, empty_curves(positive)
-        report = skipped_report(exc, "early SN Ia classifier (train_early_snia)", positive_class=positive)
-        plot_placeholder(outputs.plot, "early SN Ia: purity", f"skipped: {exc.reason}")
-        predictions = empty_early_predictions(positive)
-    else:
-        report = {"status": TRAINED, **report}
-        plot_learning_curves(
-            summarise_curves(curves), outputs.plot, metric="purity", title="early SN Ia: purity"
-        )
-        predictions = predict_early_snia(model, features, positive)
-    save_model(model, outputs.model, {"model": "early_snia", **report})
-    write_report(report, outputs.metrics)
-    _write_csv(curves, outputs.curves)
-    write_parquet_df(predictions, outputs.predictions)
-    return report
-
-
-def run_kilonova(
-    manifests: Sequence[PathLike],
-    labels: LabelSource,
-    settings: KilonovaSettings,
-    clean: CleanConfig,
-    outputs: KilonovaOutputs,
-    *,
-    n_jobs: int = 1,
-) -> dict[str, Any]:
-    """The kilonova classifier: PCA basis and training set simulated at run time, features and kilonova
-    probability of every source of the fetched DR files (``clean`` cuts, one epoch is enough), scores
-    on held-out simulations and, with enough labelled kilonovae, on the run's labels. Returns the report."""
-    run_lcs = read_run_lightcurves(manifests, clean, min_epochs=1)
-    basis = build_basis(settings.n_basis, settings.n_components, settings.seed)
-    features = run_features(run_lcs, basis, min_points=settings.min_points)
-    write_parquet_df(features, outputs.features)
-    model, basis, report = train_kilonova(
-        features, labels.read(), basis=basis, n_jobs=n_jobs, **dataclasses.asdict(settings)
-    )
-    report = {"status": TRAINED, **report}
-    card = model_card(model, report) | {
-        "metrics": {
-            "held_out_simulations": report["held_out_simulations"],
-            "run_labels": report["run_labels"],
-        },
-        "pca_basis": basis.to_dict(),
-    }
-    _save_model_card_report(model, card, report, outputs)
-    write_parquet_df(predict_kilonova(model, features), outputs.predictions)
-    return report
-
-
-def _save_model_card_report(
-    model: object, card: dict, report: dict, outputs: TrainingOutputs | KilonovaOutputs
-) -> None:
+def _save_model_card_report(model: object, card: dict, report: dict, outputs: TrainingOutputs) -> None:
     """The model (its card inside), the card as JSON beside it, and the metrics report."""
     save_model(model, outputs.model, card)
     write_report(card, outputs.card)

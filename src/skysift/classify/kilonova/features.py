@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from skysift.classify.early_snia import BANDS, ZERO_POINT
 from skysift.classify.kilonova.basis import PCABasis, project
 from skysift.io import InputError
-from skysift.layout import read_dr_files
+from skysift.layout import DR_SCHEMA, read_dr_files
 from skysift.lightcurves import CleanConfig, clean_table, read_manifest
 from skysift.sky import associate_sources
 
@@ -41,9 +41,10 @@ def read_run_lightcurves(
             paths = [p for p, f in zip(paths, listing["filterid"], strict=True) if int(f) in BANDS]
         if paths:
             tables.append(clean_table(read_dr_files(paths), config))
-    table = pa.concat_tables(tables) if tables else None
-    if table is None:
+    if not manifests:
         raise InputError("no fetch manifests given for the kilonova classifier")
+    # a batch without g or r files (an i-band-only field) has no light curves, and no sources
+    table = pa.concat_tables(tables) if tables else DR_SCHEMA.empty_table()
     logger.info("kilonova classifier: %d light curves with >= %d good epochs", table.num_rows, min_epochs)
     return table
 
