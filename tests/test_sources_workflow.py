@@ -61,7 +61,7 @@ def test_snad_run_from_an_id_file_batches_by_field(served, tmp_path):
     assert set(clean["objectid"]) <= set(ids[:40]) and len(clean) > 20
     assert np.all(clean["fieldid"] == 1721)
     assert (tmp_path / "results/mirror/snad/dr24/checksum.md5").exists()
-    assert "SNAD dr24: 1 queries, 40 objects" in (tmp_path / "logs/query_lightcurves.log").read_text()
+    assert "snad dr24: 1 queries, 40 objects" in (tmp_path / "logs/query_lightcurves.log").read_text()
 
 
 def test_execution_settings_rerun_nothing_result_keys_do(tiny_run, tmp_path):

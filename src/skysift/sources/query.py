@@ -76,7 +76,9 @@ class QueryService:
         for i, ask in enumerate(requests, 1):
             answers.append(ask())
             log.info("%s query %d/%d: %d %s", self.name, i, len(requests), len(answers[-1]), self.unit)
-        return self.combine(answers)
+        merged = self.combine(answers)
+        log.info("%s %s: %d queries, %d %s", self.name, dr, len(requests), len(merged), self.unit)
+        return merged
 
     def fetch(self, url: str, dr: str, release_root: str | Path, **queries: Any) -> list[Path]:
         """Run the queries (the keyword arguments of :meth:`query`) and write the answer as a DR release
