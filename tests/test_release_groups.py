@@ -40,18 +40,23 @@ def test_per_batch_rules_are_group_jobs_of_a_configurable_size(tmp_path):
     for rule in ("clean_lightcurves", "crossmatch"):
         batches = re.findall(rf"rule {rule}:\n(?:.*\n)*?\s+wildcards: batch=(field\d+)", "\n".join(prepare))
         assert sorted(batches) == ["field000633", "field000634", "field001721"], rule
-    # --group-components replaces the profile's whole list: every group is given. A batch's four predict and
-    # score jobs are four components (not connected to each other): 12 components, 3 per job = four group jobs
+    # --group-components replaces the profile's whole list: every group is given. A batch's predict and
+    # score jobs are two components (not connected to each other): 6 components, 3 per job = two group jobs
     apply = _group_jobs(out, "batch_apply")
-    assert len(apply) == 4, out[-3000:]
-    for rule in ("predict_classes", "score_anomalies", "predict_early_snia", "predict_kilonova"):
+    assert len(apply) == 2, out[-3000:]
+    for rule in ("predict_classes", "score_anomalies"):
         assert "\n".join(apply).count(f"rule {rule}:") == 3, rule
+    # batch_apply_sources was not given: one component (one batch's early SN Ia or kilonova prediction) per job
+    apply_sources = _group_jobs(out, "batch_apply_sources")
+    assert len(apply_sources) == 6, out[-3000:]
+    for rule in ("predict_early_snia", "predict_kilonova"):
+        assert "\n".join(apply_sources).count(f"rule {rule}:") == 3, rule
     # batch_sources was not given: one component (one batch's early SN Ia or kilonova features) per group job
     sources = _group_jobs(out, "batch_sources")
     assert len(sources) == 6, out[-3000:]
     # rules outside the groups stay single jobs: extract_features (long partition: a group's jobs must share
     # one) and the release-wide rules
-    grouped = "\n".join(prepare + apply + sources)
+    grouped = "\n".join(prepare + apply + apply_sources + sources)
     for rule in ("extract_features", "train_classifier", "train_early_snia", "train_kilonova"):
         assert f"rule {rule}:" not in grouped, rule
     assert out.count("rule extract_features:") == 3
