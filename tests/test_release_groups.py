@@ -46,8 +46,8 @@ def test_per_batch_rules_are_group_jobs_of_a_configurable_size(tmp_path):
     assert len(apply) == 2, out[-3000:]
     for rule in ("predict_classes", "score_anomalies"):
         assert "\n".join(apply).count(f"rule {rule}:") == 3, rule
-    # batch_apply_sources was not given: one component (one batch's early SN Ia or kilonova prediction) per job
-    apply_sources = _group_jobs(out, "batch_apply_sources")
+    # batch_predict_sources was not given: one component (one batch's early SN Ia or kilonova prediction) per job
+    apply_sources = _group_jobs(out, "batch_predict_sources")
     assert len(apply_sources) == 6, out[-3000:]
     for rule in ("predict_early_snia", "predict_kilonova"):
         assert "\n".join(apply_sources).count(f"rule {rule}:") == 3, rule
