@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from skysift.features.per_source import source_labels, source_members, source_table
+from skysift.features.per_source import require_source_id, source_labels, source_members, source_table
 
 __all__ = ["read_labelled_features", "read_labelled_sources"]
 
@@ -43,10 +43,9 @@ def read_labelled_sources(
     """Per-source rows (:func:`~skysift.features.per_source.source_table`) of every source with a
     labelled member, and their labels (source_id -> class). The sources' other members are read with
     a parquet filter on ``source_id``, so only labelled sources' rows are ever in memory."""
-    if len(labelled_rows) and "source_id" not in labelled_rows.columns:
-        source_members(labelled_rows)  # raises the error naming features.colours
     if not len(labelled_rows):
         return labelled_rows, pd.Series(dtype=object)
+    require_source_id(labelled_rows, "classify.unit: source")
     ids = pa.array(np.unique(labelled_rows["source_id"].to_numpy(np.int64)), type=pa.int64())
     tables = [pq.read_table(path, filters=pc.field("source_id").isin(ids)) for path in features]
     rows = pa.concat_tables(tables, promote_options="default").to_pandas()

@@ -27,7 +27,7 @@ import pandas as pd
 from skysift.features.table import feature_columns
 from skysift.io import InputError
 
-__all__ = ["BANDS", "source_members", "source_table", "source_labels"]
+__all__ = ["BANDS", "require_source_id", "source_members", "source_table", "source_labels"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ BANDS: dict[int, str] = {1: "g", 2: "r"}
 _SOURCE_LEVEL = ("colour_gr_median", "colour_gr_max")
 
 
-def _require_source_id(features: pd.DataFrame, what: str) -> None:
+def require_source_id(features: pd.DataFrame, what: str) -> None:
+    """Raise the error naming ``features.colours`` when a features table has no ``source_id``."""
     if "source_id" not in features.columns:
         raise InputError(
             f"{what}: the features table has no 'source_id' column; per-source rows need the "
@@ -48,7 +49,7 @@ def _require_source_id(features: pd.DataFrame, what: str) -> None:
 
 def source_members(features: pd.DataFrame) -> pd.Series:
     """objectid -> source_id of every row of a features table with ``source_id``."""
-    _require_source_id(features, "source_members")
+    require_source_id(features, "source_members")
     return pd.Series(
         features["source_id"].to_numpy(np.int64),
         index=pd.Index(features["objectid"].to_numpy(np.int64), name="objectid"),
@@ -62,7 +63,7 @@ def source_table(features: pd.DataFrame) -> pd.DataFrame:
     Every source of the table has a row, in ascending ``objectid`` (= source_id) order; rows of
     filters other than g and r still count in the source but contribute no columns.
     """
-    _require_source_id(features, "source_table")
+    require_source_id(features, "source_table")
     per_band = [c for c in feature_columns(features) if c not in _SOURCE_LEVEL]
     order = features.sort_values(["n_points", "objectid"], ascending=[False, True], kind="stable")
     best = order.drop_duplicates(["source_id", "filterid"])
