@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 __all__ = [
+    "PathLike",
     "atomic_path",
     "write_parquet",
     "write_parquet_df",
@@ -26,6 +27,9 @@ __all__ = [
     "spreadsheet_safe",
     "FORMULA_PREFIXES",
 ]
+
+PathLike = str | os.PathLike
+"""A file argument: a string or any path object (the type of the ``*Outputs`` fields and readers)."""
 
 
 class InputError(ValueError):

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from skysift.io import InputError, atomic_path
+from skysift.io import InputError, PathLike, atomic_path
 
 __all__ = [
     "model_pairs",
@@ -26,8 +26,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-PathLike = str | os.PathLike
 
 
 def model_pairs(paths: Sequence[PathLike]) -> list[tuple[Path, Path]]:

@@ -28,7 +28,7 @@ from skysift.candidates.select import make_candidates, select_candidates, select
 from skysift.candidates.settings import CandidatesSettings, ListSpec, PlotSettings
 from skysift.candidates.write import write_candidates
 from skysift.crossmatch.best import best_crossmatch
-from skysift.io import read_tables
+from skysift.io import PathLike, read_tables
 from skysift.lightcurves import manifest_files
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PathLike = str | Path
 
 #: The models whose metrics.json says whether they were trained: input name prefix -> model.
 _MODELS = ("classifier", *SOURCE_SELECTIONS)

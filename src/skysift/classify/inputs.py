@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,12 +16,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from skysift.features.per_source import require_source_id, source_labels, source_members, source_table
+from skysift.io import PathLike
 
 __all__ = ["read_labelled_features", "read_labelled_sources"]
 
 logger = logging.getLogger(__name__)
-
-PathLike = str | Path
 
 
 def read_labelled_features(features: Sequence[PathLike], objectids: Sequence[int]) -> pd.DataFrame:

@@ -15,7 +15,6 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,7 +47,7 @@ from skysift.classify.settings import (
 )
 from skysift.classify.skipped import SKIPPED, TRAINED, TooFewLabels, skipped_report
 from skysift.features.per_source import source_members, source_table
-from skysift.io import atomic_path, write_parquet_df
+from skysift.io import PathLike, atomic_path, write_parquet_df
 
 __all__ = [
     "LearningCurveOutputs",
@@ -60,8 +59,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-PathLike = str | Path
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,7 +50,7 @@ from skysift.classify.plots import plot_placeholder
 from skysift.classify.settings import EarlySniaSettings, KilonovaSettings
 from skysift.classify.skipped import SKIPPED, TRAINED, TooFewLabels, skipped_report
 from skysift.clean import read_clean_lightcurves
-from skysift.io import InputError, atomic_path, write_parquet_df
+from skysift.io import InputError, PathLike, atomic_path, write_parquet_df
 from skysift.lightcurves import CleanConfig, manifest_files
 
 __all__ = [
@@ -68,8 +67,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-PathLike = str | Path
 
 
 @dataclass(frozen=True)

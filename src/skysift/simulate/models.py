@@ -307,6 +307,12 @@ def eval_constant(p: Params, t: np.ndarray, band: np.ndarray, rng: np.random.Gen
 # periodic variables
 
 
+def eval_pulsator(p: Params, t: np.ndarray, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """RR Lyrae and Cepheids: each source's subclass template (RRab/RRc Fourier, DCEP/CW sawtooth) folded at
+    its period; the per-band amplitudes make g vary most (bluer when brighter)."""
+    return _template_mag(p, _phase(t, p.t0, p.period), band, p.subclass)
+
+
 def sample_rrlyrae(rng: np.random.Generator, fields: np.ndarray, ctx: SampleContext) -> Params:
     """RR Lyrae: 75 % RRab (P 0.45-0.75 d, sawtooth, Bailey-diagram amplitudes), 25 % RRc (P 0.25-0.42 d)."""
     n = len(fields)
@@ -324,11 +330,6 @@ def sample_rrlyrae(rng: np.random.Generator, fields: np.ndarray, ctx: SampleCont
     return p
 
 
-def eval_rrlyrae(p: Params, t: np.ndarray, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Fourier-template RRab/RRc light curves; g has the larger amplitude (bluer when brighter)."""
-    return _template_mag(p, _phase(t, p.t0, p.period), band, p.subclass)
-
-
 def sample_cepheid(rng: np.random.Generator, fields: np.ndarray, ctx: SampleContext) -> Params:
     """Cepheids: 85 % classical (DCEP, P 3-50 d log-uniform), 15 % type II (CW, P 3-25 d); r 12.5-17."""
     n = len(fields)
@@ -340,11 +341,6 @@ def sample_cepheid(rng: np.random.Generator, fields: np.ndarray, ctx: SampleCont
     _set_mean(p, rng.uniform(12.5, 17.0, n), rng.normal(0.8, 0.15, n), rng.normal(0.35, 0.06, n))
     p.t0 = ctx.start + rng.random(n) * p.period
     return p
-
-
-def eval_cepheid(p: Params, t: np.ndarray, band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Smooth sawtooth Cepheid light curves."""
-    return _template_mag(p, _phase(t, p.t0, p.period), band, p.subclass)
 
 
 def sample_eclipsing_binary(rng: np.random.Generator, fields: np.ndarray, ctx: SampleContext) -> Params:
@@ -903,8 +899,8 @@ def eval_artefact(p: Params, t: np.ndarray, band: np.ndarray, rng: np.random.Gen
 #: class -> (sampler, evaluator)
 MODELS: dict[str, tuple[Callable[..., Params], Callable[..., np.ndarray]]] = {
     "constant": (sample_constant, eval_constant),
-    "rrlyrae": (sample_rrlyrae, eval_rrlyrae),
-    "cepheid": (sample_cepheid, eval_cepheid),
+    "rrlyrae": (sample_rrlyrae, eval_pulsator),
+    "cepheid": (sample_cepheid, eval_pulsator),
     "eclipsing_binary": (sample_eclipsing_binary, eval_eclipsing_binary),
     "delta_scuti": (sample_delta_scuti, eval_delta_scuti),
     "lpv": (sample_lpv, eval_lpv),

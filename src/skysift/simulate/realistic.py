@@ -274,8 +274,8 @@ def sample_snibc(rng: np.random.Generator, fields: np.ndarray, ctx: SampleContex
 #: class -> (sampler, evaluator) of the hard variant's nominal classes
 REALISTIC_MODELS: dict[str, tuple[Callable[..., Params], Callable[..., np.ndarray]]] = {
     "constant": (sample_constant, easy.eval_constant),
-    "rrlyrae": (sample_rrlyrae, easy.eval_rrlyrae),
-    "cepheid": (sample_cepheid, easy.eval_cepheid),
+    "rrlyrae": (sample_rrlyrae, easy.eval_pulsator),
+    "cepheid": (sample_cepheid, easy.eval_pulsator),
     "eclipsing_binary": (sample_eclipsing_binary, easy.eval_eclipsing_binary),
     "delta_scuti": (sample_delta_scuti, easy.eval_delta_scuti),
     "lpv": (sample_lpv, easy.eval_lpv),

@@ -11,12 +11,11 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from astropy.table import Table
 
-from skysift.io import atomic_path, spreadsheet_safe
+from skysift.io import PathLike, atomic_path, spreadsheet_safe
 from skysift.lightcurves import manifest_files
 from skysift.skymap.counterparts import search_counterparts
 from skysift.skymap.maps import read_skymap
@@ -27,8 +26,6 @@ from skysift.skymap.settings import CounterpartSettings
 __all__ = ["CounterpartOutputs", "run_counterparts", "select_skymap_counterparts"]
 
 log = logging.getLogger(__name__)
-
-PathLike = str | Path
 
 
 @dataclass(frozen=True)
