@@ -10,6 +10,8 @@ from astropy.table import Table
 from candidates_data import spec
 from skysift.anomaly import SearchSettings, rank_anomalies
 from skysift.candidates import select_candidates, write_candidates
+from skysift.candidates.run import CandidateInputs, preselect_sources
+from skysift.candidates.select import source_selection
 from skysift.config import default_config
 from skysift.io import InputError
 
@@ -120,3 +122,46 @@ def test_source_list_without_its_predictions_is_an_input_error(tables):
         select_candidates(
             features, scores, predictions, None, spec("kilonova"), name="kn", source_predictions=bad
         )
+
+
+def test_per_batch_preselection_keeps_every_row_a_list_takes(tables, tmp_path):
+    """The candidate stage reads the per-source predictions one batch at a time and keeps each batch's own
+    top rows per list; the lists made from those rows equal the lists made from every row at once."""
+    features, scores, _, _ = tables
+    rng = np.random.default_rng(3)
+    n = len(features)  # one prediction per sky source, as the classifiers write them
+    preds = pd.DataFrame(
+        {
+            "source_id": np.arange(n),
+            "objectid": rng.permutation(features["objectid"].to_numpy()),
+            "prob_kilonova": np.round(rng.uniform(0, 1, n), 1),  # ties: the order falls back to objectid
+        }
+    )
+    preds.loc[rng.choice(n, 5, replace=False), "prob_kilonova"] = np.nan
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"batch{i}.parquet")
+        preds.iloc[i * n // 3 : (i + 1) * n // 3].to_parquet(files[-1])
+    scores_path = tmp_path / "scores.parquet"
+    scores.to_parquet(scores_path)
+    median_score = float(scores["anomaly_score"].median())
+    lists = {
+        "top": spec("kilonova", top_n=4),
+        "sure": spec("kilonova", top_n=3, min_probability=0.5),
+        "odd": spec("kilonova", top_n=3, min_score=median_score),
+        "classes": spec("class", classes=["snia"], top_n=3),  # not a source list: ignored here
+    }
+    inputs = CandidateInputs(
+        features=[], scores=[scores_path], predictions=[], crossmatch=[], manifests=[],
+        source_predictions={"kilonova": files, "early_snia": files},  # no list selects early_snia: not read
+    )  # fmt: skip
+    kept = preselect_sources(inputs, lists)
+    assert set(kept) == {"kilonova"}
+    assert len(kept["kilonova"]) <= 3 * (4 + 3 + 3) < n
+    for name, list_spec in lists.items():
+        if list_spec.select != "kilonova":
+            continue
+        whole = source_selection(name, "kilonova", list_spec, scores, preds)
+        batched = source_selection(name, "kilonova", list_spec, scores, kept["kilonova"])
+        assert len(whole) == list_spec.top_n
+        pd.testing.assert_frame_equal(batched, whole)

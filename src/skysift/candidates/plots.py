@@ -6,16 +6,27 @@ The light-curve PNGs of the candidates are drawn by :mod:`skysift.candidates.lig
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from astropy.table import Table
+from astropy_healpix import HEALPix
 
 from skysift.io import InputError, atomic_path
 
-__all__ = ["merge_lists", "plot_order", "plot_score_distribution", "plot_sky_map"]
+__all__ = [
+    "SkyDensity",
+    "merge_lists",
+    "plot_order",
+    "plot_score_distribution",
+    "plot_sky_map",
+    "sky_density",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +102,57 @@ def plot_score_distribution(
     return Path(out_png)
 
 
+@dataclass(frozen=True)
+class SkyDensity:
+    """Objects per HEALPix pixel (ICRS, nested order): the sky map's background, whose size is set by
+    ``nside`` and not by the release."""
+
+    nside: int
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, ra: np.ndarray, dec: np.ndarray, nside: int = 128) -> SkyDensity:
+        """The density of positions in degrees (non-finite ones are not counted)."""
+        ra, dec = np.asarray(ra, np.float64), np.asarray(dec, np.float64)
+        ok = np.isfinite(ra) & np.isfinite(dec)
+        pixels = HEALPix(nside, order="nested").lonlat_to_healpix(ra[ok] * u.deg, dec[ok] * u.deg)
+        return cls(nside, np.bincount(pixels, minlength=12 * nside**2).astype(np.int64))
+
+    def __add__(self, other: SkyDensity) -> SkyDensity:
+        if other.nside != self.nside:
+            raise ValueError(f"sky densities of nside {self.nside} and {other.nside} do not add")
+        return SkyDensity(self.nside, self.counts + other.counts)
+
+    @property
+    def total(self) -> int:
+        """Objects counted."""
+        return int(self.counts.sum())
+
+    def occupied(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """RA, Dec (degrees) of the centres of the pixels holding objects, and their counts."""
+        pixels = np.flatnonzero(self.counts)
+        lon, lat = HEALPix(self.nside, order="nested").healpix_to_lonlat(pixels)
+        return lon.to_value(u.deg), lat.to_value(u.deg), self.counts[pixels]
+
+
+def sky_density(feature_files: Iterable[str | Path], nside: int = 128) -> SkyDensity:
+    """Objects per pixel of every feature table, one batch at a time and only its ra/dec columns."""
+    density = SkyDensity(nside, np.zeros(12 * nside**2, np.int64))
+    for path in feature_files:
+        positions = pq.read_table(path, columns=["ra", "dec"])
+        density += SkyDensity.of(positions["ra"].to_numpy(), positions["dec"].to_numpy(), nside)
+    return density
+
+
 def plot_sky_map(
     lists: Mapping[str, Table],
     out_png: str | Path,
     *,
-    background: pd.DataFrame | None = None,
+    background: SkyDensity | None = None,
     dpi: int = 90,
 ) -> Path:
-    """Mollweide map (RA increasing to the left) of the candidates, over all objects in grey if given."""
+    """Mollweide map (RA increasing to the left) of the candidates, over the density of all objects in
+    grey if given."""
     plt = _pyplot()
     fig = plt.figure(figsize=(8.0, 4.4))
     ax = fig.add_subplot(111, projection="mollweide")
@@ -108,9 +162,22 @@ def plot_sky_map(
         x = np.deg2rad(180.0 - np.mod(ra, 360.0))
         return x, np.deg2rad(dec)
 
-    if background is not None and len(background):
-        x, y = xy(background["ra"].to_numpy(np.float64), background["dec"].to_numpy(np.float64))
-        ax.plot(x, y, ",", color="0.7", label=f"all objects ({len(background)})", rasterized=True)
+    if background is not None and background.total:
+        ra, dec, counts = background.occupied()
+        x, y = xy(ra, dec)
+        ax.scatter(
+            x,
+            y,
+            s=2.0,
+            c=np.log10(counts),
+            cmap="Greys",
+            vmin=-0.5 * np.log10(counts.max() + 1),  # the sparsest pixels stay visible,
+            vmax=1.5 * np.log10(counts.max() + 1),  # the densest stay grey under the candidates
+            marker="s",
+            linewidths=0,
+            label=f"all objects ({background.total})",
+            rasterized=True,
+        )
     for k, (name, table) in enumerate(lists.items()):
         ra = np.asarray(np.ma.filled(table["ra"], np.nan), dtype=np.float64)
         dec = np.asarray(np.ma.filled(table["dec"], np.nan), dtype=np.float64)

@@ -23,8 +23,20 @@ from skysift.candidates.columns import DEFAULT_TRANSIENT_CLASSES, SOURCE_SELECTI
 from skysift.candidates.html import write_html
 from skysift.candidates.inputs import id_filter, read_alert_names, read_columns, read_nepochs, skipped_reason
 from skysift.candidates.lightcurves import plot_lightcurves
-from skysift.candidates.plots import merge_lists, plot_order, plot_score_distribution, plot_sky_map
-from skysift.candidates.select import make_candidates, select_candidates, select_ids
+from skysift.candidates.plots import (
+    merge_lists,
+    plot_order,
+    plot_score_distribution,
+    plot_sky_map,
+    sky_density,
+)
+from skysift.candidates.select import (
+    make_candidates,
+    select_candidates,
+    select_ids,
+    source_objectids,
+    source_selection,
+)
 from skysift.candidates.settings import CandidatesSettings, ListSpec, PlotSettings
 from skysift.candidates.write import write_candidates
 from skysift.crossmatch.best import best_crossmatch
@@ -36,6 +48,7 @@ __all__ = [
     "CandidateOutputs",
     "PlotOutputs",
     "preselect",
+    "preselect_sources",
     "read_lists",
     "run_alert_lookup",
     "run_candidates",
@@ -121,9 +134,7 @@ def run_candidates(
     The release is never held: every batch's own lists are made from its score and probability
     columns alone; only the rows of their union (and of the per-source lists) are read in full.
     """
-    source_predictions = {
-        name: read_tables(_as_list(paths)) for name, paths in inputs.source_predictions.items()
-    }
+    source_predictions = preselect_sources(inputs, settings.lists)
     skipped = {
         name: reason
         for name, path in inputs.model_metrics.items()
@@ -197,9 +208,7 @@ def run_alert_lookup(
 ) -> pd.DataFrame:
     """ZTF alert names of every object that may become a candidate (the preselection of
     :func:`run_candidates`), by cone search in the broker (cached in ``cache``); writes ``out`` (CSV)."""
-    source_predictions = {
-        name: read_tables(_as_list(paths)) for name, paths in inputs.source_predictions.items()
-    }
+    source_predictions = preselect_sources(inputs, settings.lists)
     winners, _ = _winners(inputs, settings, source_predictions)
     positions = read_columns(inputs.features, ["objectid", "ra", "dec"], filter=id_filter(winners))
     for preds in source_predictions.values():  # a source selection may have no features row
@@ -244,6 +253,41 @@ def preselect(
     return (np.unique(np.concatenate(winners)) if winners else np.empty(0, np.int64)), n_scored
 
 
+def preselect_sources(inputs: CandidateInputs, lists: Mapping[str, ListSpec]) -> dict[str, pd.DataFrame]:
+    """The per-source classifiers' prediction rows that may enter an ``early_snia``/``kilonova`` list, by
+    selection, read one batch file at a time.
+
+    Each batch keeps the rows of every such list's own top_n after that list's cuts (the anomaly scores of
+    ``min_score`` read for the batch's sources only). The release-wide top_n of a list is among them, since
+    its order (probability, then objectid) is total, so the lists equal those of every row at once while
+    memory is one batch's predictions plus the kept rows. A selection no list uses is not read.
+    """
+    kept: dict[str, pd.DataFrame] = {}
+    for select, paths in inputs.source_predictions.items():
+        specs = {name: spec for name, spec in lists.items() if spec.select == select}
+        if not specs:
+            continue
+        frames, n_rows = [], 0
+        for path in _as_list(paths):
+            preds = read_tables([path])
+            n_rows += len(preds)
+            if preds.empty:  # a batch without sources to classify; its columns still join the schema
+                frames.append(preds)
+                continue
+            oid = source_objectids(preds, f"{path}: the {select} predictions")
+            scores = pd.DataFrame(columns=["objectid", "anomaly_score"])
+            if any(spec.min_score is not None for spec in specs.values()):
+                scores = read_columns(inputs.scores, _SCORE_COLUMNS, id_filter(oid.dropna().astype(np.int64)))
+            keep = np.zeros(len(preds), dtype=bool)
+            for name, spec in specs.items():
+                chosen = source_selection(name, select, spec, scores, preds)["objectid"]
+                keep |= oid.isin(chosen).to_numpy()
+            frames.append(preds[keep])
+        kept[select] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        logger.info("%s: %d of %d source predictions may enter a list", select, len(kept[select]), n_rows)
+    return kept
+
+
 def _source_objectids(preds: pd.DataFrame) -> np.ndarray:
     """Every objectid a per-source prediction table can put in a list (objectid, else objectid_r/_g)."""
     columns = [c for c in ("objectid", "objectid_r", "objectid_g") if c in preds.columns]
@@ -280,7 +324,7 @@ def run_plots(
     the quality cuts ``cuts`` (the clean section), flagged epochs shown apart."""
     tables = read_lists(lists)
     plot_score_distribution(read_tables([scores]), tables, outputs.scores)
-    plot_sky_map(tables, outputs.sky_map, background=read_tables(features)[["ra", "dec"]])
+    plot_sky_map(tables, outputs.sky_map, background=sky_density(features))
     plot_lightcurves(
         merge_lists(tables),
         objects,

@@ -16,7 +16,15 @@ from skysift.candidates.table import candidate_table
 from skysift.crossmatch.best import DEFAULT_PRIORITY, best_crossmatch
 from skysift.io import InputError
 
-__all__ = ["describe_selection", "make_candidates", "model_of", "select_candidates", "select_ids"]
+__all__ = [
+    "describe_selection",
+    "make_candidates",
+    "model_of",
+    "select_candidates",
+    "select_ids",
+    "source_objectids",
+    "source_selection",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +133,7 @@ def select_candidates(
         best.index.name = "objectid"
     source = None
     if select in SOURCE_SELECTIONS:
-        source = _source_selection(name, select, spec, scores_df, (source_predictions or {}).get(select))
+        source = source_selection(name, select, spec, scores_df, (source_predictions or {}).get(select))
         ids = source["objectid"].to_numpy(np.int64)
     else:
         ids = select_ids(name, spec, scores_df, predictions_df, set(best.index), transient_classes)
@@ -217,7 +225,19 @@ def describe_selection(
     return f"skysift list '{name}' from ZTF {dr.upper()}: {what}"
 
 
-def _source_selection(
+def source_objectids(preds: pd.DataFrame, what: str) -> pd.Series:
+    """The objectid a per-source prediction row stands for in a list: ``objectid``, else its r objectid,
+    else its g one (NaN where none); ``what`` names the table in the error when it has no such column."""
+    if "objectid" in preds.columns:
+        return pd.to_numeric(preds["objectid"], errors="coerce")
+    if {"objectid_r", "objectid_g"} <= set(preds.columns):
+        return pd.to_numeric(preds["objectid_r"], errors="coerce").fillna(
+            pd.to_numeric(preds["objectid_g"], errors="coerce")
+        )
+    raise InputError(f"{what} have no objectid columns (objectid, or objectid_r and objectid_g)")
+
+
+def source_selection(
     name: str, select: str, spec: ListSpec, scores_df: pd.DataFrame, preds: pd.DataFrame | None
 ) -> pd.DataFrame:
     """Sources of an early_snia/kilonova list in list order: objectid, source_probability[, ra, dec, filterid, fieldid]."""
@@ -229,12 +249,7 @@ def _source_selection(
         )
     if column not in preds.columns:
         raise InputError(f"candidates.lists.{name}: the {select} predictions lack column {column!r}")
-    if "objectid" in preds.columns:
-        oid = pd.to_numeric(preds["objectid"], errors="coerce")
-    elif {"objectid_r", "objectid_g"} <= set(preds.columns):
-        oid = pd.to_numeric(preds["objectid_r"], errors="coerce").fillna(pd.to_numeric(preds["objectid_g"]))
-    else:
-        raise InputError(f"candidates.lists.{name}: the {select} predictions have no objectid columns")
+    oid = source_objectids(preds, f"candidates.lists.{name}: the {select} predictions")
     df = pd.DataFrame({"objectid": oid, "source_probability": pd.to_numeric(preds[column], errors="coerce")})
     for col in ("ra", "dec", "filterid", "fieldid"):
         if col in preds.columns:
