@@ -239,6 +239,24 @@ def test_scores_depend_on_the_answers_not_on_their_order(space, data):
     assert not np.allclose(forward, search.row_scores({}))
 
 
+def test_aad_budget_lets_regular_answers_move_a_regularised_model(space, data):
+    """With a prior (aad_prior_influence > 0) and coniferest's `auto` budget, answers that are all
+    "regular" leave AAD where the isolation forest was (the solver lowers its threshold instead); a
+    budget quantile (aad_budget) holds the answered regulars outside the most anomalous fraction, so
+    they move the weights. (What that is worth on realistic data: docs/realistic_demo.md.)"""
+    boring = data[0].attrs["boring"]
+
+    def search(budget):
+        detectors = anomaly_settings(n_trees=60, aad_prior_influence=1.0, aad_budget=budget).search.detectors
+        return Search(space, "aad", detectors, seed=0)
+
+    answers = {source: REGULAR for source in boring[:10]}
+    auto, quantile = search("auto"), search(0.05)
+    np.testing.assert_allclose(auto.row_scores(answers), auto.row_scores({}), rtol=1e-6)
+    before, after = quantile.row_scores({}), quantile.row_scores(answers)
+    assert not np.allclose(before, after)
+
+
 def test_sources_take_their_most_anomalous_band(space):
     search = make_search(space, "isoforest", n_trees=60, seed=0)
     raw = search.row_scores()

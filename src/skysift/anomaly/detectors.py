@@ -6,7 +6,8 @@ Methods (``anomaly.method`` and ``anomaly.compare``):
 ``sklearn_isoforest``  scikit-learn IsolationForest, a cross-check; static.
 ``aad``                coniferest AADForest (Das et al. 2017): an isolation forest whose leaf weights
                        are refitted to the known labels (anomalies up, regulars down);
-                       ``aad_prior_influence`` pulls them towards the initial weights.
+                       ``aad_prior_influence`` pulls them towards the initial weights, ``aad_budget``
+                       is the score quantile the answers are held to.
 ``pineforest``         coniferest PineForest: grows ``n_trees + pine_spare_trees`` trees and keeps the
                        ``n_trees`` that best isolate the known anomalies and not the regulars.
 ``lof``                scikit-learn LocalOutlierFactor (``lof_neighbors``); score = -negative_outlier_factor_
@@ -188,6 +189,7 @@ class Detector:
             n_trees=self.settings.n_trees,
             n_subsamples=self.n_subsamples,
             prior_influence=float(self.settings.aad_prior_influence),
+            budget=self.settings.aad_budget,
             random_seed=self.seed,
             n_jobs=self.n_jobs,
         )

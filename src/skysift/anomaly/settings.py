@@ -144,6 +144,7 @@ class DetectorSettings(_Group):
     lof_neighbors: int
     gmm_components: int
     aad_prior_influence: float
+    aad_budget: str | float
     pine_spare_trees: int
 
 
