@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from skysift.classify import (
@@ -219,3 +220,38 @@ def test_a_batch_without_g_or_r_files_has_no_sources(release, tmp_path):
     early = run_early_snia_features(manifest, tmp_path / "es.parquet", min_points=3, rise_window_days=50.0)
     assert len(kilonova) == 0 and len(early) == 0
     assert len(pd.read_parquet(tmp_path / "kn.parquet").columns) == len(kilonova.columns)
+
+
+def test_labelled_rows_concatenate_batches_whose_objectid_columns_differ_in_type(tmp_path):
+    """A batch whose sources all lack a g light curve stored objectid_g as double (all NaN) where the others
+    stored int64, and the training's concatenation failed (found by benchmarks/bench_release.py at 10
+    fields); the features are written as nullable int64 now and the reader casts older files."""
+    with_g = pd.DataFrame(
+        {"source_id": [1, 2], "objectid_g": [11, 12], "objectid_r": [21, 22], "x": [0.1, 0.2]}
+    )
+    no_g = pd.DataFrame(
+        {"source_id": [3], "objectid_g": [np.nan], "objectid_r": [23], "x": [0.3]}  # double, as older files
+    )
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    with_g.to_parquet(paths[0])
+    no_g.to_parquet(paths[1])
+    rows = read_labelled_source_rows(paths, [12, 23])
+    assert rows["source_id"].tolist() == [2, 3]
+    assert rows["objectid_r"].tolist() == [22, 23]
+    assert rows["objectid_g"].isna().tolist() == [False, True] and rows["objectid_g"].iloc[0] == 12
+
+
+def test_source_features_write_objectids_as_int64_whatever_the_batch(release, tmp_path):
+    _, manifests, _ = release
+    settings = _settings(EarlySniaSettings, "early_snia", **EARLY)
+    cuts = default_config()["clean"]
+    out = tmp_path / "f.parquet"
+    run_early_snia_features(
+        manifests[0],
+        out,
+        min_points=settings.min_points,
+        rise_window_days=settings.rise_window_days,
+        cuts=cuts,
+    )
+    schema = pq.read_schema(out)
+    assert schema.field("objectid_g").type == "int64" and schema.field("objectid_r").type == "int64"

@@ -217,7 +217,9 @@ def source_features(
     for filterid, band in BANDS.items():
         part = merged[merged["filterid"] == filterid].set_index("source_id")
         part = part.reindex(out["source_id"])
-        out[f"objectid_{band}"] = part["objectid"].astype("Int64").to_numpy()
+        # nullable Int64 kept as such: to_numpy() would give objects (NA) in one batch and int64 in another,
+        # and parquet files of different types (double / int64) do not concatenate
+        out[f"objectid_{band}"] = part["objectid"].astype("Int64").array
         for name in SIGMOID_FEATURES:
             values = part[name].to_numpy(float)
             out[f"{name}_{band}"] = np.nan_to_num(values, nan=0.0) if name == "nrise" else values

@@ -95,11 +95,20 @@ def read_labelled_source_rows(features: Sequence[PathLike], objectids: Sequence[
         raise InputError("no per-batch feature tables given (one per batch of the run)")
     ids = pa.array(np.unique(np.asarray(objectids, dtype=np.int64)), type=pa.int64())
     wanted = pc.field("objectid_g").isin(ids) | pc.field("objectid_r").isin(ids)
-    tables = [pq.read_table(path, filters=wanted) for path in features]
+    tables = [_int64_objectids(pq.read_table(path, filters=wanted)) for path in features]
     rows = pa.concat_tables(tables, promote_options="default").to_pandas()
     rows = rows.sort_values("source_id", kind="stable").reset_index(drop=True)
     logger.info("read %d labelled sources' rows from %d batch file(s)", len(rows), len(tables))
     return rows
+
+
+def _int64_objectids(table: pa.Table) -> pa.Table:
+    """``objectid_g``/``objectid_r`` as (nullable) int64, whatever type a batch file stored them as."""
+    for name in ("objectid_g", "objectid_r"):
+        i = table.schema.get_field_index(name)
+        if i >= 0 and table.schema.field(i).type != pa.int64():
+            table = table.set_column(i, name, pc.cast(table.column(i), pa.int64()))
+    return table
 
 
 def run_early_snia_features(
