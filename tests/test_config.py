@@ -76,6 +76,17 @@ def test_command_line_strings_become_the_schema_types():
     assert validated["tns_send"] is True
 
 
+def test_a_number_or_keyword_key_takes_either_and_names_both_when_wrong():
+    """anomaly.aad_budget is 'auto' or a fraction: from the command line ("0.03") it is a number, and a
+    wrong value names the key and both alternatives."""
+    assert validate_config({"anomaly": {"aad_budget": "0.03"}}, SCHEMA)["anomaly"]["aad_budget"] == 0.03
+    assert validate_config({"anomaly": {"aad_budget": "auto"}}, SCHEMA)["anomaly"]["aad_budget"] == "auto"
+    with pytest.raises(
+        ConfigError, match=r"anomaly\.aad_budget: 1\.5 is not valid: expected 'auto' or a number > 0 and < 1"
+    ):
+        validate_config({"anomaly": {"aad_budget": 1.5}}, SCHEMA)
+
+
 def test_a_string_that_is_no_number_is_still_named():
     with pytest.raises(ConfigError, match="demo.n_objects: 'many' is not of type 'integer'"):
         validate_config({"demo": {"n_objects": "many"}}, SCHEMA)

@@ -93,7 +93,29 @@ def _describe(error: jsonschema.ValidationError) -> str:
         keys = ", ".join(prefix + k for k in extra)
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
         return f"unknown key {keys}{hint}"
+    if error.validator in ("oneOf", "anyOf"):
+        options = " or ".join(_alternative(option) for option in error.validator_value)
+        return f"{_key_path(error)}: {error.instance!r} is not valid: expected {options}"
     return f"{_key_path(error)}: {error.message}"
+
+
+def _alternative(schema: Mapping) -> str:
+    """One alternative of a oneOf/anyOf, in words: ``'auto'``, ``a number > 0 and < 1``."""
+    if "enum" in schema:
+        return " or ".join(repr(v) for v in schema["enum"])
+    kind = schema.get("type", "value")
+    kind = " or ".join(kind) if isinstance(kind, list) else kind
+    bounds = [
+        f"{sign} {schema[key]}"
+        for key, sign in (
+            ("minimum", ">="),
+            ("exclusiveMinimum", ">"),
+            ("maximum", "<="),
+            ("exclusiveMaximum", "<"),
+        )
+        if key in schema
+    ]
+    return f"a {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
 
 
 _NULLS = ("null", "Null", "NULL", "~")
@@ -146,8 +168,23 @@ def coerce_strings(config: Any, schema: Mapping) -> Any:
         items = schema.get("items")
         return [coerce_strings(v, items) for v in config] if isinstance(items, dict) else config
     if isinstance(config, str):
-        return _coerce_scalar(config, _schema_types(schema))
+        types = _schema_types(schema)
+        if "string" in types and not _free_string(schema, config):
+            types.discard("string")  # e.g. aad_budget "0.03": not the enum's "auto", so a number
+        return _coerce_scalar(config, types)
     return config
+
+
+def _free_string(schema: Mapping, value: str) -> bool:
+    """Whether a string alternative of ``schema`` takes ``value`` as it is (a string without an enum, or
+    one whose enum lists it)."""
+    alternatives = [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]
+    for alternative in alternatives:
+        kind = alternative.get("type")
+        takes_strings = kind == "string" or (isinstance(kind, list) and "string" in kind)
+        if takes_strings and ("enum" not in alternative or value in alternative["enum"]):
+            return True
+    return False
 
 
 def validate_config(config: dict, schema: dict | str | Path) -> dict:
