@@ -228,6 +228,19 @@ def test_saved_models_reload_and_score_bit_for_bit(tmp_path, fitted, method):
         )
 
 
+def test_a_model_saved_before_a_detector_key_existed_loads_with_its_default(tmp_path, fitted):
+    """A run fitted by an older skysift (no anomaly.aad_budget in the saved settings) still loads, so
+    `skysift label` and the oracle keep working on it after an upgrade."""
+    _, models = fitted
+    save_model(models["aad"], tmp_path / "m.npz", tmp_path / "m.json")
+    meta = json.loads((tmp_path / "m.json").read_text())
+    for band in meta["bands"].values():
+        del band["settings"]["aad_budget"]
+    (tmp_path / "m.json").write_text(json.dumps(meta))
+    back = load_model(tmp_path / "m.npz", tmp_path / "m.json")
+    assert {b.detector.settings.aad_budget for b in back.bands.values()} == {"auto"}
+
+
 def test_a_model_that_does_not_reproduce_its_probes_is_refused(tmp_path, fitted):
     _, models = fitted
     save_model(models["aad"], tmp_path / "m.npz", tmp_path / "m.json")

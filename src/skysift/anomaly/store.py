@@ -43,6 +43,7 @@ from skysift.anomaly.model import PROBE_ROWS, BandModel, FitSample, MethodModel
 from skysift.anomaly.preprocess import AnomalyPreprocessor
 from skysift.anomaly.settings import DetectorSettings, SpaceSettings
 from skysift.anomaly.space import SearchSpace
+from skysift.config import default_config
 from skysift.io import InputError, atomic_path
 
 __all__ = ["save_model", "load_model", "save_sample", "load_sample", "ModelError", "FORMAT"]
@@ -133,8 +134,21 @@ def _detector_arrays(det: Detector) -> dict[str, np.ndarray]:
     return out
 
 
+def _detector_settings(saved: dict) -> DetectorSettings:
+    """The detector settings a model was saved with; a key added to skysift since then takes the schema's
+    default, so a run's models load after an upgrade (the refit settings of the oracle and of ``skysift
+    label`` are the run's config either way)."""
+    fields = {f.name for f in dataclasses.fields(DetectorSettings)}
+    missing = sorted(fields - set(saved))
+    if missing:
+        defaults = default_config()["anomaly"]
+        logger.info("saved model without %s: the schema's defaults", ", ".join(missing))
+        saved = {**{key: defaults[key] for key in missing}, **saved}
+    return DetectorSettings(**{key: value for key, value in saved.items() if key in fields})
+
+
 def _detector(arrays: Any, prefix: str, meta: dict, method: str, n_features: int, n_jobs: int) -> Detector:
-    settings = DetectorSettings(**meta["settings"])
+    settings = _detector_settings(meta["settings"])
     det = Detector(method, settings, int(meta["seed"]), int(meta["n_subsamples"]), n_jobs,
                    center=arrays[f"{prefix}det_center"], spread=arrays[f"{prefix}det_spread"])  # fmt: skip
     if method in FOREST_METHODS:
