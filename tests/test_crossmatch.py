@@ -9,6 +9,8 @@ import pytest
 from astropy.table import Table
 
 from skysift.crossmatch import CatalogSpec, crossmatch_objects, load_taxonomy, map_type
+from skysift.crossmatch.catalogs import load_catalog
+from skysift.crossmatch.local import dec_band
 from skysift.io import InputError
 
 
@@ -114,3 +116,43 @@ def test_padded_catalog_strings_are_stripped(tmp_path):
         assert table["match_name"].tolist() == ["V0001 Psc", "ASASSN-V J004", "ZTF J0040"]
         assert table["match_type"].tolist() == ["RS", "EW:", "RRAB|RRC"]
     assert out["label"].tolist() == ["", "eclipsing_binary", "rrlyrae"]
+
+
+def test_a_parquet_catalog_is_read_for_the_batch_declination_band_and_its_columns_only(tmp_path):
+    """A per-batch job reads a parquet catalog with column selection and a dec filter pushed down to its row
+    groups (a local Gaia file is not held per batch); the matches are those of the whole catalog."""
+    rng = np.random.default_rng(4)
+    n = 20_000
+    catalog = pd.DataFrame(
+        {
+            "name": [f"S{i}" for i in range(n)],
+            "ra": rng.uniform(0, 360, n),
+            "dec": np.sort(
+                rng.uniform(-30, 80, n)
+            ),  # sorted: row groups cover dec bands, as a sky-sorted file
+            "type": rng.choice(["RRAB", "EW"], n),
+            "wide": rng.normal(size=n),  # a column the matcher never needs
+        }
+    )
+    path = tmp_path / "cat.parquet"
+    catalog.to_parquet(path, row_group_size=1000)
+    near = catalog[(catalog["dec"] > 40) & (catalog["dec"] < 41)].head(30)
+    objects = pd.DataFrame(
+        {
+            "objectid": np.arange(len(near)) + 1,
+            "ra": near["ra"].to_numpy(),
+            "dec": near["dec"].to_numpy() + 0.3 / 3600,
+        }
+    )
+    spec = CatalogSpec.from_config("vsx", {"path": str(path), "radius_arcsec": 1.0})
+    band = dec_band(objects["dec"].to_numpy(), spec.radius_arcsec)
+    rows = load_catalog(spec, band)
+    assert list(rows.columns) == ["name", "ra", "dec", "type", "mag"]
+    assert 0 < len(rows) < n / 50 and rows["dec"].between(*band).all()
+    assert len(load_catalog(spec)) == n
+    result = crossmatch_objects(objects, [spec])
+    assert sorted(result["match_name"]) == sorted(near["name"])
+    assert result["sep_arcsec"].between(0.29, 0.31).all()
+    # no finite position: no cut; a band never leaves the sphere
+    assert dec_band(np.array([np.nan]), 1.0) is None
+    assert dec_band(np.array([89.9999]), 1.0)[1] == 90.0
