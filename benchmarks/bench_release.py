@@ -11,7 +11,8 @@ within +-20 %). Then it validates ``skysift cost``: its prediction of the large 
 benchmark files and sizes against the large run's measured CPU and disk (issue #15 asks within +-30 %).
 
 The simulated fields differ in cadence (a per-field factor and high-cadence campaigns), so CPU per light
-curve differs between field sets a little even with perfect scaling. ``--keep DIR`` keeps the runs.
+curve differs between field sets a little even with perfect scaling. ``--keep DIR`` keeps the runs;
+``--measure-only`` prints the tables of runs kept there (after rerunning some rules with other settings).
 """
 
 from __future__ import annotations
@@ -61,11 +62,20 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="run in this directory and keep it (default: a temporary one)"
     )
+    parser.add_argument(
+        "--measure-only", action="store_true",
+        help="print the tables of the runs kept in --keep (e.g. after rerunning some rules there) without running",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.measure_only and not args.keep:
+        parser.error("--measure-only reads the runs of --keep DIR")
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench_release."))
     runs, walls = {}, {}
     for n in args.fields:
-        walls[n] = run_demo(root / f"fields{n}", n, args.objects_per_field, args.cores)
+        if args.measure_only:
+            walls[n] = float("nan")
+        else:
+            walls[n] = run_demo(root / f"fields{n}", n, args.objects_per_field, args.cores)
         runs[n] = measure_run(root / f"fields{n}" / "results")
         print(f"{n} fields: {runs[n].lightcurves:,} light curves, {walls[n]:.0f} s wall", flush=True)
     small, large = (runs[n] for n in args.fields)
