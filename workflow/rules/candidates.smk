@@ -75,6 +75,8 @@ rule make_candidates:
         "../../envs/skysift.yaml"
     log:
         "logs/make_candidates.log",
+    benchmark:
+        "results/benchmarks/make_candidates.tsv"
     resources:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=30,
@@ -143,6 +145,8 @@ rule render_candidates_html:
         "../../envs/skysift.yaml"
     log:
         "logs/render_candidates_html.log",
+    benchmark:
+        "results/benchmarks/render_candidates_html.tsv"
     resources:
         mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=10,
