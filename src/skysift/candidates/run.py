@@ -267,6 +267,8 @@ def preselect_sources(inputs: CandidateInputs, lists: Mapping[str, ListSpec]) ->
         specs = {name: spec for name, spec in lists.items() if spec.select == select}
         if not specs:
             continue
+        needs_scores = any(spec.min_score is not None for spec in specs.values())
+        no_scores = pd.DataFrame(columns=["objectid", "anomaly_score"])
         frames, n_rows = [], 0
         for path in _as_list(paths):
             preds = read_tables([path])
@@ -275,9 +277,11 @@ def preselect_sources(inputs: CandidateInputs, lists: Mapping[str, ListSpec]) ->
                 frames.append(preds)
                 continue
             oid = source_objectids(preds, f"{path}: the {select} predictions")
-            scores = pd.DataFrame(columns=["objectid", "anomaly_score"])
-            if any(spec.min_score is not None for spec in specs.values()):
-                scores = read_columns(inputs.scores, _SCORE_COLUMNS, id_filter(oid.dropna().astype(np.int64)))
+            scores = (
+                read_columns(inputs.scores, _SCORE_COLUMNS, id_filter(oid.dropna().astype(np.int64)))
+                if needs_scores
+                else no_scores
+            )
             keep = np.zeros(len(preds), dtype=bool)
             for name, spec in specs.items():
                 chosen = source_selection(name, select, spec, scores, preds)["objectid"]
