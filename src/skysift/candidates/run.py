@@ -33,9 +33,10 @@ from skysift.candidates.plots import (
 from skysift.candidates.select import (
     make_candidates,
     select_candidates,
-    select_ids,
+    select_rows,
     source_objectids,
     source_selection,
+    top_rows,
 )
 from skysift.candidates.settings import CandidatesSettings, ListSpec, PlotSettings
 from skysift.candidates.write import write_candidates
@@ -225,12 +226,14 @@ def preselect(
     specs: Mapping[str, ListSpec],
     transient_classes: Sequence[str] = DEFAULT_TRANSIENT_CLASSES,
 ) -> tuple[np.ndarray, int]:
-    """Objectids of every batch's own lists (each list's top_n within the batch), and the number of
-    scored objects.
+    """Objectids that may enter a list (every list's release-wide top_n), and the number of scored
+    objects.
 
     Per batch only the objectids of its features, the score and probability columns of its objects
-    and its cross-match are read, so memory is one batch's columns plus the lists. The union holds
-    every list's release-wide top_n (see :func:`skysift.candidates.select.select_ids`).
+    and its cross-match are read. Each list keeps a running top_n: after a batch, the list's kept rows
+    and the batch's own top_n are merged and cut back to top_n (the order is total, see
+    :func:`skysift.candidates.select.top_rows`). Memory is one batch's columns plus top_n rows per
+    list, whatever the number of batches.
     """
     if len(inputs.predictions) != len(inputs.features) or len(inputs.crossmatch) != len(inputs.features):
         raise ValueError(
@@ -238,7 +241,7 @@ def preselect(
             f"{len(inputs.crossmatch)} cross-match files: expected one of each per batch, in batch order"
         )
     paired = len(inputs.scores) == len(inputs.features)
-    winners: list[np.ndarray] = []
+    kept: dict[str, pd.DataFrame] = {}
     n_scored = 0
     for i, features in enumerate(inputs.features):
         ids = read_columns([features], ["objectid"])["objectid"].to_numpy(np.int64)
@@ -249,18 +252,21 @@ def preselect(
         matched = set(best_crossmatch(xmatch).index)
         n_scored += len(scores)
         for name, spec in specs.items():
-            winners.append(select_ids(name, spec, scores, predictions, matched, transient_classes))
-    return (np.unique(np.concatenate(winners)) if winners else np.empty(0, np.int64)), n_scored
+            rows = select_rows(name, spec, scores, predictions, matched, transient_classes)
+            kept[name] = rows if name not in kept else top_rows(_concat(kept[name], rows), spec)
+    ids = [rows["objectid"].to_numpy(np.int64) for rows in kept.values()]
+    return (np.unique(np.concatenate(ids)) if ids else np.empty(0, np.int64)), n_scored
 
 
 def preselect_sources(inputs: CandidateInputs, lists: Mapping[str, ListSpec]) -> dict[str, pd.DataFrame]:
     """The per-source classifiers' prediction rows that may enter an ``early_snia``/``kilonova`` list, by
     selection, read one batch file at a time.
 
-    Each batch keeps the rows of every such list's own top_n after that list's cuts (the anomaly scores of
-    ``min_score`` read for the batch's sources only). The release-wide top_n of a list is among them, since
-    its order (probability, then objectid) is total, so the lists equal those of every row at once while
-    memory is one batch's predictions plus the kept rows. A selection no list uses is not read.
+    The rows kept so far and the next batch's rows are selected together by every such list (the
+    anomaly scores of ``min_score`` read for the batch's sources only), and only the rows some list
+    takes are kept: a running top_n per list. Its order (probability, then objectid) is total, so the
+    lists equal those of every row at once, while memory is one batch's predictions plus the lists.
+    A selection no list uses is not read.
     """
     kept: dict[str, pd.DataFrame] = {}
     for select, paths in inputs.source_predictions.items():
@@ -268,28 +274,37 @@ def preselect_sources(inputs: CandidateInputs, lists: Mapping[str, ListSpec]) ->
         if not specs:
             continue
         needs_scores = any(spec.min_score is not None for spec in specs.values())
-        no_scores = pd.DataFrame(columns=["objectid", "anomaly_score"])
-        frames, n_rows = [], 0
+        pool = pd.DataFrame()
+        pool_scores = pd.DataFrame()
+        n_rows = 0
         for path in _as_list(paths):
             preds = read_tables([path])
             n_rows += len(preds)
-            if preds.empty:  # a batch without sources to classify; its columns still join the schema
-                frames.append(preds)
+            pool = _concat(pool, preds)  # an empty batch's columns still join the schema
+            if preds.empty:
                 continue
-            oid = source_objectids(preds, f"{path}: the {select} predictions")
-            scores = (
-                read_columns(inputs.scores, _SCORE_COLUMNS, id_filter(oid.dropna().astype(np.int64)))
-                if needs_scores
-                else no_scores
-            )
-            keep = np.zeros(len(preds), dtype=bool)
+            if needs_scores:
+                oid = source_objectids(preds, f"{path}: the {select} predictions")
+                batch_ids = id_filter(oid.dropna().astype(np.int64))
+                pool_scores = _concat(pool_scores, read_columns(inputs.scores, _SCORE_COLUMNS, batch_ids))
+            pool_ids = source_objectids(pool, f"{path}: the {select} predictions")
+            keep = np.zeros(len(pool), dtype=bool)
             for name, spec in specs.items():
-                chosen = source_selection(name, select, spec, scores, preds)["objectid"]
-                keep |= oid.isin(chosen).to_numpy()
-            frames.append(preds[keep])
-        kept[select] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        logger.info("%s: %d of %d source predictions may enter a list", select, len(kept[select]), n_rows)
+                chosen = source_selection(name, select, spec, pool_scores, pool)["objectid"]
+                keep |= pool_ids.isin(chosen).to_numpy()
+            pool = pool[keep].reset_index(drop=True)
+            if needs_scores:
+                pool_scores = pool_scores[pool_scores["objectid"].isin(source_objectids(pool, select))]
+        kept[select] = pool
+        logger.info("%s: %d of %d source predictions may enter a list", select, len(pool), n_rows)
     return kept
+
+
+def _concat(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """``first`` then ``second`` (either may be empty; an empty frame's columns are kept)."""
+    if first.empty and not len(first.columns):
+        return second.reset_index(drop=True)
+    return pd.concat([first, second], ignore_index=True)
 
 
 def _source_objectids(preds: pd.DataFrame) -> np.ndarray:

@@ -22,8 +22,10 @@ __all__ = [
     "model_of",
     "select_candidates",
     "select_ids",
+    "select_rows",
     "source_objectids",
     "source_selection",
+    "top_rows",
 ]
 
 logger = logging.getLogger(__name__)
@@ -282,8 +284,21 @@ def select_ids(
 
     The order is total (ties fall back to objectid) and every cut is per object, so the list over
     the union of every batch's own list equals the list over the whole release: the per-batch
-    preselection of :func:`skysift.candidates.run.run_candidates` relies on it.
+    preselection of :func:`skysift.candidates.run.preselect` relies on it.
     """
+    rows = select_rows(name, spec, scores_df, predictions_df, matched, transient_classes)
+    return rows["objectid"].to_numpy(dtype=np.int64)
+
+
+def select_rows(
+    name: str,
+    spec: ListSpec,
+    scores_df: pd.DataFrame,
+    predictions_df: pd.DataFrame | None,
+    matched: set,
+    transient_classes: Sequence[str],
+) -> pd.DataFrame:
+    """The rows of a list in list order, with the columns its order is made of (:func:`top_rows`)."""
     select = spec.select
     df = scores_df.loc[:, ["objectid", "anomaly_score", "anomaly_rank"]]
     needs_classes = select != "anomalies" or spec.min_probability is not None
@@ -310,12 +325,20 @@ def select_ids(
     elif select == "unknown_transients":
         keep &= df["predicted_class"].isin(list(transient_classes)).to_numpy(dtype=bool)
         keep &= ~df["objectid"].isin(matched).to_numpy(dtype=bool)
-    df = df[keep]
-    if select == "anomalies":
+    return top_rows(df[keep], spec)
+
+
+def top_rows(df: pd.DataFrame, spec: ListSpec) -> pd.DataFrame:
+    """``df`` (rows that pass a list's cuts) in the list's order, its first ``spec.top_n``.
+
+    Anomaly lists go by ``anomaly_rank``, the others by ``max_probability`` (highest first), then rank;
+    ties fall back to objectid. Since the order is total, the top rows of the union of two sets of
+    kept rows are the top rows of everything they were kept from: a running merge over batches
+    (:func:`skysift.candidates.run.preselect`) holds at most ``top_n`` rows per list.
+    """
+    if spec.select == "anomalies":
         df = df.sort_values(["anomaly_rank", "objectid"], kind="mergesort")
     else:
         df = df.assign(_p=-df["max_probability"].fillna(-1.0))
-        df = df.sort_values(["_p", "anomaly_rank", "objectid"], kind="mergesort")
-    if spec.top_n is not None:
-        df = df.head(spec.top_n)
-    return df["objectid"].to_numpy(dtype=np.int64)
+        df = df.sort_values(["_p", "anomaly_rank", "objectid"], kind="mergesort").drop(columns="_p")
+    return df if spec.top_n is None else df.head(spec.top_n)
