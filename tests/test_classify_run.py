@@ -20,6 +20,7 @@ from skysift.classify import (
     train_classifier,
 )
 from skysift.classify.active import run_active_learning
+from skysift.classify.labels import cap_labels
 from skysift.classify.run import LearningCurveOutputs, TrainingOutputs
 from skysift.config import ConfigError, default_config
 from skysift.io import write_parquet_df
@@ -144,3 +145,29 @@ def test_active_learning_skipped_without_labels(data):
     assert json.loads(out.metrics.read_text()) == report
     assert len(pd.read_csv(out.curves)) == 0 and len(pd.read_csv(out.summary)) == 0
     assert out.plot.read_bytes()[:8] == PNG
+
+
+def test_label_cap_keeps_rare_classes_and_cuts_the_largest():
+    labels = pd.Series(
+        ["constant"] * 500 + ["rrlyrae"] * 80 + ["snia"] * 15 + [None] * 5,
+        index=np.arange(600, dtype=np.int64) * 7 + 3,
+    )
+    capped = cap_labels(labels, 200, seed=1)
+    counts = capped.value_counts().to_dict()
+    # snia (15) and rrlyrae (80) are below their fair shares (66, then 92): they keep every label;
+    # constant, the largest, gets the rest
+    assert counts == {"snia": 15, "rrlyrae": 80, "constant": 105}
+    assert capped.index.isin(labels.index).all() and capped.notna().all()
+    assert capped.index.equals(cap_labels(labels, 200, seed=1).index)  # seeded
+    assert not capped.index.equals(cap_labels(labels, 200, seed=2).index)
+    assert len(cap_labels(labels, None, seed=1)) == 595 == len(cap_labels(labels, 10_000, seed=1))
+
+
+def test_training_reads_and_reports_only_the_capped_labels(data):
+    tmp, features, full, _ = data
+    classify = _settings(max_train_rows=90)
+    out = _outputs(tmp, "capped")
+    report = run_training([features], _source(full, classify), ClassifierSettings.from_config(classify), out)
+    assert report["training_labels"] == {"labelled": 150, "used": 90, "max_train_rows": 90}
+    assert sum(report["class_counts"].values()) == 90  # three classes of 30: every class above its share
+    assert json.loads(out.metrics.read_text())["training_labels"]["used"] == 90

@@ -22,6 +22,7 @@ from skysift.io import InputError, read_tables
 
 __all__ = [
     "LabelSource",
+    "cap_labels",
     "labels_from_crossmatch",
     "labels_from_truth",
     "labels_from_table",
@@ -29,6 +30,34 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def cap_labels(labels: pd.Series, max_rows: int | None, *, seed: int) -> pd.Series:
+    """At most ``max_rows`` of ``labels`` (objectid -> class; unlabelled entries dropped), chosen before
+    any feature row is read, so a training job's memory does not grow with the release's labels.
+
+    The cap is shared out class by class, smallest first: a class below its fair share keeps every
+    label, and the largest classes are cut to a common size by a seeded draw. Rare classes, whose
+    labels are the precious ones, are never thinned. ``max_rows`` None, or more than the labels,
+    keeps every label.
+    """
+    labels = labels[labels.notna()]
+    if max_rows is None or len(labels) <= max_rows:
+        return labels
+    rng = np.random.default_rng(seed)
+    counts = labels.value_counts().sort_index(kind="stable").sort_values(kind="stable")
+    remaining, chosen = max_rows, []
+    for i, (label, count) in enumerate(counts.items()):
+        take = min(int(count), remaining // (len(counts) - i))
+        remaining -= take
+        members = np.sort(labels.index[labels == label].to_numpy())
+        chosen.append(rng.choice(members, size=take, replace=False))
+    keep = labels.index.isin(np.concatenate(chosen))
+    logger.info(
+        "%d labels capped to %d (max_train_rows; per class: %s)",
+        len(labels), int(keep.sum()), labels[keep].value_counts().sort_index().to_dict(),
+    )  # fmt: skip
+    return labels[keep]
 
 
 def labels_from_crossmatch(xmatch_df: pd.DataFrame, priority: Sequence[str] = DEFAULT_PRIORITY) -> pd.Series:

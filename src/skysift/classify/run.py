@@ -29,7 +29,7 @@ from skysift.classify.active import (
     summarise_curves,
 )
 from skysift.classify.inputs import read_labelled_features, read_labelled_sources
-from skysift.classify.labels import LabelSource
+from skysift.classify.labels import LabelSource, cap_labels
 from skysift.classify.model import empty_predictions, predict_classes, train_classifier
 from skysift.classify.persist import load_model, model_card, save_model, write_report
 from skysift.classify.plots import (
@@ -104,7 +104,9 @@ def run_training(
     """
     params = dataclasses.asdict(settings)
     unit = params.pop("unit")
-    label_series = labels.read()
+    max_rows = params.pop("max_train_rows")
+    all_labels = labels.read()
+    label_series = cap_labels(all_labels, max_rows, seed=settings.random_state)
     band_rows = read_labelled_features(features, label_series.index.to_numpy())
     if unit == "source":
         features_df, train_labels = read_labelled_sources(features, band_rows, label_series)
@@ -113,6 +115,11 @@ def run_training(
     try:
         model, report = train_classifier(features_df, train_labels, n_jobs=n_jobs, **params)
         report = {"status": TRAINED, "unit": unit, **report}
+        report["training_labels"] = {
+            "labelled": int(all_labels.notna().sum()),
+            "used": len(label_series),
+            "max_train_rows": max_rows,
+        }
     except TooFewLabels as exc:
         model, report = None, skipped_report(exc, "classifier (train_classifier)", model=settings.model)
     if report["status"] == TRAINED:
@@ -219,7 +226,8 @@ def run_learning_curves(
     """Active-learning curves of every strategy and seed on the labelled objects (only their rows of the
     feature tables are read); write the curves, their summary over seeds, the plot of ``settings.metric``
     and a status report (returned)."""
-    label_series = labels.read()
+    all_labels = labels.read()
+    label_series = cap_labels(all_labels, settings.max_labelled_rows, seed=settings.seeds[0])
     X, y, make_model = active_learning_inputs(
         read_labelled_features(features, label_series.index.to_numpy()), label_series,
         model=settings.model, n_estimators=settings.n_estimators, n_jobs=n_jobs,
@@ -237,6 +245,7 @@ def run_learning_curves(
         report = {
             "status": TRAINED,
             "n_labels": int(y.size),
+            "labelled": int(all_labels.notna().sum()),
             "class_counts": {str(k): int(v) for k, v in pd.Series(y).value_counts().sort_index().items()},
             "params": dataclasses.asdict(settings),
             "at_budget": at_budget.set_index("strategy").to_dict(orient="index"),

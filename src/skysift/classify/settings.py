@@ -62,6 +62,7 @@ class ClassifierSettings(SectionSettings):
     merge_classes: Mapping[str, str]
     cv_folds: int
     random_state: int
+    max_train_rows: int | None
 
     config_key = "classify"
     shared_section = True  # the rest of the section is other settings' keys
@@ -101,6 +102,7 @@ class ActiveLearningSettings(ActiveLearningLoop):
     model: str
     n_estimators: int
     metric: str
+    max_labelled_rows: int | None
 
     config_key = "classify.active_learning"
 
