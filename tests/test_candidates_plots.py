@@ -33,6 +33,7 @@ def test_every_band_of_the_source_is_found_and_raw_flags_are_loaded(data):
     oid = objectid(PERIODIC, 2)
     epochs = _Epochs(data["clean"], data["raw"], [oid], match_arcsec=1.5)
     assert epochs.source[oid] == sorted([objectid(PERIODIC, 1), oid])  # g found by position, neighbours not
+    assert sorted(epochs.meta.index) == epochs.source[oid]  # the other objects' rows are not held
     raw_flags = epochs.raw[oid]["catflags"]
     assert (raw_flags == 32768).sum() == 4  # dropped by cleaning, still marked from the raw file
     assert (epochs.clean[oid]["catflags"] == 32768).sum() == 0

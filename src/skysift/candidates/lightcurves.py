@@ -69,25 +69,37 @@ class _Epochs:
         epochs come from ``raw_paths`` through the quality cuts (:func:`skysift.clean.read_clean_lightcurves`).
         """
         wanted = set(int(o) for o in wanted)
-        scalars = []
-        for path in clean_paths:
-            scalars.append(pq.read_table(path, columns=_SCALARS).to_pandas())
-        if not scalars:
+        if not clean_paths:
             raise InputError("no cleaned light-curve tables given to plot from")
-        obj = pd.concat(scalars, ignore_index=True).drop_duplicates("objectid")
-        self.source: dict[int, list[int]] = {}
-        self.meta = obj.set_index("objectid")
+        # two passes, one file at a time, so memory is one file's scalars plus the wanted objects':
+        # the wanted objects' positions, then the objects of their fields near them
+        wanted_ids = pa.array(sorted(wanted), type=pa.int64())
+        targets = pd.concat(
+            [pq.read_table(p, columns=_SCALARS, filters=pc.field("objectid").isin(wanted_ids)).to_pandas()
+             for p in clean_paths],
+            ignore_index=True,
+        ).drop_duplicates("objectid")  # fmt: skip
+        fields = pa.array(np.unique(targets["fieldid"].to_numpy(np.int64)), type=pa.int64())
         radius = np.deg2rad(match_arcsec / 3600.0)
-        for fieldid, group in obj[obj["objectid"].isin(wanted)].groupby("fieldid"):
-            same = obj[obj["fieldid"] == fieldid]
-            ra = np.deg2rad(same["objra"].to_numpy(np.float64))
-            dec = np.deg2rad(same["objdec"].to_numpy(np.float64))
-            ids = same["objectid"].to_numpy(np.int64)
-            for oid, r0, d0 in zip(group["objectid"], group["objra"], group["objdec"], strict=True):
-                r0, d0 = np.deg2rad(float(r0)), np.deg2rad(float(d0))
-                hav = np.sin((dec - d0) / 2) ** 2 + np.cos(dec) * np.cos(d0) * np.sin((ra - r0) / 2) ** 2
-                near = ids[hav <= np.sin(radius / 2) ** 2]
-                self.source[int(oid)] = sorted(set(near.tolist()) | {int(oid)})
+        near_by_target: dict[int, set[int]] = {int(o): {int(o)} for o in targets["objectid"]}
+        meta = [targets]
+        for path in clean_paths:
+            same_fields = pq.read_table(path, columns=_SCALARS, filters=pc.field("fieldid").isin(fields))
+            rows = same_fields.to_pandas()
+            for fieldid, group in targets.groupby("fieldid"):
+                same = rows[rows["fieldid"] == fieldid]
+                ra = np.deg2rad(same["objra"].to_numpy(np.float64))
+                dec = np.deg2rad(same["objdec"].to_numpy(np.float64))
+                ids = same["objectid"].to_numpy(np.int64)
+                for oid, r0, d0 in zip(group["objectid"], group["objra"], group["objdec"], strict=True):
+                    r0, d0 = np.deg2rad(float(r0)), np.deg2rad(float(d0))
+                    hav = np.sin((dec - d0) / 2) ** 2 + np.cos(dec) * np.cos(d0) * np.sin((ra - r0) / 2) ** 2
+                    near = ids[hav <= np.sin(radius / 2) ** 2]
+                    near_by_target[int(oid)].update(near.tolist())
+            linked = {m for ms in near_by_target.values() for m in ms}
+            meta.append(rows[rows["objectid"].isin(linked)])
+        self.source: dict[int, list[int]] = {oid: sorted(ms) for oid, ms in near_by_target.items()}
+        self.meta = pd.concat(meta, ignore_index=True).drop_duplicates("objectid").set_index("objectid")
         # wanted objects without a cleaned light curve (e.g. a kilonova's few epochs) still get their raw epochs
         members = sorted({m for ms in self.source.values() for m in ms} | wanted)
         if cuts is None:
