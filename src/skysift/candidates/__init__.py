@@ -18,61 +18,8 @@ The columns are defined in :mod:`~skysift.candidates.columns`, the join in
 are the ``run_*`` functions of :mod:`~skysift.candidates.run`.
 """
 
-from skysift.candidates.alerts import AlertNameSettings, lookup_alert_names
-from skysift.candidates.columns import (
-    ALERCE_URL,
-    CANDIDATE_COLUMNS,
-    DEFAULT_TRANSIENT_CLASSES,
-    FINK_URL,
-    SELECTIONS,
-    SNAD_URL,
-    SOURCE_SELECTIONS,
-    column_descriptions,
-    snad_url,
-)
-from skysift.candidates.inputs import read_alert_names, read_nepochs, skipped_reason
-from skysift.candidates.run import (
-    CandidateInputs,
-    CandidateOutputs,
-    PlotOutputs,
-    run_alert_lookup,
-    run_candidates,
-    run_html,
-    run_plots,
-)
-from skysift.candidates.select import describe_selection, make_candidates, model_of, select_candidates
-from skysift.candidates.settings import CandidatesSettings, ListSpec, PlotSettings, PublishSettings
-from skysift.candidates.write import write_candidates
+import lazy_loader
 
-__all__ = [
-    "ALERCE_URL",
-    "CANDIDATE_COLUMNS",
-    "DEFAULT_TRANSIENT_CLASSES",
-    "FINK_URL",
-    "SELECTIONS",
-    "SOURCE_SELECTIONS",
-    "SNAD_URL",
-    "AlertNameSettings",
-    "CandidateInputs",
-    "CandidateOutputs",
-    "CandidatesSettings",
-    "ListSpec",
-    "PlotOutputs",
-    "PlotSettings",
-    "PublishSettings",
-    "column_descriptions",
-    "describe_selection",
-    "make_candidates",
-    "model_of",
-    "read_alert_names",
-    "lookup_alert_names",
-    "read_nepochs",
-    "run_alert_lookup",
-    "run_candidates",
-    "run_html",
-    "run_plots",
-    "select_candidates",
-    "skipped_reason",
-    "snad_url",
-    "write_candidates",
-]
+# The names of __init__.pyi, imported from their modules when first used: a workflow's rule files import
+# only the settings they need, and parsing the workflow does not load scikit-learn, coniferest or astropy.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

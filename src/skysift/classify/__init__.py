@@ -14,81 +14,8 @@ the settings of :mod:`skysift.classify.settings`; the early SN Ia and kilonova c
 features and predictions, training on the labelled sources) in :mod:`skysift.classify.run_sources`.
 """
 
-from skysift.classify.hierarchy import DEFAULT_GROUPS, HierarchicalClassifier
-from skysift.classify.labels import LabelSource, labels_from_crossmatch, labels_from_table, labels_from_truth
-from skysift.classify.model import cross_validate, empty_predictions, predict_classes, train_classifier
-from skysift.classify.persist import (
-    check_features,
-    load_model,
-    model_card,
-    save_model,
-    write_predictions,
-    write_report,
-)
-from skysift.classify.pipeline import CALIBRATIONS, MODELS, build_pipeline
-from skysift.classify.plots import (
-    plot_confusion_matrix,
-    plot_placeholder,
-    plot_reliability,
-    write_per_class_table,
-)
-from skysift.classify.run import run_learning_curves, run_predictions, run_training
-from skysift.classify.run_sources import (
-    run_early_snia_features,
-    run_early_snia_predictions,
-    run_early_snia_training,
-    run_kilonova_basis,
-    run_kilonova_features,
-    run_kilonova_predictions,
-    run_kilonova_training,
-)
-from skysift.classify.settings import (
-    ActiveLearningSettings,
-    ClassifierSettings,
-    EarlySniaSettings,
-    KilonovaSettings,
-    LabelTableSettings,
-)
-from skysift.classify.skipped import TooFewLabels
+import lazy_loader
 
-__all__ = [
-    "MODELS",
-    "CALIBRATIONS",
-    "DEFAULT_GROUPS",
-    "HierarchicalClassifier",
-    "LabelSource",
-    "labels_from_crossmatch",
-    "labels_from_table",
-    "labels_from_truth",
-    "build_pipeline",
-    "cross_validate",
-    "train_classifier",
-    "predict_classes",
-    "empty_predictions",
-    "save_model",
-    "load_model",
-    "write_report",
-    "write_predictions",
-    "check_features",
-    "model_card",
-    "plot_confusion_matrix",
-    "plot_placeholder",
-    "plot_reliability",
-    "write_per_class_table",
-    "TooFewLabels",
-    "ClassifierSettings",
-    "LabelTableSettings",
-    "ActiveLearningSettings",
-    "EarlySniaSettings",
-    "KilonovaSettings",
-    "run_training",
-    "run_predictions",
-    "run_learning_curves",
-    "run_early_snia_features",
-    "run_early_snia_training",
-    "run_early_snia_predictions",
-    "run_kilonova_basis",
-    "run_kilonova_features",
-    "run_kilonova_training",
-    "run_kilonova_predictions",
-]
+# The names of __init__.pyi, imported from their modules when first used: a workflow's rule files import
+# only the settings they need, and parsing the workflow does not load scikit-learn, coniferest or astropy.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

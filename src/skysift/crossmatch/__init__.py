@@ -12,39 +12,8 @@
 - :mod:`~skysift.crossmatch.tables`: the output tables' columns.
 """
 
-from skysift.crossmatch.base import Backend
-from skysift.crossmatch.catalogs import load_catalog
-from skysift.crossmatch.local import match_catalog
-from skysift.crossmatch.registry import BACKENDS, get_backend
-from skysift.crossmatch.run import (
-    all_matches,
-    crossmatch_objects,
-    read_objects,
-    run_crossmatch,
-    run_query_xmatch,
-    xmatch_objects,
-)
-from skysift.crossmatch.spec import CatalogSpec, resolve_catalogs
-from skysift.crossmatch.tables import ALL_MATCHES_COLUMNS, XMATCH_SCHEMA
-from skysift.crossmatch.taxonomy import load_taxonomy, map_type, map_types
+import lazy_loader
 
-__all__ = [
-    "ALL_MATCHES_COLUMNS",
-    "BACKENDS",
-    "XMATCH_SCHEMA",
-    "Backend",
-    "CatalogSpec",
-    "all_matches",
-    "crossmatch_objects",
-    "get_backend",
-    "load_catalog",
-    "load_taxonomy",
-    "map_type",
-    "map_types",
-    "match_catalog",
-    "read_objects",
-    "resolve_catalogs",
-    "run_crossmatch",
-    "run_query_xmatch",
-    "xmatch_objects",
-]
+# The names of __init__.pyi, imported from their modules when first used: a workflow's rule files import
+# only the settings they need, and parsing the workflow does not load scikit-learn, coniferest or astropy.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

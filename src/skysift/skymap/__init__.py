@@ -8,26 +8,8 @@ curves from :mod:`skysift.lightcurves.epochs`; :mod:`skysift.skymap.plot` draws 
 :class:`CounterpartSettings`) and :func:`write_demo_skymap` the ``skysift skymap-demo`` command.
 """
 
-from skysift.skymap.counterparts import search_counterparts
-from skysift.skymap.demo import position_of, write_demo_skymap
-from skysift.skymap.generate import gaussian_density, make_flat_map, make_multiorder_map, ring_density
-from skysift.skymap.maps import SkyMap, read_skymap, write_skymap
-from skysift.skymap.run import CounterpartOutputs, run_counterparts, select_skymap_counterparts
-from skysift.skymap.settings import CounterpartSettings
+import lazy_loader
 
-__all__ = [
-    "CounterpartOutputs",
-    "CounterpartSettings",
-    "SkyMap",
-    "gaussian_density",
-    "make_flat_map",
-    "make_multiorder_map",
-    "position_of",
-    "read_skymap",
-    "ring_density",
-    "run_counterparts",
-    "search_counterparts",
-    "select_skymap_counterparts",
-    "write_demo_skymap",
-    "write_skymap",
-]
+# The names of __init__.pyi, imported from their modules when first used: a workflow's rule files import
+# only the settings they need, and parsing the workflow does not load scikit-learn, coniferest or astropy.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

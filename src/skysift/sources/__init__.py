@@ -9,41 +9,8 @@ resolves the batches at workflow-parse time without network access, prepares the
 fetches one batch.
 """
 
-from skysift.sources.base import EXECUTION_KEYS, LightCurveSource, Preparation
-from skysift.sources.demo import DEMO_CATALOG_COLUMNS, demo_catalog_specs
-from skysift.sources.registry import SOURCES, get_source
-from skysift.sources.run import (
-    batch_params,
-    fetch_batch,
-    job_settings,
-    prepare_release,
-    release_params,
-    release_parent,
-    resolve_fields,
-    run_fetch_batch,
-    run_prepare_release,
-)
-from skysift.sources.settings import FetchSettings, HatsSettings, SourceSettings, TableSettings
+import lazy_loader
 
-__all__ = [
-    "LightCurveSource",
-    "Preparation",
-    "EXECUTION_KEYS",
-    "SOURCES",
-    "get_source",
-    "SourceSettings",
-    "FetchSettings",
-    "TableSettings",
-    "HatsSettings",
-    "resolve_fields",
-    "release_parent",
-    "prepare_release",
-    "fetch_batch",
-    "release_params",
-    "batch_params",
-    "job_settings",
-    "run_prepare_release",
-    "run_fetch_batch",
-    "DEMO_CATALOG_COLUMNS",
-    "demo_catalog_specs",
-]
+# The names of __init__.pyi, imported from their modules when first used: a workflow's rule files import
+# only the settings they need, and parsing the workflow does not load scikit-learn, coniferest or astropy.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
