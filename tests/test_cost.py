@@ -81,3 +81,25 @@ def test_a_directory_without_a_run_is_a_user_error(tmp_path, capsys):
     (tmp_path / "fetch" / "field000001.tsv").write_text("path\tmd5\tbytes\n/nonexistent.parquet\tx\t1\n")
     with pytest.raises(InputError, match="nonexistent.parquet"):
         measure_run(tmp_path)
+
+
+def test_the_classifier_scales_with_its_capped_training_labels(results):
+    import json
+
+    _bench(results / "benchmarks" / "train_classifier.tsv", 11, 600, 11)
+    (results / "classify").mkdir()
+    report = {"status": "trained", "training_labels": {"labelled": 60, "used": 60, "max_train_rows": 200}}
+    (results / "classify" / "metrics.json").write_text(json.dumps(report))
+    run = measure_run(results)
+    assert run.labelled == 60
+    # 10x the light curves: 600 labelled objects, capped at 200 -> 200 / 60 of the variable part
+    rules = {r.rule: r for r in predict(run, fields=20, lightcurves=6000, max_train_rows=200).rules}
+    assert rules["train_classifier"].scaling == "labels"
+    assert rules["train_classifier"].cpu_s == pytest.approx(1 + 10 * 200 / 60)
+    assert rules["train_classifier"].peak_mb == pytest.approx(100 + 500 * 200 / 60)
+    # uncapped: with the labels, i.e. with the light curves
+    rules = {r.rule: r for r in predict(run, fields=20, lightcurves=6000, max_train_rows=None).rules}
+    assert rules["train_classifier"].cpu_s == pytest.approx(1 + 10 * 10)
+    # a target past the cap from a run past it: flat
+    rules = {r.rule: r for r in predict(run, fields=20, lightcurves=6000, max_train_rows=50).rules}
+    assert rules["train_classifier"].cpu_s == pytest.approx(11)

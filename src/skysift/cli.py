@@ -169,10 +169,12 @@ def _cost(args: argparse.Namespace) -> int:
     from skysift.cost import format_estimate, measure_run, predict
 
     run = measure_run(args.results)
-    fit_sample = args.fit_sample or default_config()["anomaly"]["fit_sample"]
+    defaults = default_config()
+    fit_sample = args.fit_sample or defaults["anomaly"]["fit_sample"]
+    max_train_rows = args.max_train_rows or defaults["classify"]["max_train_rows"]
     est = predict(
         run, fields=args.fields, lightcurves=int(args.lightcurves), nodes=args.nodes, cores=args.cores,
-        fit_sample=fit_sample,
+        fit_sample=fit_sample, max_train_rows=max_train_rows,
     )  # fmt: skip
     sys.stdout.write(format_estimate(est, run))
     return 0
@@ -305,6 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cores", type=int, default=32, help="cores per node")
     p.add_argument(
         "--fit-sample", type=int, help="anomaly.fit_sample of the target run (default: the schema's)"
+    )
+    p.add_argument(
+        "--max-train-rows", type=int, help="classify.max_train_rows of the target run (default: the schema's)"
     )
     p.set_defaults(func=_cost)
 

@@ -13,8 +13,10 @@ curves under these assumptions (also printed with every estimate, see :data:`ASS
   memory grows linearly with the light curves per batch;
 - a release-wide rule scales with what it reads (:data:`RELEASE_SCALING`): the anomaly fit with its
   sample (``min(anomaly.fit_sample, feature rows)``), the merges (rank_anomalies, the feature view)
-  with the number of batches at constant memory, the classifiers with the light curves (a constant
-  labelled fraction), active learning (a label budget), the kilonova classifier (trained on
+  with the number of batches at constant memory, the main classifier with its training labels
+  (``min(classify.max_train_rows, labelled objects)``, the labelled objects a constant fraction of the
+  light curves; the measured run's count is read from ``classify/metrics.json``), the early SN Ia
+  classifier with the light curves, active learning (a label budget), the kilonova classifier (trained on
   kilonovae it simulates), the plots and the bundle (bounded by the candidate lists) not at all, any other release-wide rule with the number of batches;
 - disk (mirror = the DR files of the manifests, clean, features, anomaly scores) grows linearly with
   the light curves;
@@ -45,14 +47,15 @@ __all__ = [
     "predict",
 ]
 
-#: How a release-wide rule's CPU and memory scale: "fit_sample", "batches" (memory constant), "lightcurves",
+#: How a release-wide rule's CPU and memory scale: "fit_sample", "labels" (the capped training labels),
+#: "batches" (memory constant), "lightcurves",
 #: "fixed" (active learning: a fixed label budget; the kilonova classifier: trained on kilonovae it simulates;
 #: plots and the bundle: bounded by candidates.max_plots and the lists' top_n).
 RELEASE_SCALING = {
     "fit_anomaly_model": "fit_sample",
     "rank_anomalies": "batches",
     "combine_features": "batches",
-    "train_classifier": "lightcurves",
+    "train_classifier": "labels",
     "train_kilonova": "fixed",
     "train_early_snia": "lightcurves",
     "run_active_learning": "fixed",
@@ -69,8 +72,9 @@ ASSUMPTIONS = (
     "per-batch rules: one job per field; the variable part of CPU, wall time and peak memory grows linearly "
     "with light curves per field",
     "fit_anomaly_model scales with its sample min(anomaly.fit_sample, feature rows); rank_anomalies and "
-    "combine_features with the number of batches at constant memory; classifiers (labelled objects) and "
-    "simulate_survey with the light curves; run_active_learning (a label budget), train_kilonova (its "
+    "combine_features with the number of batches at constant memory; train_classifier with its training labels "
+    "min(classify.max_train_rows, labelled objects), the labelled objects a constant fraction of the light "
+    "curves; train_early_snia and simulate_survey with the light curves; run_active_learning (a label budget), train_kilonova (its "
     "own simulated training set), plot_candidates and publish_candidates (bounded by the lists) stay constant; other release-wide rules with the number of batches",
     "disk (mirror, clean, features, anomaly) grows linearly with the light curves",
     "wall time: jobs in waves of nodes*cores//threads (threads = measured CPU/wall, >= 1); rules in series, "
@@ -93,6 +97,8 @@ class RunMeasure:
     disk: dict[str, int]
     #: rule -> (per_batch, [(s, max_rss MB, cpu_time s), ...])
     rules: dict[str, tuple[bool, list[tuple[float, float, float]]]]
+    #: labelled objects the classifier had (classify/metrics.json), None when it was not trained
+    labelled: int | None = None
 
 
 @dataclass
@@ -116,6 +122,7 @@ class Estimate:
     nodes: int
     cores: int
     fit_sample: int
+    max_train_rows: int | None = None
     rules: list[RuleEstimate] = field(default_factory=list)
     disk: dict[str, float] = field(default_factory=dict)
 
@@ -187,7 +194,18 @@ def measure_run(results: str | Path) -> RunMeasure:
                 [_read_benchmark(p) for p in files],
             )
     disk = {"mirror": raw_bytes, **{d: _dir_bytes(results / d) for d in DISK_DIRS}}
-    return RunMeasure(len(manifests), lightcurves, feature_rows, disk, rules)
+    return RunMeasure(len(manifests), lightcurves, feature_rows, disk, rules, _labelled(results))
+
+
+def _labelled(results: Path) -> int | None:
+    """Labelled objects of the run's classifier (``classify/metrics.json``), None when unknown."""
+    import json
+
+    path = results / "classify" / "metrics.json"
+    if not path.is_file():
+        return None
+    labelled = json.loads(path.read_text(encoding="utf-8")).get("training_labels", {}).get("labelled")
+    return int(labelled) if labelled is not None else None
 
 
 def predict(
@@ -198,6 +216,7 @@ def predict(
     nodes: int = 1,
     cores: int = 32,
     fit_sample: int = 100_000,
+    max_train_rows: int | None = 200_000,
 ) -> Estimate:
     """Scale ``run`` to a release of ``fields`` batches and ``lightcurves`` light curves (module docstring)."""
     if fields < 1 or lightcurves < 1 or nodes < 1 or cores < 1:
@@ -209,6 +228,11 @@ def predict(
     batch_ratio = fields / run.batches
     target_rows = run.feature_rows * lc_ratio
     fit_ratio = min(fit_sample, target_rows) / max(1, min(fit_sample, run.feature_rows))
+    if run.labelled:
+        cap = max_train_rows or math.inf
+        label_ratio = min(cap, run.labelled * lc_ratio) / max(1, min(cap, run.labelled))
+    else:  # labels unknown: a constant labelled fraction, uncapped
+        label_ratio = lc_ratio
     jobs_measured = [row for _, rows in run.rules.values() for row in rows]
     base_s, base_mb, base_cpu = (min(row[k] for row in jobs_measured) for k in range(3))
 
@@ -217,7 +241,7 @@ def predict(
         return min(value, base) + max(0.0, value - base) * ratio
 
     slots = nodes * cores
-    est = Estimate(fields, lightcurves, nodes, cores, fit_sample)
+    est = Estimate(fields, lightcurves, nodes, cores, fit_sample, max_train_rows)
     for rule, (per_batch, rows) in run.rules.items():
         n = len(rows)
         s_mean = sum(r[0] for r in rows) / n
@@ -232,9 +256,8 @@ def predict(
             wall = math.ceil(jobs / max(1, slots // threads)) * scaled(s_mean, base_s, per_batch_ratio)
         else:
             scaling = RELEASE_SCALING.get(rule, "batches")
-            ratio = {"fit_sample": fit_ratio, "batches": batch_ratio, "lightcurves": lc_ratio, "fixed": 1.0}[
-                scaling
-            ]
+            ratios = {"fit_sample": fit_ratio, "labels": label_ratio, "batches": batch_ratio}
+            ratio = {**ratios, "lightcurves": lc_ratio, "fixed": 1.0}[scaling]
             jobs, cpu, wall = 1, scaled(cpu_total, base_cpu, ratio), scaled(s_mean, base_s, ratio)
             peak_mb = peak if scaling == "batches" else scaled(peak, base_mb, ratio)
         est.rules.append(RuleEstimate(rule, scaling, jobs, cpu, peak_mb, wall))
@@ -256,7 +279,8 @@ def format_estimate(est: Estimate, run: RunMeasure) -> str:
     lines = [
         f"measured run: {run.batches} batches, {run.lightcurves:,} light curves, {run.feature_rows:,} feature rows",
         f"target: {est.fields:,} fields, {est.lightcurves:,} light curves on {est.nodes} node(s) x {est.cores} "
-        f"cores (anomaly.fit_sample {est.fit_sample:,})",
+        f"cores (anomaly.fit_sample {est.fit_sample:,}, classify.max_train_rows {est.max_train_rows or 'none'}; "
+        f"measured run's labelled objects {run.labelled if run.labelled is not None else 'unknown'})",
         "",
         f"{'rule':<22} {'scales with':<12} {'jobs':>8} {'core-hours':>12} {'peak GB/job':>12} {'wall h':>10}",
     ]
