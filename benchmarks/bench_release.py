@@ -118,7 +118,10 @@ def main() -> None:
         f"{'total':<22} {'':>9} {total_s:>12.1f} {total_l:>12.1f} {'':>13} {'':>13} {'':>10} "
         f"{(total_l / large.lightcurves) / (total_s / small.lightcurves):>13.2f}"
     )
-    est = predict(small, fields=large.batches, lightcurves=large.lightcurves, nodes=1, cores=args.cores)
+    caps = {"fit_sample": args.caps, "max_train_rows": args.caps} if args.caps else {}
+    est = predict(
+        small, fields=large.batches, lightcurves=large.lightcurves, nodes=1, cores=args.cores, **caps
+    )
     disk_l = sum(large.disk.values())
     print(f"\nskysift cost from the {args.fields[0]}-field run for the {args.fields[1]}-field run:")
     print(f"  CPU  predicted {est.cpu_s:.0f} s, measured {total_l:.0f} s: {est.cpu_s / total_l - 1:+.0%}")
