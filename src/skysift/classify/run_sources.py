@@ -44,7 +44,7 @@ from skysift.classify.kilonova import (
     run_features,
     train_kilonova,
 )
-from skysift.classify.labels import LabelSource
+from skysift.classify.labels import LabelSource, cap_labels
 from skysift.classify.persist import load_model, model_card, save_model, write_report
 from skysift.classify.plots import plot_placeholder
 from skysift.classify.settings import EarlySniaSettings, KilonovaSettings
@@ -139,7 +139,7 @@ def run_early_snia_training(
     """The early SN Ia classifier trained with active learning on the labelled sources' rows of the
     per-batch feature tables; writes model, metrics, learning curves and their plot. Returns the report
     (``"status": "skipped"`` with too few labels: every output is written anyway)."""
-    label_series = labels.read()
+    label_series = cap_labels(labels.read(), settings.max_labelled_rows, seed=settings.seeds[0])
     rows = read_labelled_source_rows(features, label_series.index.to_numpy())
     positive = settings.positive_class
     try:

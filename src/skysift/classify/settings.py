@@ -116,6 +116,7 @@ class EarlySniaSettings(ActiveLearningLoop):
     positive_class: str
     exclude_classes: Sequence[str]
     n_estimators: int
+    max_labelled_rows: int | None
 
     config_key = "classify.early_snia"
 
