@@ -122,3 +122,25 @@ def test_local_source_resolves_fields_and_selects_files(tmp_path):
     (tmp_path / "empty" / "dr24").mkdir(parents=True)
     with pytest.raises(InputError, match="no ZTF DR light-curve files found"):
         resolve_fields(settings(local_path=str(tmp_path / "empty")))
+
+
+def test_batch_lists_round_trip_and_name_what_is_missing(tmp_path):
+    """A batch list names its files in order; reading it fails on a listed file that is gone, naming it; a
+    rule's named inputs get their batch lists expanded and everything else unchanged."""
+    from skysift.io import InputError, expand_batch_lists, read_batch_list, write_batch_list
+
+    files = [tmp_path / f"field00000{i}.parquet" for i in (3, 1, 2)]
+    for f in files:
+        f.write_bytes(b"x")
+    listed = write_batch_list(files, tmp_path / "batches.txt")
+    assert read_batch_list(listed) == [str(f) for f in files]
+    assert expand_batch_lists({"features": str(listed), "basis": "basis.json", "crossmatch": []}) == {
+        "features": [str(f) for f in files],
+        "basis": "basis.json",
+        "crossmatch": [],
+    }
+    files[1].unlink()
+    with pytest.raises(InputError, match=r"1 file\(s\) that do not exist \(first: .*field000001.parquet\)"):
+        read_batch_list(listed)
+    with pytest.raises(InputError, match="must be named batches.txt"):
+        write_batch_list(files, tmp_path / "list.txt")

@@ -60,3 +60,43 @@ def test_per_batch_rules_are_group_jobs_of_a_configurable_size(tmp_path):
     for rule in ("extract_features", "train_classifier", "train_early_snia", "train_kilonova"):
         assert f"rule {rule}:" not in grouped, rule
     assert out.count("rule extract_features:") == 3
+
+
+def _job_inputs(text: str, rule: str) -> list[str]:
+    """The input files of the dry run's jobs of ``rule`` (the comma-separated "input:" line of each)."""
+    blocks = re.findall(rf"^rule {rule}:\n((?:    .*\n)+)", text, re.M)
+    inputs = []
+    for block in blocks:
+        line = re.search(r"^\s+input: (.*)$", block, re.M)
+        inputs.extend(f.strip() for f in line.group(1).split(",")) if line else None
+    return inputs
+
+
+def test_models_that_every_batch_loads_are_trained_from_batch_lists(tmp_path):
+    """The training rules whose outputs every per-batch job loads take one batch list per family, not every
+    batch's file: Snakemake's DAG then grows linearly in the batches (it searches a producer's inputs once
+    per consumer job). The lists name every batch's file."""
+    (tmp_path / "config.yaml").write_text("{}\n")  # the demo: 3 fields
+    proc = run_snakemake(tmp_path, "-n")
+    out = proc.stdout + proc.stderr
+    lists = {
+        "fit_anomaly_model": ["results/features/batches.txt"],
+        "train_classifier": ["results/features/batches.txt", "results/crossmatch/batches.txt"],
+        "train_early_snia": [
+            "results/classify/early_snia/features/batches.txt",
+            "results/crossmatch/batches.txt",
+        ],
+        "train_kilonova": [
+            "results/classify/kilonova/features/batches.txt",
+            "results/crossmatch/batches.txt",
+        ],
+    }
+    for rule, expected in lists.items():
+        inputs = _job_inputs(out, rule)
+        assert inputs, f"no {rule} job in the dry run:\n{out[-3000:]}"
+        assert set(expected) <= set(inputs), (rule, inputs)
+        assert not [f for f in inputs if re.search(r"field\d{6}", f)], (rule, inputs)
+    features_list = _job_inputs(out, "list_batches")
+    assert sorted(f for f in features_list if f.startswith("results/features/")) == [
+        f"results/features/{batch}.parquet" for batch in ("field000633", "field000634", "field001721")
+    ]

@@ -8,7 +8,7 @@ import errno
 import os
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +26,10 @@ __all__ = [
     "safe_name",
     "spreadsheet_safe",
     "FORMULA_PREFIXES",
+    "BATCH_LIST_NAME",
+    "write_batch_list",
+    "read_batch_list",
+    "expand_batch_lists",
 ]
 
 PathLike = str | os.PathLike
@@ -87,6 +91,53 @@ def read_tables(paths: Iterable[str | Path]) -> pd.DataFrame:
 def write_parquet_df(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a DataFrame to parquet atomically, without the pandas index."""
     return write_parquet(pa.Table.from_pandas(df, preserve_index=False), path)
+
+
+#: File name of a batch list: one per-batch output path per line (see :func:`write_batch_list`).
+BATCH_LIST_NAME = "batches.txt"
+
+
+def write_batch_list(paths: Iterable[str | Path], out: str | Path) -> Path:
+    """Write the per-batch files ``paths`` to the batch list ``out``, one path per line, atomically.
+
+    A release-wide rule whose outputs feed per-batch jobs (a model every batch's predictions load) takes
+    this one file as input instead of every batch's file: Snakemake then builds the DAG of thousands of
+    batches in time linear in the batches, not quadratic (it searches each producer's input list once per
+    consumer job).
+    """
+    out = Path(out)
+    if out.name != BATCH_LIST_NAME:
+        raise InputError(f"{out}: a batch list must be named {BATCH_LIST_NAME}")
+    lines = [str(p) for p in paths]
+    with atomic_path(out) as tmp:
+        tmp.write_text("".join(f"{line}\n" for line in lines))
+    return out
+
+
+def read_batch_list(path: str | Path) -> list[str]:
+    """The per-batch file paths listed in the batch list ``path``; every one must exist."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such batch list; rerun snakemake to write it")
+    files = [line for line in path.read_text().splitlines() if line.strip()]
+    missing = [f for f in files if not Path(f).exists()]
+    if missing:
+        raise InputError(
+            f"{path} lists {len(missing)} file(s) that do not exist (first: {missing[0]}); "
+            "rerun snakemake, which rewrites the list from the batches that exist"
+        )
+    return files
+
+
+def expand_batch_lists(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """``inputs`` (a rule's named inputs) with every batch list (a path named ``batches.txt``) replaced by
+    the list of files it names; other values unchanged."""
+    return {
+        key: read_batch_list(value)
+        if isinstance(value, str | os.PathLike) and Path(value).name == BATCH_LIST_NAME
+        else value
+        for key, value in inputs.items()
+    }
 
 
 def safe_name(name: Any, what: str) -> str:

@@ -25,10 +25,10 @@ ANOMALY_CROSSMATCH = (
 
 rule fit_anomaly_model:
     input:
-        features=all_batches("results/features/{batch}.parquet"),
+        features=batch_list("features"),
         # Expert labels are inputs: editing a labels file refits (AAD, PineForest) and reranks.
         labels=config["anomaly"]["labels"],
-        crossmatch=ANOMALY_CROSSMATCH,
+        crossmatch=batch_list("crossmatch") if ANOMALY_CROSSMATCH else [],
     output:
         models=ANOMALY_MODELS,
         sample=ANOMALY_SAMPLE,

@@ -5,13 +5,14 @@
 # also, to check that they represent the rest, a seeded batch-stratified sample of the unlabelled rows);
 # predict_classes applies the saved model to one batch per job (grouped on a cluster: group "batch_apply",
 # see profiles/slurm).
+# The training rules take batch lists (rule list_batches in common.smk), not every batch's file.
 # Params are only the keys that change a rule's outputs (label inputs come from common.smk).
 
 
 rule train_classifier:
     input:
         unpack(label_inputs),
-        features=all_batches("results/features/{batch}.parquet"),
+        features=batch_list("features"),
     output:
         model="results/classify/model.skops",
         card="results/classify/model_card.json",
@@ -83,7 +84,7 @@ rule predict_classes:
 rule run_active_learning:
     input:
         unpack(label_inputs),
-        features=all_batches("results/features/{batch}.parquet"),
+        features=batch_list("features"),
     output:
         curves="results/classify/active_learning/curves.csv",
         summary=report(
@@ -146,7 +147,7 @@ rule extract_early_snia_features:
 rule train_early_snia:
     input:
         unpack(label_inputs),
-        features=all_batches("results/classify/early_snia/features/{batch}.parquet"),
+        features=batch_list("classify/early_snia/features"),
     output:
         model="results/classify/early_snia/model.skops",
         metrics=report(
@@ -245,7 +246,7 @@ rule extract_kilonova_features:
 rule train_kilonova:
     input:
         unpack(label_inputs),
-        features=all_batches("results/classify/kilonova/features/{batch}.parquet"),
+        features=batch_list("classify/kilonova/features"),
         basis="results/classify/kilonova/basis.json",
     output:
         model="results/classify/kilonova/model.skops",

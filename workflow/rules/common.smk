@@ -1,5 +1,6 @@
 # Config validation (once, with defaults from the schema) and the small helpers the rules share.
 # Nothing else reads raw config.
+import re
 from pathlib import Path
 
 from skysift.classify.settings import classifier_section
@@ -80,6 +81,20 @@ def all_batches(pattern):
     return expand(pattern, batch=BATCHES)
 
 
+# Batch lists: the release-wide rules whose outputs every batch's job loads (fit_anomaly_model, train_classifier,
+# train_early_snia, train_kilonova) take one file naming the batches' outputs instead of the outputs themselves.
+# Snakemake searches a producer's input list once per consumer job, so N per-batch jobs consuming a model
+# trained on N inputs cost N^2 comparisons: 20 s of the DAG of 1,000 batches; with the lists, N.
+BATCH_LIST_FAMILIES = ("features", "crossmatch", "classify/early_snia/features", "classify/kilonova/features")
+
+
+def batch_list(family):
+    """The batch list of ``results/<family>/<batch>.parquet`` (rule list_batches in features.smk)."""
+    if family not in BATCH_LIST_FAMILIES:
+        raise ValueError(f"no batch list for {family!r}; add it to BATCH_LIST_FAMILIES")
+    return f"results/{family}/batches.txt"
+
+
 # The label table's settings (columns, taxonomy) when labels come from it: a param of every supervised rule.
 LABEL_TABLE = config["classify"]["label_table"] if config["classify"]["labels"] == "table" else None
 
@@ -93,7 +108,7 @@ def label_inputs(wildcards):
         if not path:
             raise ValueError("classify.labels = table needs classify.label_table.path (the label table)")
         return {"label_table": path}
-    return {"crossmatch": all_batches("results/crossmatch/{batch}.parquet")}
+    return {"crossmatch": batch_list("crossmatch")}
 
 
 def source_prediction_inputs(wildcards):

@@ -79,3 +79,23 @@ rule combine_features:
         runtime=30,
     script:
         "../scripts/combine_features.py"
+
+
+# The batch lists (see BATCH_LIST_FAMILIES in common.smk): one file naming every batch's features, cross-match
+# or per-source features, the input of the training rules whose models every batch's job loads.
+rule list_batches:
+    input:
+        lambda wildcards: all_batches(f"results/{wildcards.family}/{{batch}}.parquet"),
+    output:
+        "results/{family}/batches.txt",
+    wildcard_constraints:
+        family="|".join(re.escape(family) for family in BATCH_LIST_FAMILIES),
+    conda:
+        "../../envs/skysift.yaml"
+    log:
+        "logs/list_batches/{family}.log",
+    benchmark:
+        "results/benchmarks/list_batches/{family}.tsv"
+    localrule: True
+    script:
+        "../scripts/list_batches.py"

@@ -4,16 +4,18 @@
 def main(smk) -> None:
     from skysift.anomaly import FitSettings, run_fit_anomaly_model
     from skysift.anomaly.sessionfiles import model_pairs
+    from skysift.io import expand_batch_lists
 
+    inputs = expand_batch_lists(dict(smk.input.items()))  # batch lists -> their files
     models = list(smk.output.models)
     run_fit_anomaly_model(
-        smk.input.features,
+        inputs["features"],
         FitSettings.from_config(smk.params.fit),
         models=model_pairs(models),
         sample=tuple(smk.output.sample),
         labels=smk.output.labels,
         label_files=smk.input.labels,
-        crossmatch=smk.input.crossmatch,
+        crossmatch=inputs["crossmatch"],
         n_jobs=smk.threads,
     )
 

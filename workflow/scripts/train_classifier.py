@@ -5,10 +5,12 @@ def main(smk) -> None:
     from skysift.classify import ClassifierSettings, LabelSource, run_training
     from skysift.classify.run import TrainingOutputs
     from skysift.classify.settings import RepresentativenessSettings
+    from skysift.io import expand_batch_lists
 
+    inputs = expand_batch_lists(dict(smk.input.items()))  # batch lists -> their files
     run_training(
-        smk.input.features,
-        LabelSource.from_inputs(dict(smk.input.items()), smk.params.label_table),
+        inputs["features"],
+        LabelSource.from_inputs(inputs, smk.params.label_table),
         ClassifierSettings.from_config(smk.params.classifier),
         TrainingOutputs(**dict(smk.output.items())),
         representative=RepresentativenessSettings.from_config(smk.params.representativeness),

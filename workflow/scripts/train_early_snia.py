@@ -4,10 +4,12 @@
 def main(smk) -> None:
     from skysift.classify import EarlySniaSettings, LabelSource, run_early_snia_training
     from skysift.classify.run_sources import EarlySniaOutputs
+    from skysift.io import expand_batch_lists
 
+    inputs = expand_batch_lists(dict(smk.input.items()))  # batch lists -> their files
     run_early_snia_training(
-        smk.input.features,
-        LabelSource.from_inputs(dict(smk.input.items()), smk.params.label_table),
+        inputs["features"],
+        LabelSource.from_inputs(inputs, smk.params.label_table),
         EarlySniaSettings.from_config(smk.params.early_snia),
         EarlySniaOutputs(**dict(smk.output.items())),
         n_jobs=smk.threads,
