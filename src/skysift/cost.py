@@ -216,7 +216,7 @@ def predict(
     nodes: int = 1,
     cores: int = 32,
     fit_sample: int = 100_000,
-    max_train_rows: int | None = 200_000,
+    max_train_rows: int | None = 10_000,
 ) -> Estimate:
     """Scale ``run`` to a release of ``fields`` batches and ``lightcurves`` light curves (module docstring)."""
     if fields < 1 or lightcurves < 1 or nodes < 1 or cores < 1:

@@ -75,7 +75,7 @@ rule predict_classes:
         "results/benchmarks/predict_classes/{batch}.tsv"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 2000 * attempt,
+        mem_mb=lambda wc, attempt: 3000 * attempt,  # the model: 2.0 GB at classify.max_train_rows 10,000
         runtime=30,
     script:
         "../scripts/predict_classes.py"
