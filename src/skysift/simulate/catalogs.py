@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from skysift.simulate.catalog_rules import (
 )
 from skysift.simulate.geometry import QUAD_HALF, field_centre, quadrant_centre
 from skysift.simulate.models import SampleContext
-from skysift.simulate.names import gaia_ids, gcvs_names, iso_dates, jnames, tns_names
+from skysift.simulate.names import gaia_ids, gaia_numbers, gcvs_names, iso_dates, jnames, tns_names
 
 __all__ = ["write_catalogs"]
 
@@ -40,19 +41,19 @@ def _choose(rng: np.random.Generator, options: Options, n: int) -> np.ndarray:
 def _label(
     rng: np.random.Generator,
     table: dict[str, tuple[float, dict[str, Options]]],
-    src: pd.DataFrame,
+    src: Mapping[str, np.ndarray],
     known_override: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which sources a catalog knows and the type it gives them (vectorised per class and subclass)."""
-    n = len(src)
+    n = src["class"].size
     known = np.zeros(n, bool)
     types = np.full(n, "", dtype=object)
     u = rng.random(n)
+    subs = src["subclass"]
     for cls, (p_known, opts) in table.items():
-        rows = (src["class"] == cls).to_numpy()
+        rows = src["class"] == cls
         p = known_override[rows] if (known_override is not None and cls == "constant") else p_known
         known[rows] = u[rows] < p
-        subs = src["subclass"].to_numpy()
         for sub, o in opts.items():
             sel = rows & ((subs == sub) if sub != "*" else np.ones(n, bool))
             if sub == "*":
@@ -105,6 +106,21 @@ def _is_sn_type(types: np.ndarray) -> np.ndarray:
     return np.char.startswith(t, "SN") | np.char.startswith(t, "SLSN")
 
 
+def _vsx_names(ra: np.ndarray, dec: np.ndarray, u: np.ndarray, gcvs_number: np.ndarray) -> np.ndarray:
+    """VSX names by the uniform draw ``u``: ZTF J (45 %), ASASSN-V J (25 %), ATO J or, above 0.88, GCVS."""
+    jn = jnames(ra, dec)
+    names = np.array(
+        [
+            "ZTF J" + j if x < 0.45 else "ASASSN-V J" + j if x < 0.7 else f"ATO J{r:08.4f}{d:+08.4f}"
+            for j, x, r, d in zip(jn, u, ra, dec, strict=True)
+        ],
+        dtype=object,
+    )
+    gc = u > 0.88
+    names[gc] = gcvs_names(ra[gc], gcvs_number[gc])
+    return names
+
+
 def _completeness(mag: np.ndarray, m50: float, width: float = 0.4) -> np.ndarray:
     """Chance that a catalog knows (or classifies) a source of magnitude ``mag``: 1/2 at ``m50``."""
     with np.errstate(over="ignore", invalid="ignore"):
@@ -113,7 +129,7 @@ def _completeness(mag: np.ndarray, m50: float, width: float = 0.4) -> np.ndarray
 
 def write_catalogs(
     out_dir: Path,
-    src: pd.DataFrame,
+    src: Mapping[str, np.ndarray],
     rng: np.random.Generator,
     quads: list[tuple[int, int, int]],
     ctx: SampleContext,
@@ -123,14 +139,18 @@ def write_catalogs(
 ) -> dict[str, int]:
     """Write simbad/vsx/tns parquet catalogs for the sky sources ``src``; return rows per catalog.
 
+    ``src`` holds one array per source: class, subclass, ra, dec, period, redshift, mean_r and
+    first_detection. Names are formatted only for the sources a catalog lists (the random draws stay those
+    of every source), so that memory stays a few numbers per source.
+
     ``completeness`` (the hard variant): catalogs know faint sources less often, as real ones do.
     SIMBAD and VSX entries fade out around mean r 19 and 18.5, TNS reports around peak r 20 and TNS
     classifications around peak r 19 (a spectrum is needed), so labels favour bright sources.
     """
-    n = len(src)
-    cls = src["class"].to_numpy()
-    detected = np.isfinite(src["first_detection"].to_numpy())
-    mean_r = src["mean_r"].to_numpy()
+    cls, ra, dec = src["class"], src["ra"], src["dec"]
+    n = cls.size
+    detected = np.isfinite(src["first_detection"])
+    mean_r = src["mean_r"]
 
     # TNS first, so SIMBAD can reuse the TNS names of the supernovae it knows
     t_known, t_type = _label(rng, TNS_RULES, src)
@@ -149,14 +169,14 @@ def write_catalogs(
         _mistype(rng, t_type, ["SN Ia", "SN II", "SN Ic", "SN Ib"], 1.0),
         t_type,
     )
-    disc = src["first_detection"].to_numpy() + rng.uniform(-2.0, 3.0, n)
+    disc = src["first_detection"] + rng.uniform(-2.0, 3.0, n)
     idx = np.flatnonzero(t_known)
     names_t, _ = tns_names(rng, disc[idx]) if idx.size else ([], None)
     tns_name = np.full(n, "", dtype=object)
     tns_name[idx] = names_t
-    z = src["redshift"].to_numpy()
+    z = src["redshift"]
     has_z = (t_type != "") & sn_like & (rng.random(n) < np.where(cls == "tde", 0.9, 0.7))
-    t_ra, t_dec = _scatter(rng, src["ra"].to_numpy(), src["dec"].to_numpy(), scatter * 1.3)
+    t_ra, t_dec = _scatter(rng, ra, dec, scatter * 1.3)
     tns = pd.DataFrame(
         {
             "name": tns_name[idx],
@@ -197,28 +217,24 @@ def write_catalogs(
     if completeness:
         s_known &= (cls == "constant") | (rng.random(n) < _completeness(mean_r, 19.0))
     s_type = _mistype(rng, s_type, CATALOG_TYPES["simbad"], 0.05)
-    ids = np.array(gaia_ids(rng, n), dtype=object)
+    gaia = gaia_numbers(rng, n)
+    ids = np.empty(n, dtype=object)  # None: the source's Gaia designation
     var_like = np.isin(
         s_type, ["V*", "RR*", "cC*", "Ce*", "WV*", "EB*", "dS*", "Mi*", "LP*", "CV*", "Pu*", "AB*"]
     )
     gcvs = var_like & (rng.random(n) < 0.5)
-    ids[gcvs] = ["V* " + s for s in gcvs_names(rng, src["ra"].to_numpy()[gcvs], 400)]
+    ids[gcvs] = ["V* " + s for s in gcvs_names(ra[gcvs], 400 + np.arange(np.count_nonzero(gcvs)))]
     extragal = np.isin(s_type, ["QSO", "AGN", "Bla", "Sy1", "G"])
-    ids[extragal] = [
-        "SDSS J" + s for s in jnames(src["ra"].to_numpy()[extragal], src["dec"].to_numpy()[extragal])
-    ]
+    ids[extragal] = ["SDSS J" + s for s in jnames(ra[extragal], dec[extragal])]
     young = np.isin(s_type, ["Y*O", "TT*", "Or*"])
-    ids[young] = [
-        "2MASS J" + s
-        for s in jnames(src["ra"].to_numpy()[young], src["dec"].to_numpy()[young], 2, 1, dots=False)
-    ]
+    ids[young] = ["2MASS J" + s for s in jnames(ra[young], dec[young], 2, 1, dots=False)]
     sn = np.isin(s_type, ["SN*", "ev"])
     sn_names = np.where(tns_name != "", tns_name, "")
     fallback = np.flatnonzero(sn & (sn_names == ""))
     if fallback.size:
         fb, _ = tns_names(
             np.random.default_rng(rng.integers(2**32)),
-            np.nan_to_num(src["first_detection"].to_numpy()[fallback], posinf=ctx.start),
+            np.nan_to_num(src["first_detection"][fallback], posinf=ctx.start),
         )
         sn_names[fallback] = [f"{nm}x" for nm in fb]
     ids[sn] = [("SN " if t == "SN*" else "AT ") + nm for t, nm in zip(s_type[sn], sn_names[sn], strict=True)]
@@ -227,9 +243,12 @@ def write_catalogs(
         f"Gaia{19 + i % 3}{chr(97 + i % 26)}{chr(97 + (i // 26) % 26)}{chr(97 + (i // 676) % 26)}"
         for i in range(int(lens.sum()))
     ]
-    s_ra, s_dec = _scatter(rng, src["ra"].to_numpy(), src["dec"].to_numpy(), scatter)
+    s_ra, s_dec = _scatter(rng, ra, dec, scatter)
     idx = np.flatnonzero(s_known)
-    simbad = pd.DataFrame({"main_id": ids[idx], "ra": s_ra[idx], "dec": s_dec[idx], "otype": s_type[idx]})
+    main_id = np.array(
+        [f"Gaia DR3 {g}" if i is None else i for i, g in zip(ids[idx], gaia[idx], strict=True)], dtype=object
+    )
+    simbad = pd.DataFrame({"main_id": main_id, "ra": s_ra[idx], "dec": s_dec[idx], "otype": s_type[idx]})
     n_x = int(round(0.15 * len(simbad))) + 10
     x_ra, x_dec = _random_positions(rng, n_x, quads, inside=0.6)
     x_type = _choose(rng, SIMBAD_EXTRA, n_x)
@@ -246,35 +265,20 @@ def write_catalogs(
     if completeness:
         v_known &= rng.random(n) < _completeness(mean_r, 18.5)
     v_type = _mistype(rng, v_type, CATALOG_TYPES["vsx"], 0.05)
-    period = src["period"].to_numpy()
-    sub = src["subclass"].to_numpy()
+    period = src["period"]
+    sub = src["subclass"]
     v_period = np.where(np.isin(cls, list(VSX_PERIODIC)), period * (1 + rng.normal(0, 0.001, n)), np.nan)
     v_period = np.where((sub == "EW") & (rng.random(n) < 0.08), v_period / 2, v_period)
     v_period = np.where((sub == "SR") & (rng.random(n) < 0.3), np.nan, v_period)
     v_period = np.where(sub == "mira", period * (1 + rng.normal(0, 0.01, n)), v_period)
-    uncertain = rng.random(n) < 0.05
-    v_type = np.where(uncertain & (v_type != ""), v_type.astype(str) + ":", v_type)
+    uncertain = (rng.random(n) < 0.05) & (v_type != "")
+    v_type[uncertain] = [t + ":" for t in v_type[uncertain]]
     u = rng.random(n)
-    jn = jnames(src["ra"].to_numpy(), src["dec"].to_numpy())
-    v_name = np.where(
-        u < 0.45,
-        np.array(["ZTF J" + s for s in jn], dtype=object),
-        np.where(
-            u < 0.7,
-            np.array(["ASASSN-V J" + s for s in jn], dtype=object),
-            np.array(
-                [f"ATO J{r:08.4f}{d:+08.4f}" for r, d in zip(src["ra"], src["dec"], strict=True)],
-                dtype=object,
-            ),
-        ),
-    )
-    gc = u > 0.88
-    v_name[gc] = gcvs_names(rng, src["ra"].to_numpy()[gc], 3000)
-    v_ra, v_dec = _scatter(rng, src["ra"].to_numpy(), src["dec"].to_numpy(), scatter)
+    v_ra, v_dec = _scatter(rng, ra, dec, scatter)
     idx = np.flatnonzero(v_known)
     vsx = pd.DataFrame(
         {
-            "name": v_name[idx],
+            "name": _vsx_names(ra[idx], dec[idx], u[idx], 3000 + np.cumsum(u > 0.88)[idx] - 1),
             "ra": v_ra[idx],
             "dec": v_dec[idx],
             "vtype": v_type[idx],

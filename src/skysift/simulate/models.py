@@ -40,6 +40,7 @@ __all__ = [
     "MODELS",
     "distance_modulus",
     "drw",
+    "grid_peaks",
 ]
 
 #: Class names, in the order used everywhere (truth table, summaries).
@@ -139,7 +140,11 @@ class SampleContext:
 
 def _new(n: int, subclass: str | np.ndarray = "") -> Params:
     """Empty parameters (NaN everywhere) for n sources."""
-    sub = np.full(n, subclass, dtype=object) if isinstance(subclass, str) else subclass.astype(object)
+    if isinstance(subclass, str):
+        sub = np.empty(n, dtype=object)
+        sub[:] = subclass  # one string shared by all (np.full would make a string per source)
+    else:
+        sub = subclass.astype(object)
     nan = np.full(n, np.nan)
     return Params(sub, np.full((n, 3), np.nan), np.full((n, 3), np.nan), nan.copy(), nan.copy(), nan.copy())
 
@@ -622,6 +627,28 @@ def _dm_kilonova(tau: np.ndarray, band: np.ndarray, e: dict[str, np.ndarray]) ->
     return np.where(tau > 0, dm + e["colour"][:, band], np.inf)
 
 
+#: Sources per evaluation of the Delta-mag grid: 64 x 8401 float64 temporaries of ~4 MB each.
+_GRID_CHUNK = 64
+
+
+def grid_peaks(
+    dm: Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray]], np.ndarray],
+    e: dict[str, np.ndarray],
+    n: int,
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per band, each source's peak Delta-mag on ``_TAU_GRID`` and its tau, evaluated a chunk of sources at a
+    time so that memory stays flat in the number of sources (``e``: the per-source ``extra`` arrays)."""
+    low, at = np.empty((3, n)), np.empty((3, n))
+    for lo in range(0, n, _GRID_CHUNK):
+        part = {k: v[lo : lo + _GRID_CHUNK] for k, v in e.items()}
+        grid = np.broadcast_to(_TAU_GRID, (min(_GRID_CHUNK, n - lo), _TAU_GRID.size))
+        for b in range(3):
+            d = dm(grid, np.full(_TAU_GRID.size, b), part)
+            low[b, lo : lo + grid.shape[0]] = np.min(d, axis=1)
+            at[b, lo : lo + grid.shape[0]] = _TAU_GRID[np.argmin(d, axis=1)]
+    return {b: (low[b], at[b]) for b in range(3)}
+
+
 def _transient_common(
     rng: np.random.Generator,
     fields: np.ndarray,
@@ -635,11 +662,7 @@ def _transient_common(
     """Place each transient's r-band peak on an observed epoch and derive explosion time and peak mags."""
     n = p.n
     p.extra["colour_k"] = 10 ** (-0.4 * p.extra.get("colour", np.zeros((n, 3))))
-    grid = np.broadcast_to(_TAU_GRID, (n, _TAU_GRID.size))
-    peak = {}
-    for b in range(3):
-        d = dm(grid, np.full(_TAU_GRID.size, b), p.extra)
-        peak[b] = (np.min(d, axis=1), _TAU_GRID[np.argmin(d, axis=1)])
+    peak = grid_peaks(dm, p.extra, n)
     norm, tau_peak = peak[1]
     p.extra["norm"] = norm
     t_peak = _draw_epochs(rng, fields, ctx, after=after) + rng.uniform(-jitter, jitter, n)

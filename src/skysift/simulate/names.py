@@ -6,7 +6,7 @@ import datetime as _dt
 
 import numpy as np
 
-__all__ = ["iso_dates", "jnames", "gcvs_names", "gaia_ids", "tns_names"]
+__all__ = ["iso_dates", "jnames", "gcvs_names", "gaia_numbers", "gaia_ids", "tns_names"]
 
 _CONSTELLATIONS = ("And", "Psc", "Ari", "Tau", "Ori", "Gem", "Cnc", "Leo", "Sex", "Vir", "Com", "Boo",
                    "CrB", "Her", "Oph", "Sct", "Aql", "Sge", "Vul", "Cyg", "Lac", "Peg", "Cas", "Per")  # fmt: skip
@@ -36,15 +36,22 @@ def jnames(ra: np.ndarray, dec: np.ndarray, ra_dp: int = 2, dec_dp: int = 1, dot
     return out
 
 
-def gcvs_names(rng: np.random.Generator, ra: np.ndarray, start: int) -> list[str]:
-    """GCVS-like variable-star designations 'V1234 Her' (constellation from an RA bin)."""
-    con = [_CONSTELLATIONS[int(r // 15) % len(_CONSTELLATIONS)] for r in ra]
-    return [f"V{start + i} {c}" for i, c in enumerate(con)]
+def gcvs_names(ra: np.ndarray, numbers: np.ndarray) -> list[str]:
+    """GCVS-like variable-star designations 'V1234 Her' (the number given, the constellation from an RA bin)."""
+    return [
+        f"V{k} {_CONSTELLATIONS[int(r // 15) % len(_CONSTELLATIONS)]}"
+        for k, r in zip(numbers, ra, strict=True)
+    ]
+
+
+def gaia_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Gaia DR3-like source ids (19-digit numbers): the draws of :func:`gaia_ids`, to format only those needed."""
+    return rng.integers(10**18, 7 * 10**18, n, dtype=np.int64)
 
 
 def gaia_ids(rng: np.random.Generator, n: int) -> list[str]:
-    """Gaia DR3-like source designations (19-digit numbers)."""
-    return [f"Gaia DR3 {x}" for x in rng.integers(10**18, 7 * 10**18, n, dtype=np.int64)]
+    """Gaia DR3-like source designations 'Gaia DR3 <19 digits>'."""
+    return [f"Gaia DR3 {x}" for x in gaia_numbers(rng, n)]
 
 
 def tns_names(rng: np.random.Generator, mjd: np.ndarray) -> tuple[list[str], np.ndarray]:

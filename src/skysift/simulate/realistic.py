@@ -24,7 +24,6 @@ import numpy as np
 
 from skysift.simulate import models as easy
 from skysift.simulate.models import (
-    _TAU_GRID,
     Params,
     SampleContext,
     _dm_snia,
@@ -35,6 +34,7 @@ from skysift.simulate.models import (
     _powerlaw_mag,
     _volume_z,
     distance_modulus,
+    grid_peaks,
 )
 
 __all__ = ["REALISTIC_MODELS", "refaint", "draw_hosts", "place_transient", "eval_hosted"]
@@ -78,11 +78,7 @@ def place_transient(
     if n == 0:
         e["norm"] = e["t_expl"] = e["m_peak_r"] = np.zeros(0)
         return p
-    grid = np.broadcast_to(_TAU_GRID, (n, _TAU_GRID.size))
-    peak = {}
-    for b in range(3):
-        d = dm(grid, np.full(_TAU_GRID.size, b), e)
-        peak[b] = (np.min(d, axis=1), _TAU_GRID[np.argmin(d, axis=1)])
+    peak = grid_peaks(dm, e, n)
     norm, tau_peak = peak[1]
     e["norm"] = norm
     p.t0 = rng.uniform(ctx.start - early, ctx.end + 20.0, n)

@@ -29,7 +29,7 @@ from skysift.simulate.catalogs import write_catalogs
 from skysift.simulate.geometry import QUAD_HALF, make_objectid, quadrant_centre
 from skysift.simulate.models import Params, SampleContext
 from skysift.simulate.settings import DemoSettings, resolve_settings
-from skysift.simulate.truth import check_args, empty_truth, per_source, truth_rows
+from skysift.simulate.truth import TruthRows, check_args, per_source
 from skysift.simulate.variants import ALL_CLASSES, variant
 
 __all__ = ["simulate_release", "simulate_lightcurves"]
@@ -62,6 +62,13 @@ def simulate_release(
         A summary: sources per class (drawn and detected), light curves, detections, files written
         (relative to the release directory), i-band quadrants and rows per catalog. The same settings
         give byte-identical files.
+
+    Notes
+    -----
+    Each DR file is written as soon as it is simulated; what is kept for the end is a few numbers per source
+    (position, class, model parameters, first detection) and per light curve (the object id, source and
+    file of its truth row). truth.parquet, one row group of up to 1,048,576 rows as it has always been
+    written, is built from those at the end, a row group at a time.
     """
     demo = resolve_settings(settings, overrides, "simulate_release")
     dr = default_config()["dr"] if dr is None else dr
@@ -120,22 +127,13 @@ def simulate_release(
         epochs={f: c.t[c.band == 1] for f, c in cadences.items()},
     )
 
-    # sources: quadrant, position, class, parameters
+    # sources: quadrant, position, class, parameters; the sources of quadrant k are rows first[k]:first[k + 1]
     quads = [(f, c, q) for f in fields for c in ccds for q in quadrants]
-    weights = rng_src.dirichlet(np.full(len(quads), 20.0))
-    n_per_quad = rng_src.multinomial(n_objects, weights)
-    quad_of = np.repeat(np.arange(len(quads)), n_per_quad)
-    cls_of = rng_src.permutation(np.repeat(np.arange(len(ALL_CLASSES)), [counts[c] for c in ALL_CLASSES]))
-    centres = np.array([quadrant_centre(*qd) for qd in quads])
-    dy = rng_src.uniform(-QUAD_HALF, QUAD_HALF, n_objects)
-    dx = rng_src.uniform(-QUAD_HALF, QUAD_HALF, n_objects)
-    dec = centres[quad_of, 1] + dy
-    ra = np.mod(centres[quad_of, 0] + dx / np.cos(np.radians(dec)), 360.0)
-    field_of = (
-        np.array([quads[k][0] for k in quad_of], dtype=np.int64) if n_objects else np.zeros(0, np.int64)
-    )
+    n_per_quad, cls_of, ra, dec = _place_sources(rng_src, quads, n_objects, counts)
+    first = np.concatenate([[0], np.cumsum(n_per_quad)])
     params: dict[int, Params] = {}
     pos_in_class = np.zeros(n_objects, dtype=np.int64)
+    field_of = np.repeat(np.array([qd[0] for qd in quads], dtype=np.int64), n_per_quad)
     for k, name in enumerate(ALL_CLASSES):
         if name not in kind.models:  # a class the variant never draws (its count is 0)
             continue
@@ -143,6 +141,7 @@ def simulate_release(
         pos_in_class[members] = np.arange(members.size)
         sampler = kind.models[name][0]
         params[k] = sampler(np.random.default_rng([seed, 3, k]), field_of[members], ctx)
+    del field_of
 
     n_quads = len(quads)
     n_i = 0 if demo.i_band_fraction <= 0 else max(1, int(round(demo.i_band_fraction * n_quads)))
@@ -151,13 +150,13 @@ def simulate_release(
     )
 
     release = root / dr
-    truth_parts: list[pd.DataFrame] = []
+    truth = TruthRows()
     first_det = np.full(n_objects, np.inf)
     files: list[str] = []
     n_lc = n_det = 0
     for qk, (f, ccd, qid) in enumerate(quads):
         cad = cadences[f]
-        rows = np.flatnonzero(quad_of == qk)
+        rows = np.arange(first[qk], first[qk + 1])
         rows = rows[np.argsort(dec[rows], kind="stable")]
         rng_q = np.random.default_rng([seed, 5, f, ccd, qid])
         n_u = cad.t.size
@@ -232,29 +231,20 @@ def simulate_release(
             n_lc += nk
             n_det += int(offsets[-1])
             np.minimum.at(first_det, src, data["hmjd"][offsets[:-1]])
-            truth_parts.append(
-                truth_rows(oid_all[keep], src, f, rcid, filterid, b, ra, dec, cls_of, pos_in_class, params)
-            )
+            truth.add(oid_all[keep], src, f, rcid, filterid, b)
     write_checksums(release)
+    truth.write(root / "truth.parquet", ra, dec, cls_of, pos_in_class, params)
 
-    truth = pd.concat(truth_parts, ignore_index=True) if truth_parts else empty_truth()
-    truth = truth.sort_values("objectid", kind="stable").reset_index(drop=True)
-    write_parquet(pa.Table.from_pandas(truth, preserve_index=False), root / "truth.parquet")
-
-    sources = pd.DataFrame(
-        {
-            "source_id": np.arange(n_objects, dtype=np.int64),
-            "fieldid": field_of,
-            "ra": ra,
-            "dec": dec,
-            "class": np.array(ALL_CLASSES, dtype=object)[cls_of] if n_objects else np.array([], dtype=object),
-            "subclass": per_source(cls_of, pos_in_class, params, "subclass"),
-            "period": per_source(cls_of, pos_in_class, params, "period"),
-            "redshift": per_source(cls_of, pos_in_class, params, "redshift"),
-            "mean_r": per_source(cls_of, pos_in_class, params, "mean_r"),
-            "first_detection": first_det,
-        }
-    )
+    sources = {
+        "class": np.array(ALL_CLASSES, dtype=object)[cls_of],
+        "subclass": per_source(cls_of, pos_in_class, params, "subclass"),
+        "ra": ra,
+        "dec": dec,
+        "period": per_source(cls_of, pos_in_class, params, "period"),
+        "redshift": per_source(cls_of, pos_in_class, params, "redshift"),
+        "mean_r": per_source(cls_of, pos_in_class, params, "mean_r"),
+        "first_detection": first_det,
+    }
     cat_rows = write_catalogs(
         root / "catalogs",
         sources,
@@ -285,6 +275,21 @@ def simulate_release(
     }
     log.info("demo release %s: %d sources, %d light curves, %d files", release, n_objects, n_lc, len(files))
     return summary
+
+
+def _place_sources(
+    rng: np.random.Generator, quads: list[tuple[int, int, int]], n_objects: int, counts: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sources per quadrant, then each source's class index, ra and dec, quadrant by quadrant (in order)."""
+    weights = rng.dirichlet(np.full(len(quads), 20.0))
+    n_per_quad = rng.multinomial(n_objects, weights)
+    cls_of = rng.permutation(np.repeat(np.arange(len(ALL_CLASSES)), [counts[c] for c in ALL_CLASSES]))
+    centres = np.array([quadrant_centre(*qd) for qd in quads])
+    dy = rng.uniform(-QUAD_HALF, QUAD_HALF, n_objects)
+    dx = rng.uniform(-QUAD_HALF, QUAD_HALF, n_objects)
+    dec = np.repeat(centres[:, 1], n_per_quad) + dy
+    ra = np.mod(np.repeat(centres[:, 0], n_per_quad) + dx / np.cos(np.radians(dec)), 360.0)
+    return n_per_quad, cls_of, ra, dec
 
 
 def simulate_lightcurves(

@@ -2,37 +2,71 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from skysift.io import InputError
+from skysift.io import InputError, atomic_path
 from skysift.simulate.models import Params
 from skysift.simulate.variants import ALL_CLASSES
 
-__all__ = ["TRUTH_COLUMNS", "check_args", "truth_rows", "per_source", "empty_truth", "load_truth"]
+__all__ = [
+    "TRUTH_COLUMNS",
+    "ROW_GROUP_ROWS",
+    "check_args",
+    "truth_schema",
+    "truth_table",
+    "TruthRows",
+    "per_source",
+    "load_truth",
+]
 
 log = logging.getLogger(__name__)
 
+#: Columns of truth.parquet, in order, with their pandas dtypes.
+_DTYPES: dict[str, str] = {
+    "objectid": "int64",
+    "source_id": "int64",
+    "fieldid": "int16",
+    "rcid": "int8",
+    "filterid": "int8",
+    "ra": "float64",
+    "dec": "float64",
+    "class": "str",
+    "subclass": "str",
+    "period": "float64",
+    "t0": "float64",
+    "amplitude": "float64",
+    "mean_mag": "float64",
+    "redshift": "float64",
+}
 #: Columns of truth.parquet, in order.
-TRUTH_COLUMNS: tuple[str, ...] = (
-    "objectid",
-    "source_id",
-    "fieldid",
-    "rcid",
-    "filterid",
-    "ra",
-    "dec",
-    "class",
-    "subclass",
-    "period",
-    "t0",
-    "amplitude",
-    "mean_mag",
-    "redshift",
-)
+TRUTH_COLUMNS: tuple[str, ...] = tuple(_DTYPES)
+
+#: Rows per row group of truth.parquet: pyarrow's default maximum, with which it has always been written.
+ROW_GROUP_ROWS = 1024 * 1024
+
+
+@functools.cache
+def truth_schema(empty: bool = False) -> pa.Schema:
+    """The Arrow schema of truth.parquet, with the pandas metadata of the DataFrame it used to be written from.
+
+    ``empty``: that of a truth table without rows, whose string columns pandas left without a type (null).
+    """
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(dtype=object if empty and dtype == "str" else dtype)
+            for name, dtype in _DTYPES.items()
+        }
+    )
+    return pa.Schema.from_pandas(frame, preserve_index=False)
 
 
 def check_args(
@@ -76,20 +110,23 @@ def per_source(cls_of: np.ndarray, pos: np.ndarray, params: dict[int, Params], w
     return out
 
 
-def truth_rows(
+def truth_table(
     oid: np.ndarray,
     src: np.ndarray,
-    fieldid: int,
-    rcid: int,
-    filterid: int,
-    b: int,
+    fieldid: np.ndarray,
+    rcid: np.ndarray,
+    filterid: np.ndarray,
+    band: np.ndarray,
     ra: np.ndarray,
     dec: np.ndarray,
     cls_of: np.ndarray,
     pos: np.ndarray,
     params: dict[int, Params],
-) -> pd.DataFrame:
-    """Truth rows of one DR file's object ids."""
+) -> pa.Table:
+    """Truth rows of object ids ``oid`` of sources ``src`` (per row: field, rcid, filterid, band index).
+
+    Built column by column in Arrow (no DataFrame, no string object per row), as small as the rows are.
+    """
     n = src.size
     cols = {k: np.full(n, np.nan) for k in ("period", "t0", "amplitude", "mean_mag", "redshift")}
     sub = np.empty(n, dtype=object)
@@ -99,41 +136,108 @@ def truth_rows(
         i = pos[src[sel]]
         cols["period"][sel] = p.period[i]
         cols["t0"][sel] = p.t0[i]
-        cols["amplitude"][sel] = p.amp[i, b]
-        cols["mean_mag"][sel] = p.mean[i, b]
+        cols["amplitude"][sel] = p.amp[i, band[sel]]
+        cols["mean_mag"][sel] = p.mean[i, band[sel]]
         cols["redshift"][sel] = p.redshift[i]
         sub[sel] = p.subclass[i]
-    return pd.DataFrame(
-        {
-            "objectid": oid.astype(np.int64),
-            "source_id": src.astype(np.int64),
-            "fieldid": np.full(n, fieldid, np.int16),
-            "rcid": np.full(n, rcid, np.int8),
-            "filterid": np.full(n, filterid, np.int8),
-            "ra": ra[src],
-            "dec": dec[src],
-            "class": np.array(ALL_CLASSES, dtype=object)[cls_of[src]],
-            "subclass": sub,
-            **cols,
-        }
+    classes = pa.array(ALL_CLASSES, pa.large_string())
+    columns = {
+        "objectid": oid.astype(np.int64),
+        "source_id": src.astype(np.int64),
+        "fieldid": fieldid.astype(np.int16),
+        "rcid": rcid.astype(np.int8),
+        "filterid": filterid.astype(np.int8),
+        "ra": ra[src],
+        "dec": dec[src],
+        "class": classes.take(pa.array(cls_of[src])),
+        "subclass": pa.array(sub, pa.large_string()),
+        **cols,
+    }
+    return pa.Table.from_arrays(
+        [pa.array(columns[name], from_pandas=True) for name in TRUTH_COLUMNS], schema=truth_schema()
     )
 
 
-def empty_truth() -> pd.DataFrame:
-    """A truth table with no rows and the right dtypes."""
-    return truth_rows(
-        np.zeros(0, np.int64),
-        np.zeros(0, np.int64),
-        1,
-        0,
-        1,
-        0,
-        np.zeros(0),
-        np.zeros(0),
-        np.zeros(0, int),
-        np.zeros(0, int),
-        {},
-    )
+@contextlib.contextmanager
+def _malloc_pool() -> Iterator[None]:
+    """Arrow allocates with malloc meanwhile (its default pool is mimalloc), then as before.
+
+    Parquet's dictionary encoder holds a hash table of up to 1 MB of distinct values per column chunk
+    (~30 MB); malloc reuses one column's for the next, mimalloc keeps some: truth.parquet of 300k rows
+    peaks ~40 MB higher with it. The pool is process-wide: Arrow work in other threads uses malloc too.
+    """
+    default = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(default)
+
+
+class TruthRows:
+    """The truth table while the release is simulated: per row only its object id, source and DR file, so
+    that it stays small; :meth:`write` builds the rows one row group at a time."""
+
+    def __init__(self) -> None:
+        """No rows yet."""
+        self._oid: list[np.ndarray] = []
+        self._src: list[np.ndarray] = []
+        self._files: list[tuple[int, int, int, int]] = []
+
+    def add(
+        self, oid: np.ndarray, src: np.ndarray, fieldid: int, rcid: int, filterid: int, band: int
+    ) -> None:
+        """The rows of one DR file: object ids ``oid`` of sources ``src``, its field, rcid, filterid and band."""
+        self._oid.append(np.asarray(oid, np.int64))
+        self._src.append(np.asarray(src, np.int64))
+        self._files.append((fieldid, rcid, filterid, band))
+
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Object ids, sources and DR-file indices of all rows in objectid order (stable); empties the rows."""
+        sizes = [o.size for o in self._oid]
+        oid = np.concatenate([np.zeros(0, np.int64), *self._oid])
+        self._oid.clear()
+        order = np.argsort(oid, kind="stable")
+        oid = oid[order]
+        src = np.concatenate([np.zeros(0, np.int64), *self._src])[order]
+        self._src.clear()
+        return oid, src, np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)[order]
+
+    def write(
+        self,
+        path: str | Path,
+        ra: np.ndarray,
+        dec: np.ndarray,
+        cls_of: np.ndarray,
+        pos: np.ndarray,
+        params: dict[int, Params],
+        row_group_rows: int = ROW_GROUP_ROWS,
+    ) -> Path:
+        """Write the rows sorted by objectid (stable) to ``path``, built one row group at a time (once: this
+        empties the rows).
+
+        The file is byte-identical to ``write_parquet`` of the whole table with row groups of
+        ``row_group_rows`` (pyarrow's default for truth.parquet), without ever holding more rows than that.
+        """
+        files = np.array(self._files, dtype=np.int64).reshape(-1, 4)
+        oid, src, part = self._sorted()
+        schema = truth_schema(empty=oid.size == 0)
+        with (
+            _malloc_pool(),
+            atomic_path(path) as tmp,
+            pq.ParquetWriter(tmp, schema, compression="zstd") as out,
+        ):
+            if oid.size == 0:
+                out.write_table(schema.empty_table())
+            for lo in range(0, oid.size, row_group_rows):
+                rows = slice(lo, lo + row_group_rows)
+                fieldid, rcid, filterid, band = files[part[rows]].T
+                out.write_table(
+                    truth_table(
+                        oid[rows], src[rows], fieldid, rcid, filterid, band, ra, dec, cls_of, pos, params
+                    )
+                )
+        return Path(path)
 
 
 def load_truth(root: str | Path) -> pd.DataFrame:
