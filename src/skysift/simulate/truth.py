@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -158,22 +156,6 @@ def truth_table(
     )
 
 
-@contextlib.contextmanager
-def _malloc_pool() -> Iterator[None]:
-    """Arrow allocates with malloc meanwhile (its default pool is mimalloc), then as before.
-
-    Parquet's dictionary encoder holds a hash table of up to 1 MB of distinct values per column chunk
-    (~30 MB); malloc reuses one column's for the next, mimalloc keeps some: truth.parquet of 300k rows
-    peaks ~40 MB higher with it. The pool is process-wide: Arrow work in other threads uses malloc too.
-    """
-    default = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(default)
-
-
 class TruthRows:
     """The truth table while the release is simulated: per row only its object id, source and DR file, so
     that it stays small; :meth:`write` builds the rows one row group at a time."""
@@ -223,7 +205,6 @@ class TruthRows:
         oid, src, part = self._sorted()
         schema = truth_schema(empty=oid.size == 0)
         with (
-            _malloc_pool(),
             atomic_path(path) as tmp,
             pq.ParquetWriter(tmp, schema, compression="zstd") as out,
         ):
