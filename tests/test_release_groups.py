@@ -68,7 +68,8 @@ def _job_inputs(text: str, rule: str) -> list[str]:
     inputs = []
     for block in blocks:
         line = re.search(r"^\s+input: (.*)$", block, re.M)
-        inputs.extend(f.strip() for f in line.group(1).split(",")) if line else None
+        if line:
+            inputs.extend(f.strip() for f in line.group(1).split(","))
     return inputs
 
 

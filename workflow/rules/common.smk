@@ -84,7 +84,7 @@ def all_batches(pattern):
 # Batch lists: the release-wide rules whose outputs every batch's job loads (fit_anomaly_model, train_classifier,
 # train_early_snia, train_kilonova) take one file naming the batches' outputs instead of the outputs themselves.
 # Snakemake searches a producer's input list once per consumer job, so N per-batch jobs consuming a model
-# trained on N inputs cost N^2 comparisons: 20 s of the DAG of 1,000 batches; with the lists, N.
+# trained on N inputs cost N^2 file-name comparisons (21 million at 1,000 batches); with the lists, N.
 BATCH_LIST_FAMILIES = ("features", "crossmatch", "classify/early_snia/features", "classify/kilonova/features")
 
 

@@ -175,7 +175,7 @@ class TruthRows:
         self._files.append((fieldid, rcid, filterid, band))
 
     def _sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Object ids, sources and DR-file indices of all rows in objectid order (stable); empties the rows."""
+        """Object ids, sources and DR-file indices of all rows in objectid order (stable); empties them."""
         sizes = [o.size for o in self._oid]
         oid = np.concatenate([np.zeros(0, np.int64), *self._oid])
         self._oid.clear()
@@ -202,6 +202,7 @@ class TruthRows:
         ``row_group_rows`` (pyarrow's default for truth.parquet), without ever holding more rows than that.
         """
         files = np.array(self._files, dtype=np.int64).reshape(-1, 4)
+        self._files.clear()
         oid, src, part = self._sorted()
         schema = truth_schema(empty=oid.size == 0)
         with (
